@@ -1,0 +1,20 @@
+.DEFAULT_GOAL := help
+UV ?= uv
+
+.PHONY: help demo test test-fast lint
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+demo: ## scaffold ./demo with default answers and show it train, register, serve and predict
+	$(UV) run goldpath demo
+
+test: ## this repository's tests (the command CI runs)
+	$(UV) run pytest
+
+test-fast: ## rendering and linting tests only
+	$(UV) run pytest -m "not slow"
+
+lint: ## ruff, format check and mypy on the generator
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy

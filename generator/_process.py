@@ -1,0 +1,59 @@
+"""Running commands in a generated project, with its own environment and clear failures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ._template import GoldpathError
+
+
+def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment minus the variables that would pin a generated project to
+    goldpath's own virtualenv instead of its own `.venv`."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
+    }
+    env.update(extra or {})
+    return env
+
+
+def uv() -> str:
+    found = shutil.which("uv")
+    if found is None:
+        raise GoldpathError("uv is not installed: run `pip install uv` and try again")
+    return found
+
+
+def run(
+    command: Sequence[str],
+    cwd: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    what: str,
+) -> str:
+    """Run `command`; on failure raise with the command's last lines, not a traceback."""
+    result = subprocess.run(
+        list(command), cwd=cwd, env=dict(env or project_env()), capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise GoldpathError(f"{what} failed (exit {result.returncode}):\n{tail}")
+    return result.stdout
+
+
+def git_commit_all(repo: Path, message: str) -> None:
+    """Initialise `repo` if needed and commit everything, with a fallback identity so a
+    fresh machine without git config still works."""
+    if not (repo / ".git").exists():
+        run(["git", "init", "-q", "-b", "main"], repo, what="git init")
+    identity = ["-c", "user.name=goldpath", "-c", "user.email=goldpath@localhost"]
+    has_name = subprocess.run(
+        ["git", "config", "user.name"], cwd=repo, capture_output=True, check=False
+    )
+    prefix = ["git"] if has_name.returncode == 0 else ["git", *identity]
+    run([*prefix[:1], "add", "-A"], repo, what="git add")
+    run([*prefix, "commit", "-q", "-m", message], repo, what="git commit")

@@ -1,0 +1,53 @@
+"""Where the template is, and rendering it with copier's Python API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import copier
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class GoldpathError(Exception):
+    """A problem the user can fix; the CLI prints it as one line."""
+
+
+def default_template() -> str:
+    """This checkout, when the CLI runs from one; it is the template at its working tree."""
+    if (REPO_ROOT / "copier.yml").is_file():
+        return str(REPO_ROOT)
+    raise GoldpathError("no template found: pass --template (a path or git URL of goldpath)")
+
+
+def render(
+    destination: Path,
+    *,
+    template: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    vcs_ref: str | None = None,
+    defaults: bool = True,
+    overwrite: bool = False,
+    quiet: bool = True,
+) -> Path:
+    """Render the template into `destination` and return it.
+
+    Copier validators raise ValueError with the question's message; that becomes a
+    GoldpathError so callers print one line instead of a traceback.
+    """
+    try:
+        copier.run_copy(
+            template or default_template(),
+            str(destination),
+            data=dict(data or {}),
+            vcs_ref=vcs_ref,
+            defaults=defaults,
+            overwrite=overwrite,
+            unsafe=True,
+            quiet=quiet,
+        )
+    except ValueError as exc:
+        raise GoldpathError(str(exc).splitlines()[0]) from None
+    return destination

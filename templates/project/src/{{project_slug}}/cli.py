@@ -1,0 +1,125 @@
+"""Command line of the project: `python -m <package> train|promote|rollback|batch|...`.
+
+Every user-fixable problem ends as one `error: ...` line and exit code 1 (2 for usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .config import PACKAGE, Settings, load_settings
+from .errors import ProjectError
+from .logs import configure_logging
+
+
+def _data(args: argparse.Namespace, settings: Settings) -> None:
+    from .data import make_rfq_sample, write_table
+    from .schema import TARGET
+
+    frame = make_rfq_sample(args.rows, args.seed)
+    if args.no_target:
+        frame = frame.drop(columns=[TARGET])
+    write_table(frame, args.output)
+    print(f"wrote {len(frame)} rows to {args.output}")
+
+
+def _train(args: argparse.Namespace, settings: Settings) -> None:
+    from .train import train
+
+    result = train(settings)
+    champion = (
+        f"champion v{result.champion_version} roc_auc={result.champion_roc_auc:.4f}"
+        if result.champion_version
+        else "no champion yet"
+    )
+    print(
+        f"registered {settings.model_name} v{result.version} as @challenger "
+        f"(roc_auc={result.metrics['roc_auc']:.4f}; {champion}; gate {result.gate.summary()})"
+    )
+    if not result.gate.passed and args.require_gate:
+        raise ProjectError(f"evaluation gate failed: {result.gate.summary()}")
+
+
+def _promote(args: argparse.Namespace, settings: Settings) -> None:
+    from .registry import promote
+
+    move = promote(settings, args.version)
+    if move.changed:
+        print(f"@{move.alias} of {move.name}: v{move.previous or '-'} -> v{move.version}")
+    else:
+        print(f"@{move.alias} of {move.name} is already v{move.version}")
+
+
+def _rollback(args: argparse.Namespace, settings: Settings) -> None:
+    from .registry import rollback
+
+    move = rollback(settings)
+    print(f"@{move.alias} of {move.name}: v{move.previous or '-'} -> v{move.version} (rollback)")
+
+
+def _batch(args: argparse.Namespace, settings: Settings) -> None:
+    from .batch import score_file
+    from .registry import load_serving_model
+
+    report = score_file(args.input, args.output, load_serving_model(settings))
+    print(f"scored {report.rows} rows with v{report.model_version} into {report.output}")
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> None:
+    from .registry import export_model
+
+    model = export_model(settings, args.dest)
+    print(f"exported {model.name} v{model.version} to {args.dest} (serve it with MODEL_DIR)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m {PACKAGE}", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = commands.add_parser("data", help="write the generated RFQ sample to a file")
+    data.add_argument("--output", type=Path, default=Path("data/rfq_sample.csv"))
+    data.add_argument("--rows", type=int, default=5_000)
+    data.add_argument("--seed", type=int, default=7)
+    data.add_argument("--no-target", action="store_true", help="omit the label, as for scoring")
+    data.set_defaults(handler=_data)
+
+    train = commands.add_parser("train", help="train and register a challenger")
+    train.add_argument(
+        "--require-gate", action="store_true", help="exit 1 when the evaluation gate fails"
+    )
+    train.set_defaults(handler=_train)
+
+    promote = commands.add_parser("promote", help="move @champion to a version that passed")
+    promote.add_argument("--version", help="model version (default: the @challenger)")
+    promote.set_defaults(handler=_promote)
+
+    rollback = commands.add_parser("rollback", help="move @champion back to the previous one")
+    rollback.set_defaults(handler=_rollback)
+
+    batch = commands.add_parser("batch", help="score a CSV or Parquet file")
+    batch.add_argument("--input", type=Path, required=True)
+    batch.add_argument("--output", type=Path, required=True)
+    batch.set_defaults(handler=_batch)
+
+    export = commands.add_parser("export-model", help="copy the champion out for an image")
+    export.add_argument("--dest", type=Path, default=Path("model"))
+    export.set_defaults(handler=_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace, Settings], None] = args.handler
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, stream="stderr")
+        logging.getLogger(__name__).debug("command %s", args.command)
+        handler(args, settings)
+    except ProjectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,94 @@
+"""A deterministic, capital-markets flavoured sample: request-for-quote (RFQ) hit/miss.
+
+It stands in for the desk's RFQ history until the project reads the real table; no
+network, same rows for the same seed on every machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ProjectError
+from .schema import FEATURES, TARGET
+
+_TIER_EFFECT = {"platinum": 1.4, "gold": 0.6, "silver": 0.0, "bronze": -0.9}
+_INSTRUMENT_EFFECT = {"govt_bond": 0.5, "corp_bond": -0.4, "irs": 0.1, "fx_forward": 0.0}
+
+
+def make_rfq_sample(n_rows: int = 5_000, seed: int = 7) -> pd.DataFrame:
+    """Generate RFQs whose win probability falls with spread, volatility and notional,
+    and rises with client tier and the time the client allows to answer."""
+    if n_rows < 1:
+        raise ProjectError(f"n_rows must be at least 1, got {n_rows}")
+    categories = {f.name: f.categories for f in FEATURES if f.is_categorical}
+    rng = np.random.default_rng(seed)
+    notional = np.exp(rng.normal(np.log(5e6), 1.0, n_rows)).clip(1e4, 5e9)
+    spread = rng.gamma(2.0, 2.5, n_rows).clip(0.05, 900)
+    side = rng.choice(categories["side"], n_rows)
+    tier = rng.choice(categories["client_tier"], n_rows, p=[0.1, 0.3, 0.4, 0.2])
+    instrument = rng.choice(categories["instrument"], n_rows, p=[0.35, 0.3, 0.2, 0.15])
+    volatility = rng.uniform(0.02, 0.6, n_rows)
+    time_to_close = rng.uniform(5, 600, n_rows)
+
+    logit = (
+        2.0
+        - 0.45 * spread
+        - 3.0 * volatility
+        - 0.35 * (np.log(notional) - np.log(5e6))
+        + 0.5 * np.log(time_to_close / 60)
+        + 0.2 * (side == "buy")
+        + np.vectorize(_TIER_EFFECT.__getitem__)(tier)
+        + np.vectorize(_INSTRUMENT_EFFECT.__getitem__)(instrument)
+    )
+    hit = rng.random(n_rows) < 1 / (1 + np.exp(-logit))
+    return pd.DataFrame(
+        {
+            "notional_usd": notional.round(2),
+            "spread_bps": spread.round(3),
+            "side": side,
+            "client_tier": tier,
+            "instrument": instrument,
+            "volatility": volatility.round(4),
+            "time_to_close_s": time_to_close.round(1),
+            TARGET: hit.astype("int64"),
+        }
+    )
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file, with a clear error for anything else."""
+    if not path.exists():
+        raise ProjectError(f"input file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix in {".parquet", ".pq"}:
+        return pd.read_parquet(path)
+    raise ProjectError(f"input file {path}: unsupported format {suffix!r}, use .csv or .parquet")
+
+
+def check_output_path(path: Path) -> None:
+    """Fail before any work is done when the output could not be written."""
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".parquet", ".pq"}:
+        raise ProjectError(
+            f"output file {path}: unsupported format {suffix!r}, use .csv or .parquet"
+        )
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    check_output_path(path)
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+
+
+def load_training_data(path: Path | None, *, n_rows: int, seed: int) -> pd.DataFrame:
+    """The training table: the file at `path`, or the generated sample when none is set."""
+    return read_table(path) if path is not None else make_rfq_sample(n_rows, seed)

@@ -1,0 +1,203 @@
+"""The MLflow model registry: connecting, loading the serving model, promotion and rollback.
+
+Aliases carry the lifecycle: training registers a version as `challenger`; `promote`
+moves `champion` to it only when its evaluation gate passed; `rollback` moves `champion`
+back to the version that held it before. The order of champions is kept in a registered
+model tag so a rollback needs no guessing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from .config import Settings
+from .errors import GateFailedError, ModelNotFoundError, ProjectError
+
+log = logging.getLogger(__name__)
+
+CHALLENGER = "challenger"
+HISTORY_TAG = "champion_history"
+VERSION_FILE = "registered_model_version"
+
+# skops refuses to load types it does not know; these are the ones our Pipeline holds
+# beyond scikit-learn's defaults. Add to this list when the pipeline gains a step.
+SKOPS_TRUSTED_TYPES = [
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+]
+
+
+def connect(settings: Settings) -> MlflowClient:
+    """Point MLflow at the configured stores (creating the local folder) and return a client."""
+    uri = settings.mlflow_tracking_uri
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    if settings.mlflow_registry_uri:
+        mlflow.set_registry_uri(settings.mlflow_registry_uri)
+    return MlflowClient()
+
+
+def ensure_experiment(client: MlflowClient, settings: Settings) -> str:
+    experiment = client.get_experiment_by_name(settings.experiment_name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    artifact_root = settings.mlflow_artifact_root
+    if urlparse(artifact_root).scheme == "file":
+        Path(urlparse(artifact_root).path).mkdir(parents=True, exist_ok=True)
+    return str(client.create_experiment(settings.experiment_name, artifact_location=artifact_root))
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        if exc.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            return None
+        raise
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A fitted Pipeline with the registry coordinates it came from."""
+
+    pipeline: Any
+    name: str
+    version: str
+    uri: str
+
+    def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Class labels and hit probabilities for validated feature rows."""
+        probability = self.pipeline.predict_proba(frame)[:, 1]
+        return (probability >= 0.5).astype("int64"), probability
+
+
+def load_model_version(settings: Settings, version: str) -> LoadedModel:
+    connect(settings)
+    uri = f"models:/{settings.model_name}/{version}"
+    return LoadedModel(mlflow.sklearn.load_model(uri), settings.model_name, version, uri)
+
+
+def load_serving_model(settings: Settings) -> LoadedModel:
+    """The model to serve: a baked MODEL_DIR if set, else the registry's serving alias.
+
+    The alias is resolved to a version number once, so the version reported with every
+    prediction is the one actually loaded even if the alias moves later.
+    """
+    if settings.model_dir is not None:
+        version_file = settings.model_dir / VERSION_FILE
+        version = version_file.read_text().strip() if version_file.exists() else "baked"
+        pipeline = mlflow.sklearn.load_model(str(settings.model_dir))
+        return LoadedModel(pipeline, settings.model_name, version, str(settings.model_dir))
+    client = connect(settings)
+    found = alias_version(client, settings.model_name, settings.serving_alias)
+    if found is None:
+        raise ModelNotFoundError(
+            f"model {settings.model_name!r} has no version with alias @{settings.serving_alias} "
+            f"in {settings.mlflow_tracking_uri}: run `make train` then `make promote`"
+        )
+    return load_model_version(settings, str(found.version))
+
+
+def _history(client: MlflowClient, name: str) -> list[str]:
+    raw = client.get_registered_model(name).tags.get(HISTORY_TAG, "")
+    return [v for v in raw.split(",") if v]
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    name: str
+    alias: str
+    version: str
+    previous: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.version != self.previous
+
+
+def promote(settings: Settings, version: str | None = None) -> AliasMove:
+    """Move the serving alias to `version` (default: the challenger) if its gate passed."""
+    client = connect(settings)
+    name = settings.model_name
+    if version is None:
+        candidate = alias_version(client, name, CHALLENGER)
+        if candidate is None:
+            raise ModelNotFoundError(f"model {name!r} has no @{CHALLENGER}: run `make train` first")
+    else:
+        try:
+            candidate = client.get_model_version(name, version)
+        except MlflowException:
+            raise ModelNotFoundError(f"model {name!r} has no version {version}") from None
+    gate = candidate.tags.get("gate", "unknown")
+    if gate != "passed":
+        reason = candidate.tags.get("gate_reason", "no gate result recorded")
+        raise GateFailedError(
+            f"version {candidate.version} of {name!r} did not pass the evaluation gate "
+            f"({reason}); @{settings.serving_alias} unchanged"
+        )
+    current = alias_version(client, name, settings.serving_alias)
+    previous = None if current is None else str(current.version)
+    target = str(candidate.version)
+    if previous == target:
+        return AliasMove(name, settings.serving_alias, target, previous)
+    history = _history(client, name)
+    if previous is not None and (not history or history[-1] != previous):
+        history.append(previous)
+    history.append(target)
+    client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
+    client.set_registered_model_alias(name, settings.serving_alias, target)
+    log.info("promoted", extra={"model": name, "version": target, "previous": previous})
+    return AliasMove(name, settings.serving_alias, target, previous)
+
+
+def rollback(settings: Settings) -> AliasMove:
+    """Move the serving alias back to the version that held it before the current one."""
+    client = connect(settings)
+    name = settings.model_name
+    try:
+        history = _history(client, name)
+    except MlflowException:
+        raise ModelNotFoundError(f"model {name!r} is not registered") from None
+    current = alias_version(client, name, settings.serving_alias)
+    previous = None if current is None else str(current.version)
+    while history and history[-1] == previous:
+        history.pop()
+    if not history:
+        raise ProjectError(
+            f"model {name!r} has no earlier @{settings.serving_alias} to roll back to"
+        )
+    target = history[-1]
+    client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
+    client.set_registered_model_alias(name, settings.serving_alias, target)
+    log.info("rolled back", extra={"model": name, "version": target, "previous": previous})
+    return AliasMove(name, settings.serving_alias, target, previous)
+
+
+def export_model(settings: Settings, destination: Path) -> LoadedModel:
+    """Copy the serving model out of the registry into `destination`, to bake into an image."""
+    if destination.exists() and any(destination.iterdir()):
+        raise ProjectError(f"export destination {destination} is not empty")
+    model = load_serving_model(settings)
+    destination.mkdir(parents=True, exist_ok=True)
+    mlflow.artifacts.download_artifacts(artifact_uri=model.uri, dst_path=str(destination))
+    (destination / VERSION_FILE).write_text(model.version + "\n")
+    return model

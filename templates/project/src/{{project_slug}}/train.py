@@ -1,0 +1,131 @@
+"""Training: validate data, search hyperparameters, evaluate against the gate and the
+current champion, log everything to MLflow and register the result as `challenger`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import mlflow
+from mlflow.models import infer_signature
+from sklearn.model_selection import RandomizedSearchCV, train_test_split
+
+from .config import Settings
+from .data import load_training_data
+from .evaluation import GateResult, classification_metrics, evaluate_gate
+from .features import PARAM_DISTRIBUTIONS, build_pipeline
+from .registry import (
+    CHALLENGER,
+    SKOPS_TRUSTED_TYPES,
+    alias_version,
+    connect,
+    ensure_experiment,
+    load_model_version,
+)
+from .schema import FEATURE_NAMES, TARGET, validate_frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_id: str
+    version: str
+    metrics: dict[str, float]
+    gate: GateResult
+    champion_version: str | None
+    champion_roc_auc: float | None
+
+
+def train(settings: Settings) -> TrainResult:
+    client = connect(settings)
+    experiment_id = ensure_experiment(client, settings)
+
+    raw = load_training_data(
+        settings.training_data, n_rows=settings.sample_rows, seed=settings.random_seed
+    )
+    frame = validate_frame(raw, require_target=True)
+    features, target = frame[list(FEATURE_NAMES)], frame[TARGET].to_numpy()
+    x_train, x_test, y_train, y_test = train_test_split(
+        features,
+        target,
+        test_size=settings.test_size,
+        stratify=target,
+        random_state=settings.random_seed,
+    )
+
+    search = RandomizedSearchCV(
+        build_pipeline(settings.random_seed),
+        PARAM_DISTRIBUTIONS,
+        n_iter=settings.search_iterations,
+        cv=settings.cv_folds,
+        scoring="roc_auc",
+        random_state=settings.random_seed,
+        n_jobs=1,
+    )
+    search.fit(x_train, y_train)
+    model = search.best_estimator_
+    metrics = classification_metrics(y_test, model.predict_proba(x_test)[:, 1])
+
+    # The champion is scored on the same hold-out rows, so the comparison is like for like.
+    champion = alias_version(client, settings.model_name, settings.serving_alias)
+    champion_auc = None
+    if champion is not None:
+        champion_model = load_model_version(settings, str(champion.version))
+        _, champion_probability = champion_model.predict(x_test)
+        champion_auc = classification_metrics(y_test, champion_probability)["roc_auc"]
+    gate = evaluate_gate(
+        metrics["roc_auc"],
+        champion_auc,
+        min_roc_auc=settings.gate_min_roc_auc,
+        max_regression=settings.gate_max_regression,
+    )
+
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_params({k.removeprefix("model__"): v for k, v in search.best_params_.items()})
+        mlflow.log_params(
+            {
+                "rows": len(frame),
+                "search_iterations": settings.search_iterations,
+                "cv_folds": settings.cv_folds,
+                "data": str(settings.training_data or "generated-sample"),
+            }
+        )
+        mlflow.log_metrics({f"test_{k}": v for k, v in metrics.items()})
+        mlflow.log_metric("cv_roc_auc", float(search.best_score_))
+        if champion_auc is not None:
+            mlflow.log_metric("champion_test_roc_auc", champion_auc)
+        mlflow.set_tags({"gate": "passed" if gate.passed else "failed"})
+        predictions = model.predict(x_test)
+        logged = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(x_test, predictions),
+            input_example=x_test.head(3),
+            registered_model_name=settings.model_name,
+            skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        )
+        version = str(logged.registered_model_version)
+
+    name = settings.model_name
+    client.set_model_version_tag(name, version, "gate", "passed" if gate.passed else "failed")
+    client.set_model_version_tag(name, version, "gate_reason", gate.summary())
+    client.set_model_version_tag(name, version, "test_roc_auc", f"{metrics['roc_auc']:.6f}")
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    log.info(
+        "trained",
+        extra={
+            "model": name,
+            "version": version,
+            "roc_auc": metrics["roc_auc"],
+            "gate": gate.summary(),
+        },
+    )
+    return TrainResult(
+        run.info.run_id,
+        version,
+        metrics,
+        gate,
+        None if champion is None else str(champion.version),
+        champion_auc,
+    )

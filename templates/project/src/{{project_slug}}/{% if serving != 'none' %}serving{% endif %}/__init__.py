@@ -1,0 +1,1 @@
+"""Online serving: a framework-free core (`core`, `metrics`) under a thin web app (`app`)."""

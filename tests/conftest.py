@@ -1,0 +1,49 @@
+"""Helpers shared by the template tests: render the template (this checkout's working
+tree, as copier sees it with vcs_ref=HEAD) once per answer set and reuse the result."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator._template import REPO_ROOT, render
+
+BIN = Path(sys.executable).parent
+Render = Callable[..., Path]
+
+
+def tool(name: str) -> str:
+    """A dev tool from this repository's environment (ruff, hadolint, ...)."""
+    found = BIN / name
+    if not found.exists():
+        found_on_path = shutil.which(name)
+        assert found_on_path, f"{name} is not installed: run `uv sync`"
+        return found_on_path
+    return str(found)
+
+
+def run(command: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Render:
+    """render(**answers) -> a project directory, rendered once per distinct answer set."""
+    cache: dict[tuple[tuple[str, Any], ...], Path] = {}
+
+    def _render(**data: Any) -> Path:
+        key = tuple(sorted(data.items()))
+        if key not in cache:
+            destination = tmp_path_factory.mktemp("render") / "project"
+            cache[key] = render(destination, template=str(REPO_ROOT), data=data, vcs_ref="HEAD")
+        return cache[key]
+
+    return _render

@@ -1,0 +1,41 @@
+"""`goldpath demo`, the README's first command: scaffold, train, register, promote, serve,
+predict over HTTP, stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator._cli import main
+
+
+@pytest.mark.slow
+def test_demo_runs_the_whole_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    destination = tmp_path / "demo"
+    assert main(["demo", str(destination)]) == 0
+    out = capsys.readouterr().out
+    assert "registered demo v1 as @challenger" in out
+    assert "@champion of demo: v- -> v1" in out
+    assert "model_version=1" in out
+    assert "prediction=" in out
+    assert (destination / ".git").is_dir()
+    assert (destination / "uv.lock").is_file()
+
+
+def test_demo_refuses_a_non_empty_destination(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "mine.txt").write_text("precious\n")
+    assert main(["demo", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("goldpath: error:")
+    assert "is not empty" in err
+    assert (tmp_path / "mine.txt").read_text() == "precious\n"
+
+
+def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["fly"])
+    assert caught.value.code == 2
+    assert "invalid choice: 'fly'" in capsys.readouterr().err

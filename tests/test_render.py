@@ -1,0 +1,121 @@
+"""Rendering every serving x cloud pair: the right files, no leftover Jinja, and generated
+code that passes the project's own linters (ruff, formatting, hadolint)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import Render, run, tool
+
+PAIRS = list(itertools.product(["fastapi", "flask", "none"], ["gcp", "azure"]))
+ALWAYS = (
+    "pyproject.toml",
+    "Makefile",
+    "Dockerfile",
+    ".dockerignore",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".copier-answers.yml",
+    "README.md",
+    "examples/request.json",
+    "tests/test_training.py",
+    "tests/test_batch.py",
+)
+JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\.jinja\b")
+
+
+def project_files(project: Path) -> list[Path]:
+    return [p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts]
+
+
+@pytest.mark.parametrize(("serving", "cloud"), PAIRS)
+def test_no_leftover_jinja(rendered: Render, serving: str, cloud: str) -> None:
+    project = rendered(serving=serving, cloud=cloud)
+    leftovers = []
+    for path in project_files(project):
+        if "{" in path.name or path.suffix == ".jinja":
+            leftovers.append(f"{path.relative_to(project)}: template file name")
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if JINJA_LEFTOVER.search(line):
+                leftovers.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
+    assert not leftovers, "\n".join(leftovers)
+
+
+@pytest.mark.parametrize(("serving", "cloud"), PAIRS)
+def test_files_follow_the_serving_answer(rendered: Render, serving: str, cloud: str) -> None:
+    project = rendered(serving=serving, cloud=cloud)
+    package = project / "src" / "project"
+    missing = [name for name in ALWAYS if not (project / name).is_file()]
+    assert not missing
+    for module in ["train.py", "registry.py", "batch.py", "schema.py", "data.py", "cli.py"]:
+        assert (package / module).is_file(), module
+
+    served = serving != "none"
+    assert (package / "serving" / "app.py").exists() is served
+    assert (project / "tests" / "test_api.py").exists() is served
+    assert (project / "tests" / "test_server.py").exists() is served
+    assert (project / "gunicorn.conf.py").exists() is (serving == "flask")
+
+    pyproject = (project / "pyproject.toml").read_text()
+    app = (package / "serving" / "app.py").read_text() if served else ""
+    makefile = (project / "Makefile").read_text()
+    dockerfile = (project / "Dockerfile").read_text()
+    assert ("fastapi" in pyproject) is (serving == "fastapi")
+    assert ('"flask' in pyproject) is (serving == "flask")
+    if serving == "fastapi":
+        assert "from fastapi import" in app
+        assert "uvicorn" in makefile
+        assert "uvicorn" in dockerfile
+    elif serving == "flask":
+        assert "from flask import" in app
+        assert "gunicorn" in makefile
+        assert "gunicorn" in dockerfile
+    else:
+        assert "serve:" not in makefile
+        assert "HEALTHCHECK NONE" in dockerfile
+
+
+@pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13"])
+def test_python_version_reaches_every_file(rendered: Render, python_version: str) -> None:
+    project = rendered(python_version=python_version)
+    assert (project / ".python-version").read_text().strip() == python_version
+    pyproject = (project / "pyproject.toml").read_text()
+    assert f'requires-python = ">={python_version}"' in pyproject
+    assert f'target-version = "py{python_version.replace(".", "")}"' in pyproject
+    assert f"ARG PYTHON_VERSION={python_version}" in (project / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize(("serving", "cloud"), PAIRS)
+def test_generated_code_passes_ruff_and_is_formatted(
+    rendered: Render, serving: str, cloud: str
+) -> None:
+    project = rendered(serving=serving, cloud=cloud)
+    ruff = tool("ruff")
+    check = run([ruff, "check", "--no-cache", "."], project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    # Formatting is idempotent: ruff would change nothing in what the template produced.
+    formatted = run([ruff, "format", "--no-cache", "--check", "."], project)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+@pytest.mark.parametrize("serving", ["fastapi", "flask", "none"])
+def test_dockerfile_passes_hadolint(rendered: Render, serving: str) -> None:
+    project = rendered(serving=serving)
+    result = run([tool("hadolint"), "--failure-threshold", "info", "Dockerfile"], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    dockerfile = (project / "Dockerfile").read_text()
+    assert re.search(r"^USER 10001:10001$", dockerfile, re.MULTILINE), "numeric non-root USER"
+    assert dockerfile.count("\nFROM ") >= 2, "multi-stage build"
+    assert "HEALTHCHECK" in dockerfile
+
+
+def test_answers_file_records_every_answer(rendered: Render) -> None:
+    project = rendered(serving="flask", cloud="azure", ci="both")
+    answers = (project / ".copier-answers.yml").read_text()
+    for line in ["serving: flask", "cloud: azure", "ci: both", "databricks: true", "_commit:"]:
+        assert line in answers
