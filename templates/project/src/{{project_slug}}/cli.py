@@ -6,6 +6,7 @@ Every user-fixable problem ends as one `error: ...` line and exit code 1 (2 for 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -31,6 +32,20 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
     from .train import train
 
     result = train(settings)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "model": settings.model_name,
+                    "version": result.version,
+                    "run_id": result.run_id,
+                    "metrics": result.metrics,
+                    "gate_passed": result.gate.passed,
+                    "gate": result.gate.summary(),
+                    "champion_version": result.champion_version,
+                }
+            )
+        )
     champion = (
         f"champion v{result.champion_version} roc_auc={result.champion_roc_auc:.4f}"
         if result.champion_version
@@ -38,7 +53,8 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
     )
     print(
         f"registered {settings.model_name} v{result.version} as @challenger "
-        f"(roc_auc={result.metrics['roc_auc']:.4f}; {champion}; gate {result.gate.summary()})"
+        f"(roc_auc={result.metrics['roc_auc']:.4f}; {champion}; gate {result.gate.summary()})",
+        file=sys.stderr if args.json else sys.stdout,
     )
     if not result.gate.passed and args.require_gate:
         raise ProjectError(f"evaluation gate failed: {result.gate.summary()}")
@@ -90,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train and register a challenger")
     train.add_argument(
         "--require-gate", action="store_true", help="exit 1 when the evaluation gate fails"
+    )
+    train.add_argument(
+        "--json", action="store_true", help="print the result as JSON on stdout (for pipelines)"
     )
     train.set_defaults(handler=_train)
 

@@ -1,0 +1,263 @@
+"""Generated CI/CD for every ci x cloud pair, checked by the linters a platform team trusts
+(zizmor, check-jsonschema, shellcheck, yamllint) and by structural rules: one build, the
+same digest promoted, approvals before prod, OIDC only, least privilege, pinned actions."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .conftest import Render, run, tool
+
+PAIRS = list(itertools.product(["github", "azure-devops", "both"], ["gcp", "azure"]))
+GITHUB_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if ci != "azure-devops"]
+ADO_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if ci != "github"]
+LOGIN_ACTIONS = ("google-github-actions/auth", "azure/login")
+SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def workflows(project: Path) -> dict[str, dict[str, Any]]:
+    return {p.name: load(p) for p in sorted((project / ".github" / "workflows").glob("*.yml"))}
+
+
+def triggers(workflow: dict[Any, Any]) -> Any:
+    # YAML 1.1 reads the key `on` as the boolean True.
+    return workflow.get("on", workflow.get(True))
+
+
+def ado_files(project: Path) -> list[Path]:
+    return [project / "azure-pipelines.yml", *sorted((project / ".azure-pipelines").rglob("*.yml"))]
+
+
+def script_blocks(node: Any, keys: tuple[str, ...]) -> list[str]:
+    """Every string under one of `keys`, anywhere in a YAML document."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in keys and isinstance(value, str):
+                found.append(value)
+            else:
+                found.extend(script_blocks(value, keys))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(script_blocks(item, keys))
+    return found
+
+
+@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
+def test_files_follow_the_ci_answer(rendered: Render, ci: str, cloud: str) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    github, ado = ci in {"github", "both"}, ci in {"azure-devops", "both"}
+    for name in ["ci.yml", "cd.yml", "deploy.yml", "rollback.yml", "train.yml"]:
+        assert (project / ".github" / "workflows" / name).is_file() is github, name
+    for name in ["dependabot.yml", "CODEOWNERS", "pull_request_template.md"]:
+        assert (project / ".github" / name).is_file() is github, name
+    assert (project / "azure-pipelines.yml").is_file() is ado
+    assert (project / ".azure-pipelines" / "train.yml").is_file() is ado
+    assert (project / ".azure-pipelines" / "scripts" / "gcp-login.sh").is_file() is (
+        ado and cloud == "gcp"
+    )
+    assert (project / ".yamllint.yml").is_file()
+
+
+@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
+def test_zizmor_offline_finds_nothing(rendered: Render, ci: str, cloud: str) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    result = run([tool("zizmor"), "--offline", "--min-severity", "low", ".github"], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
+def test_github_files_match_their_schemas(rendered: Render, ci: str, cloud: str) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    checker = tool("check-jsonschema")
+    files = [str(p) for p in (project / ".github" / "workflows").glob("*.yml")]
+    result = run([checker, "--builtin-schema", "vendor.github-workflows", *files], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    dependabot = project / ".github" / "dependabot.yml"
+    result = run([checker, "--builtin-schema", "vendor.dependabot", str(dependabot)], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("ci", "cloud"), ADO_PAIRS)
+def test_azure_pipelines_match_their_schema(rendered: Render, ci: str, cloud: str) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    files = [str(p) for p in ado_files(project)]
+    result = run(
+        [tool("check-jsonschema"), "--regex-variant", "nonunicode",
+         "--builtin-schema", "vendor.azure-pipelines", *files],
+        project,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
+def test_yamllint_with_the_shipped_configuration(rendered: Render, ci: str, cloud: str) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    result = run([tool("yamllint"), "--strict", "-c", ".yamllint.yml", "."], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
+def test_shellcheck_every_script(rendered: Render, ci: str, cloud: str, tmp_path: Path) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    scripts: list[str] = []
+    if ci != "azure-devops":
+        for workflow in workflows(project).values():
+            for block in script_blocks(workflow, ("run",)):
+                assert "${{" not in block, f"expression interpolated into a script:\n{block}"
+                scripts.append(block)
+    if ci != "github":
+        for path in ado_files(project):
+            for block in script_blocks(load(path), ("bash", "script", "inlineScript")):
+                assert "${{" not in block, f"template expression inside a script:\n{block}"
+                scripts.append(block)
+    paths = []
+    for number, body in enumerate(scripts):
+        path = tmp_path / f"block{number}.sh"
+        # Runners execute these with bash -e; shellcheck needs the shell named.
+        path.write_text("#!/usr/bin/env bash\nset -e\n" + body)
+        paths.append(str(path))
+    paths += [str(p) for p in (project / ".azure-pipelines").rglob("*.sh")]
+    assert len(paths) >= 3
+    result = run([tool("shellcheck"), "--severity=style", "-x", *paths], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
+def test_actions_pinned_to_full_shas_with_version_comment(
+    rendered: Render, ci: str, cloud: str
+) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    for path in (project / ".github" / "workflows").glob("*.yml"):
+        for line in path.read_text().splitlines():
+            match = re.match(r"^\s*(?:- )?uses: (\S+)(.*)$", line)
+            if not match or match.group(1).startswith("$/"):
+                continue
+            assert SHA_PIN.match(match.group(1)), f"{path.name}: not SHA-pinned: {line}"
+            assert re.match(r"^ # v\d+\.\d+\.\d+$", match.group(2)), f"{path.name}: {line}"
+
+
+@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
+def test_least_privilege_and_only_login_jobs_get_id_tokens(
+    rendered: Render, ci: str, cloud: str
+) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    for name, workflow in workflows(project).items():
+        assert workflow["permissions"] == {}, f"{name}: default permissions must be empty"
+        assert "pull_request_target" not in (triggers(workflow) or {}), name
+        for job_name, job in workflow["jobs"].items():
+            where = f"{name}:{job_name}"
+            permissions = job.get("permissions")
+            assert isinstance(permissions, dict), f"{where}: no job permissions"
+            assert set(permissions.values()) <= {"read", "write"}
+            writes = {k for k, v in permissions.items() if v == "write"}
+            assert writes <= {"id-token"}, f"{where}: writes {writes}"
+            uses = [step.get("uses", "") for step in job.get("steps", [])]
+            logs_in = any(u.startswith(LOGIN_ACTIONS) for u in uses)
+            calls_deploy = job.get("uses") == "$/.github/workflows/deploy.yml"
+            assert ("id-token" in writes) is (logs_in or calls_deploy), where
+            if "steps" in job:
+                assert job["timeout-minutes"] <= 60, f"{where}: no timeout"
+                for step in job["steps"]:
+                    if step.get("uses", "").startswith("actions/checkout@"):
+                        assert step["with"]["persist-credentials"] is False, where
+        assert "concurrency" in workflow or all(
+            "concurrency" in job for job in workflow["jobs"].values()
+        ), name
+
+
+@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
+def test_one_build_one_digest_promoted_through_gated_environments(
+    rendered: Render, ci: str, cloud: str
+) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    flows = workflows(project)
+    cd = flows["cd.yml"]["jobs"]
+    assert cd["build"]["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
+    push = next(s for s in cd["build"]["steps"] if s.get("id") == "push")
+    assert push["uses"].startswith("docker/build-push-action@")
+    assert push["with"]["push"] is True
+    order = ["dev", "staging", "prod"]
+    for index, env in enumerate(order):
+        job = cd[f"deploy-{env}"]
+        assert job["uses"] == "$/.github/workflows/deploy.yml"
+        assert job["with"] == {
+            "environment": env,
+            "digest": "${{ needs.build.outputs.digest }}",
+        }
+        needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
+        assert "build" in needs
+        if index:
+            assert f"deploy-{order[index - 1]}" in needs, f"{env} must wait for the previous"
+    # Only cd builds images; every deploy goes through the environment-gated job.
+    deploy = flows["deploy.yml"]["jobs"]["deploy"]
+    assert deploy["environment"]["name"] == "${{ inputs.environment }}"
+    assert any("readyz" in step.get("run", "") for step in deploy["steps"]), "smoke test"
+    rollback = flows["rollback.yml"]
+    assert triggers(rollback)["workflow_dispatch"]["inputs"]["digest"]["required"] is True
+    train = flows["train.yml"]["jobs"]
+    assert train["promote"]["environment"] == "model-promotion"
+    assert train["promote"]["needs"] == "train"
+
+
+@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
+def test_no_long_lived_cloud_keys_anywhere(rendered: Render, ci: str, cloud: str) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    forbidden = re.compile(
+        r"secrets\.|credentials_json|client-secret|clientSecret|creds:|"
+        r"GOOGLE_CREDENTIALS|AZURE_CREDENTIALS|servicePrincipalKey|password:\s*\$\(",
+    )
+    pipeline_files = [*project.glob(".github/**/*.yml"), *project.glob("*.yml")]
+    pipeline_files += list(project.glob(".azure-pipelines/**/*"))
+    for path in pipeline_files:
+        if path.is_file():
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                assert not forbidden.search(line), f"{path.name}:{number}: {line.strip()}"
+
+
+@pytest.mark.parametrize(("ci", "cloud"), ADO_PAIRS)
+def test_azure_devops_promotes_one_digest_through_environments(
+    rendered: Render, ci: str, cloud: str
+) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    root = load(project / "azure-pipelines.yml")
+    stages = root["stages"]
+    build = next(s for s in stages if s.get("stage") == "Build")
+    assert build["dependsOn"] == "CI"
+    assert "refs/heads/main" in build["condition"]
+    deploys = [s for s in stages if s.get("template", "").endswith("deploy-stage.yml")]
+    assert [d["parameters"]["environment"] for d in deploys] == ["dev", "staging", "prod"]
+    assert deploys[1]["parameters"]["dependsOn"] == ["Build", "Deploy_dev"]
+    assert deploys[2]["parameters"]["dependsOn"] == ["Build", "Deploy_staging"]
+
+    stage_template = load(project / ".azure-pipelines" / "templates" / "deploy-stage.yml")
+    stage = stage_template["stages"][0]
+    digest = next(
+        v for v in stage["variables"] if isinstance(v, dict) and v.get("name") == "digest"
+    )
+    assert digest["value"] == "$[ stageDependencies.Build.BuildPush.outputs['digest.value'] ]"
+    job = stage["jobs"][0]
+    assert job["environment"] == "${{ parameters.project }}-${{ parameters.environment }}"
+    assert "deploy" in job["strategy"]["runOnce"]
+
+    build_template = load(project / ".azure-pipelines" / "templates" / "build-push.yml")
+    step = next(s for s in build_template["jobs"][0]["steps"] if s.get("name") == "digest")
+    assert step["task"] == "AzureCLI@2"
+
+    train = load(project / ".azure-pipelines" / "train.yml")
+    promote = train["stages"][1]["jobs"][0]
+    assert promote["environment"].endswith("-model-promotion")
+    assert train["stages"][1]["dependsOn"] == "Train"
+    groups = [v["group"] for v in root["variables"] if "group" in v]
+    assert groups, "settings come from variable groups"
