@@ -7,50 +7,25 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from .conftest import Render, run, tool
+from .conftest import Render
+from .pipeline_checks import (
+    assert_actions_pinned,
+    assert_schemas,
+    assert_yamllint,
+    assert_zizmor_clean,
+    load,
+    shellcheck_scripts,
+    triggers,
+    workflows,
+)
 
 PAIRS = list(itertools.product(["github", "azure-devops", "both"], ["gcp", "azure"]))
 GITHUB_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if ci != "azure-devops"]
 ADO_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if ci != "github"]
 LOGIN_ACTIONS = ("google-github-actions/auth", "azure/login")
-SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
-
-
-def load(path: Path) -> Any:
-    return yaml.safe_load(path.read_text())
-
-
-def workflows(project: Path) -> dict[str, dict[str, Any]]:
-    return {p.name: load(p) for p in sorted((project / ".github" / "workflows").glob("*.yml"))}
-
-
-def triggers(workflow: dict[Any, Any]) -> Any:
-    # YAML 1.1 reads the key `on` as the boolean True.
-    return workflow.get("on", workflow.get(True))
-
-
-def ado_files(project: Path) -> list[Path]:
-    return [project / "azure-pipelines.yml", *sorted((project / ".azure-pipelines").rglob("*.yml"))]
-
-
-def script_blocks(node: Any, keys: tuple[str, ...]) -> list[str]:
-    """Every string under one of `keys`, anywhere in a YAML document."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in keys and isinstance(value, str):
-                found.append(value)
-            else:
-                found.extend(script_blocks(value, keys))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(script_blocks(item, keys))
-    return found
 
 
 @pytest.mark.parametrize(("ci", "cloud"), PAIRS)
@@ -71,81 +46,35 @@ def test_files_follow_the_ci_answer(rendered: Render, ci: str, cloud: str) -> No
 
 @pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
 def test_zizmor_offline_finds_nothing(rendered: Render, ci: str, cloud: str) -> None:
-    project = rendered(ci=ci, cloud=cloud)
-    result = run([tool("zizmor"), "--offline", "--min-severity", "low", ".github"], project)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "No findings to report" in result.stdout + result.stderr
+    assert_zizmor_clean(rendered(ci=ci, cloud=cloud))
 
 
 @pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
 def test_github_files_match_their_schemas(rendered: Render, ci: str, cloud: str) -> None:
-    project = rendered(ci=ci, cloud=cloud)
-    checker = tool("check-jsonschema")
-    files = [str(p) for p in (project / ".github" / "workflows").glob("*.yml")]
-    result = run([checker, "--builtin-schema", "vendor.github-workflows", *files], project)
-    assert result.returncode == 0, result.stdout + result.stderr
-    dependabot = project / ".github" / "dependabot.yml"
-    result = run([checker, "--builtin-schema", "vendor.dependabot", str(dependabot)], project)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_schemas(rendered(ci=ci, cloud=cloud), github=True, ado=False)
 
 
 @pytest.mark.parametrize(("ci", "cloud"), ADO_PAIRS)
 def test_azure_pipelines_match_their_schema(rendered: Render, ci: str, cloud: str) -> None:
-    project = rendered(ci=ci, cloud=cloud)
-    files = [str(p) for p in ado_files(project)]
-    result = run(
-        [tool("check-jsonschema"), "--regex-variant", "nonunicode",
-         "--builtin-schema", "vendor.azure-pipelines", *files],
-        project,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_schemas(rendered(ci=ci, cloud=cloud), github=False, ado=True)
 
 
 @pytest.mark.parametrize(("ci", "cloud"), PAIRS)
 def test_yamllint_with_the_shipped_configuration(rendered: Render, ci: str, cloud: str) -> None:
-    project = rendered(ci=ci, cloud=cloud)
-    result = run([tool("yamllint"), "--strict", "-c", ".yamllint.yml", "."], project)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_yamllint(rendered(ci=ci, cloud=cloud))
 
 
 @pytest.mark.parametrize(("ci", "cloud"), PAIRS)
 def test_shellcheck_every_script(rendered: Render, ci: str, cloud: str, tmp_path: Path) -> None:
     project = rendered(ci=ci, cloud=cloud)
-    scripts: list[str] = []
-    if ci != "azure-devops":
-        for workflow in workflows(project).values():
-            for block in script_blocks(workflow, ("run",)):
-                assert "${{" not in block, f"expression interpolated into a script:\n{block}"
-                scripts.append(block)
-    if ci != "github":
-        for path in ado_files(project):
-            for block in script_blocks(load(path), ("bash", "script", "inlineScript")):
-                assert "${{" not in block, f"template expression inside a script:\n{block}"
-                scripts.append(block)
-    paths = []
-    for number, body in enumerate(scripts):
-        path = tmp_path / f"block{number}.sh"
-        # Runners execute these with bash -e; shellcheck needs the shell named.
-        path.write_text("#!/usr/bin/env bash\nset -e\n" + body)
-        paths.append(str(path))
-    paths += [str(p) for p in (project / ".azure-pipelines").rglob("*.sh")]
-    assert len(paths) >= 3
-    result = run([tool("shellcheck"), "--severity=style", "-x", *paths], project)
-    assert result.returncode == 0, result.stdout + result.stderr
+    shellcheck_scripts(project, tmp_path, github=ci != "azure-devops", ado=ci != "github")
 
 
 @pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
 def test_actions_pinned_to_full_shas_with_version_comment(
     rendered: Render, ci: str, cloud: str
 ) -> None:
-    project = rendered(ci=ci, cloud=cloud)
-    for path in (project / ".github" / "workflows").glob("*.yml"):
-        for line in path.read_text().splitlines():
-            match = re.match(r"^\s*(?:- )?uses: (\S+)(.*)$", line)
-            if not match or match.group(1).startswith("$/"):
-                continue
-            assert SHA_PIN.match(match.group(1)), f"{path.name}: not SHA-pinned: {line}"
-            assert re.match(r"^ # v\d+\.\d+\.\d+$", match.group(2)), f"{path.name}: {line}"
+    assert_actions_pinned(rendered(ci=ci, cloud=cloud))
 
 
 @pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)

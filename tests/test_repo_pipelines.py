@@ -1,0 +1,41 @@
+"""This repository's own pipelines pass the same checks as the ones it generates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator._template import REPO_ROOT
+
+from .pipeline_checks import (
+    assert_actions_pinned,
+    assert_schemas,
+    assert_yamllint,
+    assert_zizmor_clean,
+    shellcheck_scripts,
+    triggers,
+    workflows,
+)
+
+
+def test_own_pipelines_pass_zizmor_schemas_and_yamllint() -> None:
+    assert_zizmor_clean(REPO_ROOT)
+    assert_schemas(REPO_ROOT, github=True, ado=True)
+    assert_yamllint(REPO_ROOT)
+    assert_actions_pinned(REPO_ROOT)
+
+
+def test_own_scripts_pass_shellcheck(tmp_path: Path) -> None:
+    shellcheck_scripts(REPO_ROOT, tmp_path, github=True, ado=True)
+
+
+def test_release_publishes_only_a_verified_tag() -> None:
+    flows = workflows(REPO_ROOT)
+    release = flows["release.yml"]
+    assert triggers(release)["push"]["tags"] == ["v*.*.*"]
+    publish = release["jobs"]["publish"]
+    assert publish["needs"] == "verify"
+    assert publish["permissions"] == {"contents": "write"}
+    for name, workflow in flows.items():
+        assert workflow["permissions"] == {}, name
+        for job in workflow["jobs"].values():
+            assert "id-token" not in job["permissions"], "goldpath's CI needs no cloud"
