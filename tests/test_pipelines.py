@@ -190,3 +190,23 @@ def test_azure_devops_promotes_one_digest_through_environments(
     assert train["stages"][1]["dependsOn"] == "Train"
     groups = [v["group"] for v in root["variables"] if "group" in v]
     assert groups, "settings come from variable groups"
+
+
+@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
+def test_readme_documents_every_variable_the_pipelines_read(
+    rendered: Render, ci: str, cloud: str
+) -> None:
+    project = rendered(ci=ci, cloud=cloud)
+    readme = (project / "README.md").read_text()
+    files = [
+        *project.glob(".github/workflows/*.yml"),
+        *project.glob("*.yml"),
+        *project.glob(".azure-pipelines/**/*"),
+    ]
+    text = "\n".join(p.read_text() for p in files if p.is_file())
+    github_vars = set(re.findall(r"\bvars\.([A-Z][A-Z0-9_]+)", text))
+    ado_macros = set(re.findall(r"\$\(([A-Z][A-Z0-9_]+)\)", text))
+    used = (github_vars | ado_macros) - {"SERVICE_NAME"}
+    assert used, "no pipeline variables found"
+    undocumented = sorted(name for name in used if f"`{name}`" not in readme)
+    assert not undocumented, f"README lacks setup for {undocumented}"
