@@ -1,0 +1,6 @@
+"""goldpath's Pulumi components: one ComponentResource per capability, for GCP and Azure.
+
+`goldpath_infra.gcp` and `goldpath_infra.azure` hold the components; `policies` the
+security rules run by `pulumi preview --policy-pack` and by the offline tests;
+`testing` the mock harness that runs a whole program without the Pulumi engine.
+"""

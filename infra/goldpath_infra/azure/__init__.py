@@ -1,0 +1,18 @@
+"""Azure components: ACR, Container Apps serving, Azure ML as the MLflow registry (with
+Key Vault, Storage, Application Insights), Databricks, federated CI identity, alerts."""
+
+from .ci_identity import CiIdentity
+from .databricks import DatabricksWorkspace
+from .model_registry import ModelRegistry
+from .monitoring import Monitoring
+from .registry import ContainerRegistry
+from .serving import ServingService
+
+__all__ = [
+    "CiIdentity",
+    "ContainerRegistry",
+    "DatabricksWorkspace",
+    "ModelRegistry",
+    "Monitoring",
+    "ServingService",
+]

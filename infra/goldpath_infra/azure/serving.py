@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+from pulumi_azure_native import app, authorization, managedidentity, operationalinsights
+
+from .._base import Ownership, child
+from ._roles import ACR_PULL, role_definition
+
+
+class ServingService(pulumi.ComponentResource):
+    """A Container App in its own environment (logs to Log Analytics), pulling from ACR
+    with a user-assigned identity that holds AcrPull and nothing else.
+
+    Private by default: ingress is internal to the environment and plain HTTP is refused.
+    `public=True` (from an explicit stack setting) opens external ingress and tags the app
+    so the policy pack recognises the intent.
+    """
+
+    url: pulumi.Output[str]
+    identity_client_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        resource_group_name: pulumi.Input[str],
+        location: str,
+        subscription_id: pulumi.Input[str],
+        registry_id: pulumi.Input[str],
+        registry_server: pulumi.Input[str],
+        image: pulumi.Input[str],
+        ownership: Ownership,
+        min_replicas: int = 0,
+        max_replicas: int = 5,
+        concurrent_requests: int = 50,
+        port: int = 8000,
+        cpu: float = 0.5,
+        memory: str = "1Gi",
+        env: Mapping[str, pulumi.Input[str]] | None = None,
+        public: bool = False,
+        log_retention_days: int = 30,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("goldpath:azure:ServingService", name, None, opts)
+        self.logs = operationalinsights.Workspace(
+            f"{name}-logs",
+            resource_group_name=resource_group_name,
+            location=location,
+            sku={"name": "PerGB2018"},
+            retention_in_days=log_retention_days,
+            tags=ownership.labels,
+            opts=child(self),
+        )
+        keys = operationalinsights.get_shared_keys_output(
+            resource_group_name=resource_group_name, workspace_name=self.logs.name
+        )
+        self.environment = app.ManagedEnvironment(
+            f"{name}-env",
+            resource_group_name=resource_group_name,
+            location=location,
+            app_logs_configuration={
+                "destination": "log-analytics",
+                "log_analytics_configuration": {
+                    "customer_id": self.logs.customer_id,
+                    "shared_key": keys.primary_shared_key,
+                },
+            },
+            tags=ownership.labels,
+            opts=child(self),
+        )
+        self.identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_group_name=resource_group_name,
+            location=location,
+            tags=ownership.labels,
+            opts=child(self),
+        )
+        pull = authorization.RoleAssignment(
+            f"{name}-acr-pull",
+            principal_id=self.identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=role_definition(subscription_id, ACR_PULL),
+            scope=registry_id,
+            opts=child(self),
+        )
+        self.app = app.ContainerApp(
+            name,
+            container_app_name=name,
+            resource_group_name=resource_group_name,
+            location=location,
+            managed_environment_id=self.environment.id,
+            identity={"type": "UserAssigned", "user_assigned_identities": [self.identity.id]},
+            configuration={
+                "active_revisions_mode": "Single",
+                "ingress": {
+                    "external": public,
+                    "target_port": port,
+                    "allow_insecure": False,
+                    "transport": "auto",
+                },
+                "registries": [{"server": registry_server, "identity": self.identity.id}],
+            },
+            template={
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": image,
+                        "resources": {"cpu": cpu, "memory": memory},
+                        "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
+                        "probes": [
+                            {
+                                "type": "Liveness",
+                                "http_get": {"path": "/healthz", "port": port},
+                            },
+                            {
+                                "type": "Readiness",
+                                "http_get": {"path": "/readyz", "port": port},
+                            },
+                        ],
+                    }
+                ],
+                "scale": {
+                    "min_replicas": min_replicas,
+                    "max_replicas": max_replicas,
+                    "rules": [
+                        {
+                            "name": "http-concurrency",
+                            "http": {"metadata": {"concurrentRequests": str(concurrent_requests)}},
+                        }
+                    ],
+                },
+            },
+            tags=ownership.with_public(public),
+            # The app can only pull its image once its identity holds AcrPull.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[pull]),
+        )
+        self.url = self.app.latest_revision_fqdn.apply(lambda fqdn: f"https://{fqdn}")
+        self.identity_client_id = self.identity.client_id
+        self.register_outputs(
+            {"url": self.url, "appId": self.app.id, "identityClientId": self.identity_client_id}
+        )

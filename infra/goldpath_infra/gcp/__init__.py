@@ -1,0 +1,18 @@
+"""GCP components: Artifact Registry, Cloud Run serving, the MLflow model registry,
+Workload Identity Federation for CI, monitoring, and the APIs they need."""
+
+from .apis import RequiredApis
+from .ci_identity import CiIdentity
+from .model_registry import ModelRegistry
+from .monitoring import Monitoring
+from .registry import ContainerRegistry
+from .serving import ServingService
+
+__all__ = [
+    "CiIdentity",
+    "ContainerRegistry",
+    "ModelRegistry",
+    "Monitoring",
+    "RequiredApis",
+    "ServingService",
+]

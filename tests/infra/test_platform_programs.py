@@ -1,0 +1,113 @@
+"""Both platform programs, for their dev and prod stack files: the whole resource graph
+builds under mocks, every policy passes, and the outputs are exactly what generated
+pipelines read. Bad configuration fails with one message naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from goldpath_infra.policies import POLICIES
+from goldpath_infra.testing import check_policies, run_program, stack_config
+from pulumi import RunError
+
+from generator._template import REPO_ROOT
+
+from .conftest import assert_component_shape
+
+PLATFORM = REPO_ROOT / "infra" / "platform"
+OUTPUTS = {
+    "gcp": {
+        "imageRegistry", "projectId", "region", "workloadIdentityProvider",
+        "deployerServiceAccount", "trainerServiceAccount", "mlflowTrackingUri",
+    },
+    "azure": {
+        "imageRegistry", "ciClientId", "tenantId", "subscriptionId", "resourceGroup",
+        "mlflowTrackingUri", "databricksHost",
+    },
+}  # fmt: skip
+
+
+def run_platform(cloud: str, stack: str, config: dict[str, Any] | None = None) -> Any:
+    program = PLATFORM / cloud
+    return run_program(
+        program,
+        config=stack_config(program, stack) if config is None else config,
+        project=f"goldpath-platform-{cloud}",
+        stack=stack,
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_platform_builds_with_every_policy_passing(cloud: str, stack: str) -> None:
+    recording = run_platform(cloud, stack)
+    assert len([r for r in recording.resources if r.custom]) >= 15
+    assert set(recording.stack_outputs) == OUTPUTS[cloud]
+    assert all(recording.stack_outputs.values()), recording.stack_outputs
+    assert check_policies(recording, POLICIES) == []
+    assert_component_shape(recording)
+
+
+def test_gcp_prod_differs_where_it_should() -> None:
+    dev, prod = run_platform("gcp", "dev"), run_platform("gcp", "prod")
+    dev_db = dev.one("gcp:sql/databaseInstance:DatabaseInstance").inputs
+    prod_db = prod.one("gcp:sql/databaseInstance:DatabaseInstance").inputs
+    assert dev_db["settings"]["availabilityType"] == "ZONAL"
+    assert prod_db["settings"]["availabilityType"] == "REGIONAL"
+    assert prod_db["deletionProtection"] is True
+    providers = prod.of_type("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
+    assert {p.inputs["workloadIdentityPoolProviderId"] for p in providers} == {
+        "github",
+        "azure-devops",
+    }
+    assert prod.stack_outputs["imageRegistry"].endswith("/acme-ml-prod/ml-images")
+
+
+def test_azure_ci_identity_can_deploy_only_into_the_serving_group() -> None:
+    recording = run_platform("azure", "dev")
+    contributor = [
+        r for r in recording.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["roleDefinitionId"].endswith("b24988ac-6180-42a0-ab88-20f7382dd24c")
+    ]  # fmt: skip
+    assert len(contributor) == 1
+    assert contributor[0].inputs["scope"].endswith("/acmeml-ml-serving-dev")
+    assert recording.stack_outputs["resourceGroup"] == "acmeml-ml-serving-dev"
+
+
+@pytest.mark.parametrize(
+    ("cloud", "change", "message"),
+    [
+        ("gcp", {"goldpath-platform-gcp:alertEmail": None}, "goldpath-platform-gcp:alertEmail is missing"),
+        ("gcp", {"gcp:region": "Europe West"}, "gcp:region is 'Europe West', which is not valid"),
+        ("gcp", {"goldpath-platform-gcp:githubRepositories": "acme/x"}, "githubRepositories must be a list"),
+        ("azure", {"goldpath-platform-azure:databricks": "maybe"}, "databricks is 'maybe', not true or false"),
+        ("azure", {"goldpath-platform-azure:namePrefix": None}, "namePrefix is missing"),
+    ],
+)  # fmt: skip
+def test_bad_configuration_names_the_key(
+    cloud: str, change: dict[str, str | None], message: str
+) -> None:
+    config = stack_config(PLATFORM / cloud, "dev")
+    for key, value in change.items():
+        if value is None:
+            config.pop(key)
+        else:
+            config[key] = value
+    with pytest.raises(RunError) as caught:
+        run_platform(cloud, "dev", config)
+    assert message in str(caught.value)
+    assert "pulumi config set" in str(caught.value)
+
+
+def test_stack_must_be_an_environment() -> None:
+    with pytest.raises(RunError, match="stack 'qa' is not an environment"):
+        run_platform("gcp", "qa", stack_config(PLATFORM / "gcp", "dev"))
+
+
+def test_policy_pack_entry_point_uses_the_tested_policies() -> None:
+    source = (REPO_ROOT / "infra" / "policypack" / "__main__.py").read_text()
+    assert "from goldpath_infra.policies import POLICIES" in source
+    assert "policies=POLICIES" in source
+    assert Path(REPO_ROOT / "infra" / "policypack" / "PulumiPolicy.yaml").is_file()
