@@ -126,10 +126,17 @@ def _fake_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, An
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
+    def __init__(self, stack_references: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.invokes: list[str] = []
+        self.stack_references = dict(stack_references or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs.get("name", args.name)
+            if name not in self.stack_references:
+                raise KeyError(f"no outputs given for stack reference {name!r}")
+            outputs = {"name": name, "outputs": dict(self.stack_references[name])}
+            return name, {**outputs, "secretOutputNames": []}
         outputs = _fake_outputs(args.typ, args.name, args.inputs)
         return outputs.get("id", f"{args.name}-id"), outputs
 
@@ -203,18 +210,20 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     project: str = "project",
     stack: str = "dev",
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Recording:
     """Run a program (a function, or a folder with __main__.py) and record what it built.
 
     `config` maps "namespace:key" to values, as in a Pulumi.<stack>.yaml file; objects and
-    lists are passed as JSON, as the engine does.
+    lists are passed as JSON, as the engine does. `stack_references` gives the outputs of
+    other stacks the program reads with `pulumi.StackReference`, by stack name.
     """
     try:
         asyncio.get_event_loop()
     except RuntimeError:
         asyncio.set_event_loop(asyncio.new_event_loop())
     recording = Recording()
-    mocks = RecordingMocks()
+    mocks = RecordingMocks(stack_references)
     pulumi.runtime.set_all_config(
         {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
     )

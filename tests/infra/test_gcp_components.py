@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pulumi
+
 from goldpath_infra._base import Ownership
 from goldpath_infra.gcp import (
     CiIdentity,

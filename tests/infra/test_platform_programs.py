@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from goldpath_infra.policies import POLICIES
-from goldpath_infra.testing import check_policies, run_program, stack_config
 from pulumi import RunError
 
 from generator._template import REPO_ROOT
+from goldpath_infra.policies import POLICIES
+from goldpath_infra.testing import check_policies, run_program, stack_config
 
 from .conftest import assert_component_shape
 
@@ -24,7 +24,7 @@ OUTPUTS = {
     },
     "azure": {
         "imageRegistry", "ciClientId", "tenantId", "subscriptionId", "resourceGroup",
-        "mlflowTrackingUri", "databricksHost",
+        "mlflowTrackingUri", "databricksHost", "registryId", "location",
     },
 }  # fmt: skip
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from goldpath_infra.policies import POLICIES
 from goldpath_infra.testing import RecordedResource, Recording, check_policies
 

@@ -26,7 +26,7 @@ class ServingService(pulumi.ComponentResource):
         name: str,
         *,
         resource_group_name: pulumi.Input[str],
-        location: str,
+        location: pulumi.Input[str],
         subscription_id: pulumi.Input[str],
         registry_id: pulumi.Input[str],
         registry_server: pulumi.Input[str],
@@ -41,6 +41,7 @@ class ServingService(pulumi.ComponentResource):
         env: Mapping[str, pulumi.Input[str]] | None = None,
         public: bool = False,
         log_retention_days: int = 30,
+        image_managed_by_ci: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:azure:ServingService", name, None, opts)
@@ -133,8 +134,13 @@ class ServingService(pulumi.ComponentResource):
                 },
             },
             tags=ownership.with_public(public),
-            # The app can only pull its image once its identity holds AcrPull.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[pull]),
+            # The app can only pull its image once its identity holds AcrPull; when CI
+            # rolls images out by digest, the stack must not roll them back.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[pull],
+                ignore_changes=["template.containers[0].image"] if image_managed_by_ci else None,
+            ),
         )
         self.url = self.app.latest_revision_fqdn.apply(lambda fqdn: f"https://{fqdn}")
         self.identity_client_id = self.identity.client_id

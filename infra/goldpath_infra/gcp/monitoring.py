@@ -14,7 +14,7 @@ class Monitoring(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        project: str,
+        project: pulumi.Input[str],
         ownership: Ownership,
         email: str,
         service_name: str | None = None,

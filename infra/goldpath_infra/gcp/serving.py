@@ -26,8 +26,8 @@ class ServingService(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        project: str,
-        region: str,
+        project: pulumi.Input[str],
+        region: pulumi.Input[str],
         image: pulumi.Input[str],
         ownership: Ownership,
         invokers: Sequence[pulumi.Input[str]] = (),
@@ -43,6 +43,7 @@ class ServingService(pulumi.ComponentResource):
         public: bool = False,
         cloud_sql_instances: Sequence[pulumi.Input[str]] = (),
         args: Sequence[pulumi.Input[str]] | None = None,
+        image_managed_by_ci: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:gcp:ServingService", name, None, opts)
@@ -110,7 +111,11 @@ class ServingService(pulumi.ComponentResource):
                 "volumes": volumes,
                 "labels": ownership.labels,
             },
-            opts=child(self),
+            # When CI rolls images out by digest, the stack must not roll them back.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["template.containers[0].image"] if image_managed_by_ci else None,
+            ),
         )
         for index, member in enumerate(invokers):
             gcp.cloudrunv2.ServiceIamMember(

@@ -3,6 +3,8 @@ workspace, keyless CI identity and alerts that every ML project in this environm
 shares. Stack name = environment (dev, prod)."""
 
 import pulumi
+from pulumi_azure_native import authorization, resources
+
 from goldpath_infra._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig
 from goldpath_infra.azure import (
     CiIdentity,
@@ -11,7 +13,6 @@ from goldpath_infra.azure import (
     ModelRegistry,
     Monitoring,
 )
-from pulumi_azure_native import authorization, resources
 
 env = pulumi.get_stack()
 if env not in ENVIRONMENTS:
@@ -96,3 +97,6 @@ pulumi.export("tenantId", client.tenant_id)
 pulumi.export("subscriptionId", client.subscription_id)
 pulumi.export("resourceGroup", serving_group.name)
 pulumi.export("mlflowTrackingUri", model_registry.tracking_uri)
+# Read by each project's service stack (StackReference), not by pipelines.
+pulumi.export("registryId", registry.registry_id)
+pulumi.export("location", location)

@@ -2,6 +2,7 @@
 every ML project in this environment shares. Stack name = environment (dev, prod)."""
 
 import pulumi
+
 from goldpath_infra._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig
 from goldpath_infra.gcp import (
     CiIdentity,

@@ -1,0 +1,105 @@
+"""A generated project's own service stack (infra/), for both clouds and every environment
+stack file, built under mocks on top of the platform's outputs (a mocked StackReference)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi import RunError
+
+from goldpath_infra.policies import POLICIES
+from goldpath_infra.testing import check_policies, run_program, stack_config
+
+from ..conftest import Render
+from .conftest import assert_component_shape
+
+PLATFORM_OUTPUTS: dict[str, dict[str, Any]] = {
+    "gcp": {
+        "projectId": "acme-ml-dev",
+        "region": "europe-west2",
+        "deployerServiceAccount": "goldpath-deployer@acme-ml-dev.iam.gserviceaccount.com",
+        "mlflowTrackingUri": "https://mlflow-server-abc-ew.a.run.app",
+    },
+    "azure": {
+        "location": "uksouth",
+        "resourceGroup": "acmeml-ml-serving-dev",
+        "registryId": "/subscriptions/0/resourceGroups/p/providers/containerregistry/acr",
+        "imageRegistry": "acmemldevacr.azurecr.io",
+        "mlflowTrackingUri": "azureml://uksouth.api.azureml.ms/mlflow/v1.0/x",
+    },
+}
+
+
+def run_service(
+    rendered: Render, cloud: str, env: str, config: dict[str, Any] | None = None
+) -> Any:
+    program = rendered(cloud=cloud) / "infra"
+    return run_program(
+        program,
+        config=stack_config(program, env) if config is None else config,
+        project="project-service",
+        stack=env,
+        stack_references={f"organization/goldpath-platform-{cloud}/{env}": PLATFORM_OUTPUTS[cloud]},
+    )
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_service_stack_builds_privately_with_policies_passing(
+    rendered: Render, cloud: str, env: str
+) -> None:
+    recording = run_service(rendered, cloud, env)
+    assert check_policies(recording, POLICIES) == []
+    assert_component_shape(recording)
+    assert recording.stack_outputs["serviceName"] == f"project-{env}"
+    assert recording.stack_outputs["serviceUrl"].startswith("https://")
+    expected_min = 1 if env == "prod" else 0
+    if cloud == "gcp":
+        service = recording.one("gcp:cloudrunv2/service:Service").inputs
+        assert service["ingress"] == "INGRESS_TRAFFIC_INTERNAL_ONLY"
+        assert service["project"] == "acme-ml-dev"
+        assert service["template"]["scaling"]["minInstanceCount"] == expected_min
+        envs = {e["name"]: e.get("value") for e in service["template"]["containers"][0]["envs"]}
+        assert envs["MLFLOW_TRACKING_URI"] == PLATFORM_OUTPUTS["gcp"]["mlflowTrackingUri"]
+        invoker = recording.one("gcp:cloudrunv2/serviceIamMember:ServiceIamMember").inputs
+        assert invoker["member"].startswith("serviceAccount:goldpath-deployer@")
+        assert len(recording.of_type("gcp:monitoring/alertPolicy:AlertPolicy")) == 2
+    else:
+        app = recording.one("azure-native:app:ContainerApp").inputs
+        assert app["configuration"]["ingress"]["external"] is False
+        assert app["resourceGroupName"] == "acmeml-ml-serving-dev"
+        assert app["template"]["scale"]["minReplicas"] == expected_min
+        assert app["configuration"]["registries"][0]["server"] == "acmemldevacr.azurecr.io"
+        assert len(recording.of_type("azure-native:monitor:MetricAlert")) == 2
+
+
+def test_public_ingress_needs_the_explicit_setting(rendered: Render) -> None:
+    program = rendered(cloud="gcp") / "infra"
+    config = stack_config(program, "dev")
+    config["project-service:allowPublicIngress"] = "true"
+    recording = run_service(rendered, "gcp", "dev", config)
+    service = recording.one("gcp:cloudrunv2/service:Service").inputs
+    assert service["ingress"] == "INGRESS_TRAFFIC_ALL"
+    assert check_policies(recording, POLICIES) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("maxInstances", "lots", "project-service:maxInstances is 'lots', not a whole number"),
+        ("alertEmail", None, "project-service:alertEmail is missing"),
+        ("platformStack", "dev", "project-service:platformStack is 'dev', which is not valid"),
+    ],
+)
+def test_bad_service_config_names_the_key(
+    rendered: Render, key: str, value: str | None, message: str
+) -> None:
+    config = stack_config(rendered(cloud="azure") / "infra", "dev")
+    if value is None:
+        config.pop(f"project-service:{key}")
+    else:
+        config[f"project-service:{key}"] = value
+    with pytest.raises(RunError) as caught:
+        run_service(rendered, "azure", "dev", config)
+    assert message in str(caught.value)
