@@ -37,5 +37,17 @@ def test_release_publishes_only_a_verified_tag() -> None:
     assert publish["permissions"] == {"contents": "write"}
     for name, workflow in flows.items():
         assert workflow["permissions"] == {}, name
-        for job in workflow["jobs"].values():
-            assert "id-token" not in job["permissions"], "goldpath's CI needs no cloud"
+        for job_name, job in workflow["jobs"].items():
+            # Only the platform stack jobs reach a cloud; tests and releases never do.
+            logs_in = name == "infra.yml" and job_name in {"preview", "up"}
+            assert ("id-token" in job["permissions"]) is logs_in, f"{name}:{job_name}"
+
+
+def test_platform_up_waits_for_tests_and_an_approval() -> None:
+    infra = workflows(REPO_ROOT)["infra.yml"]["jobs"]
+    assert infra["up"]["needs"] == "test"
+    assert infra["up"]["environment"] == "platform-${{ matrix.stack }}"
+    assert infra["up"]["strategy"]["max-parallel"] == 1
+    for job in ("preview", "up"):
+        script = " ".join(step.get("run", "") for step in infra[job]["steps"])
+        assert "--policy-pack ../../policypack" in script, job

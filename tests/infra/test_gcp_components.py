@@ -129,7 +129,14 @@ def test_ci_identity_pins_repositories_and_grants_least_privilege() -> None:
     assert ado["oidc"]["allowedAudiences"] == ["api://AzureADTokenExchange"]
     assert "sc://acme/markets/rfq-oidc" in ado["attributeCondition"]
     project_roles = {m.inputs["role"] for m in rec.of_type("gcp:projects/iAMMember:IAMMember")}
-    assert project_roles == {"roles/run.developer"}
+    assert project_roles == {
+        "roles/run.admin",
+        "roles/iam.serviceAccountCreator",
+        "roles/iam.serviceAccountUser",
+        "roles/monitoring.alertPolicyEditor",
+        "roles/monitoring.notificationChannelEditor",
+    }
+    assert not project_roles & {"roles/owner", "roles/editor", "roles/iam.serviceAccountKeyAdmin"}
     push = rec.one("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
     assert push.inputs["role"] == "roles/artifactregistry.writer"
     wif = [m for m in rec.of_type("gcp:serviceaccount/iAMMember:IAMMember")

@@ -10,7 +10,16 @@ from .._base import ConfigError, child
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 ADO_AUDIENCE = "api://AzureADTokenExchange"
 
-DEPLOYER_ROLES = ("roles/run.developer",)
+# What a project's pipeline needs to apply its service stack and roll out revisions:
+# manage Cloud Run services and their invoker IAM, create the service's runtime account
+# and act as it, and manage the service's alerts. No owner/editor, no key creation.
+DEPLOYER_ROLES = (
+    "roles/run.admin",
+    "roles/iam.serviceAccountCreator",
+    "roles/iam.serviceAccountUser",
+    "roles/monitoring.alertPolicyEditor",
+    "roles/monitoring.notificationChannelEditor",
+)
 
 
 def _repository_principal(repo: str) -> Callable[[str], str]:
