@@ -17,12 +17,19 @@ from generator._template import REPO_ROOT, render
 
 from .conftest import run
 
+VARIANTS = {
+    "fastapi": {"serving": "fastapi"},
+    "flask": {"serving": "flask"},
+    # Azure defaults to a Databricks bundle: its make test includes the PySpark engine test.
+    "azure-databricks": {"cloud": "azure", "databricks": True},
+}
+
 
 @pytest.mark.slow
-@pytest.mark.parametrize("serving", ["fastapi", "flask"])
-def test_first_make_test_is_green(tmp_path: Path, serving: str) -> None:
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_first_make_test_is_green(tmp_path: Path, variant: str) -> None:
     project = render(
-        tmp_path / "rfq-model", template=str(REPO_ROOT), data={"serving": serving}, vcs_ref="HEAD"
+        tmp_path / "rfq-model", template=str(REPO_ROOT), data=VARIANTS[variant], vcs_ref="HEAD"
     )
     assert run(["git", "init", "-q"], project).returncode == 0
     # project_env(): the generated project must use its own .venv, not this repository's.
@@ -41,6 +48,8 @@ def test_first_make_test_is_green(tmp_path: Path, serving: str) -> None:
     assert "failed" not in output.splitlines()[-1]
     # The real-server test ran, not skipped.
     assert "skipped" not in output.splitlines()[-1]
+    if variant == "azure-databricks":
+        assert "tests/test_spark.py ." in output
 
 
 def test_copy_never_overwrites_a_users_file_without_consent(tmp_path: Path) -> None:

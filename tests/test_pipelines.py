@@ -92,10 +92,15 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
             assert set(permissions.values()) <= {"read", "write"}
             writes = {k for k, v in permissions.items() if v == "write"}
             assert writes <= {"id-token"}, f"{where}: writes {writes}"
-            uses = [step.get("uses", "") for step in job.get("steps", [])]
-            logs_in = any(u.startswith(LOGIN_ACTIONS) for u in uses)
-            calls_deploy = job.get("uses") == "$/.github/workflows/deploy.yml"
-            assert ("id-token" in writes) is (logs_in or calls_deploy), where
+            steps = job.get("steps", [])
+            logs_in = any(s.get("uses", "").startswith(LOGIN_ACTIONS) for s in steps) or any(
+                (s.get("env") or {}).get("DATABRICKS_AUTH_TYPE") == "github-oidc" for s in steps
+            )
+            calls_login_workflow = job.get("uses") in {
+                "$/.github/workflows/deploy.yml",
+                "$/.github/workflows/bundle.yml",
+            }
+            assert ("id-token" in writes) is (logs_in or calls_login_workflow), where
             if "steps" in job:
                 assert job["timeout-minutes"] <= 60, f"{where}: no timeout"
                 for step in job["steps"]:
@@ -212,3 +217,30 @@ def test_readme_documents_every_variable_the_pipelines_read(
     assert used, "no pipeline variables found"
     undocumented = sorted(name for name in used if f"`{name}`" not in readme)
     assert not undocumented, f"README lacks setup for {undocumented}"
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_databricks_bundle_is_validated_and_deployed_behind_approvals(
+    rendered: Render, cloud: str
+) -> None:
+    project = rendered(ci="both", cloud=cloud, databricks=True)
+    flows = workflows(project)
+    validate = flows["ci.yml"]["jobs"]["bundle-validate"]
+    assert validate["if"] == "github.event_name == 'pull_request'"
+    assert any(s.get("uses", "").startswith("databricks/setup-cli@") for s in validate["steps"])
+    cd = flows["cd.yml"]["jobs"]
+    assert cd["bundle-staging"]["needs"] == "deploy-dev"
+    assert set(cd["bundle-prod"]["needs"]) == {"bundle-staging", "deploy-staging"}
+    assert cd["bundle-prod"]["with"] == {"target": "prod"}
+    bundle = flows["bundle.yml"]["jobs"]["deploy"]
+    assert bundle["environment"] == "${{ inputs.target }}"
+    auth = next(s for s in bundle["steps"] if s.get("name") == "databricks bundle deploy")
+    assert auth["env"]["DATABRICKS_AUTH_TYPE"] == (
+        "azure-cli" if cloud == "azure" else "github-oidc"
+    )
+    stages = {s.get("stage") or s["parameters"].get("target"): s
+              for s in load(project / "azure-pipelines.yml")["stages"]}  # fmt: skip
+    assert "BundleValidate" in stages
+    assert stages["prod"]["parameters"]["dependsOn"] == ["Bundle_staging", "Deploy_staging"]
+    text = "\n".join(p.read_text() for p in project.rglob("*.yml"))
+    assert "DATABRICKS_TOKEN" not in text, "no personal access tokens"

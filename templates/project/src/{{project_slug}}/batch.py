@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-
-import pandas as pd
 
 from .data import check_output_path, read_table, write_table
 from .registry import LoadedModel
-from .schema import FEATURE_NAMES, validate_frame
+from .scoring import OUTPUT_COLUMNS, score_pandas
 
-OUTPUT_COLUMNS = ("prediction", "probability", "model_version", "scored_at")
-
-
-def score_frame(frame: pd.DataFrame, model: LoadedModel) -> pd.DataFrame:
-    """The input rows with prediction, probability, model_version and scored_at appended."""
-    features = validate_frame(frame)[list(FEATURE_NAMES)]
-    labels, probability = model.predict(features)
-    out = frame.copy()
-    out["prediction"] = labels
-    out["probability"] = probability
-    out["model_version"] = model.version
-    out["scored_at"] = pd.Timestamp(datetime.now(UTC))
-    return out
+__all__ = ["OUTPUT_COLUMNS", "BatchReport", "score_file"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +21,6 @@ class BatchReport:
 
 def score_file(source: Path, destination: Path, model: LoadedModel) -> BatchReport:
     check_output_path(destination)
-    scored = score_frame(read_table(source), model)
+    scored = score_pandas(read_table(source), model)
     write_table(scored, destination)
     return BatchReport(len(scored), model.version, destination)

@@ -85,6 +85,24 @@ def _batch(args: argparse.Namespace, settings: Settings) -> None:
     print(f"scored {report.rows} rows with v{report.model_version} into {report.output}")
 
 
+def _monitor(args: argparse.Namespace, settings: Settings) -> None:
+    from .data import read_table
+    from .monitor import DRIFT_EXIT_CODE, detect_drift, write_report
+
+    report = detect_drift(
+        read_table(args.reference),
+        read_table(args.current),
+        psi_threshold=settings.drift_psi_threshold,
+        ks_pvalue_threshold=settings.drift_ks_pvalue,
+    )
+    json_path, html_path = write_report(report, args.output_dir)
+    print(f"drift report: {json_path} and {html_path}")
+    if report.drifted:
+        print(f"drift detected in {', '.join(report.drifted)}", file=sys.stderr)
+        raise SystemExit(DRIFT_EXIT_CODE)
+    print("no drift detected")
+
+
 def _export(args: argparse.Namespace, settings: Settings) -> None:
     from .registry import export_model
 
@@ -123,6 +141,14 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--input", type=Path, required=True)
     batch.add_argument("--output", type=Path, required=True)
     batch.set_defaults(handler=_batch)
+
+    monitor = commands.add_parser(
+        "monitor", help="drift between a reference and a current sample (exit 3 on drift)"
+    )
+    monitor.add_argument("--reference", type=Path, required=True, help="CSV or Parquet")
+    monitor.add_argument("--current", type=Path, required=True, help="CSV or Parquet")
+    monitor.add_argument("--output-dir", type=Path, default=Path("outputs/drift"))
+    monitor.set_defaults(handler=_monitor)
 
     export = commands.add_parser("export-model", help="copy the champion out for an image")
     export.add_argument("--dest", type=Path, default=Path("model"))

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         default=0.01, ge=0, le=1, description="How much worse than the champion is tolerated"
     )
 
+    drift_psi_threshold: float = Field(default=0.2, gt=0)
+    drift_ks_pvalue: float = Field(default=0.01, gt=0, lt=1)
+
     max_batch_size: int = Field(default=1_000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

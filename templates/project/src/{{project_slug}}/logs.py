@@ -51,5 +51,5 @@ def configure_logging(level: str = "INFO", stream: str = "stdout") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Libraries that log per call at INFO would drown the service's own lines.
-    for noisy in ("mlflow", "alembic", "urllib3", "httpx"):
+    for noisy in ("mlflow", "alembic", "urllib3", "httpx", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -60,6 +60,9 @@ def ensure_experiment(client: MlflowClient, settings: Settings) -> str:
     experiment = client.get_experiment_by_name(settings.experiment_name)
     if experiment is not None:
         return str(experiment.experiment_id)
+    # Only a local store takes our artifact folder; a server or Databricks chooses its own.
+    if not settings.mlflow_tracking_uri.startswith(("sqlite:", "file:")):
+        return str(client.create_experiment(settings.experiment_name))
     artifact_root = settings.mlflow_artifact_root
     if urlparse(artifact_root).scheme == "file":
         Path(urlparse(artifact_root).path).mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 import mlflow
+import pandas as pd
 from mlflow.models import infer_signature
 from sklearn.model_selection import RandomizedSearchCV, train_test_split
 
@@ -37,15 +38,20 @@ class TrainResult:
     champion_roc_auc: float | None
 
 
-def train(settings: Settings) -> TrainResult:
+def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
+    """Train on `frame` (e.g. a Unity Catalog table), else on TRAINING_DATA or the sample."""
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
 
-    raw = load_training_data(
-        settings.training_data, n_rows=settings.sample_rows, seed=settings.random_seed
+    raw = (
+        frame
+        if frame is not None
+        else load_training_data(
+            settings.training_data, n_rows=settings.sample_rows, seed=settings.random_seed
+        )
     )
-    frame = validate_frame(raw, require_target=True)
-    features, target = frame[list(FEATURE_NAMES)], frame[TARGET].to_numpy()
+    data = validate_frame(raw, require_target=True)
+    features, target = data[list(FEATURE_NAMES)], data[TARGET].to_numpy()
     x_train, x_test, y_train, y_test = train_test_split(
         features,
         target,
@@ -85,7 +91,7 @@ def train(settings: Settings) -> TrainResult:
         mlflow.log_params({k.removeprefix("model__"): v for k, v in search.best_params_.items()})
         mlflow.log_params(
             {
-                "rows": len(frame),
+                "rows": len(data),
                 "search_iterations": settings.search_iterations,
                 "cv_folds": settings.cv_folds,
                 "data": str(settings.training_data or "generated-sample"),

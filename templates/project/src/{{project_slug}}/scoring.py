@@ -1,0 +1,67 @@
+"""One scoring function, two engines with the same output schema.
+
+`score_pandas` scores a DataFrame in process; `score_spark` scores a Spark DataFrame on
+the cluster by shipping the fitted pipeline to executors and calling the very same
+`score_pandas` on each Arrow batch (`mapInPandas`), so both engines cannot diverge.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .registry import LoadedModel
+from .schema import FEATURE_NAMES, validate_frame
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkDataFrame
+
+OUTPUT_COLUMNS = ("prediction", "probability", "model_version", "scored_at")
+
+
+def score_pandas(
+    frame: pd.DataFrame, model: LoadedModel, scored_at: datetime | None = None
+) -> pd.DataFrame:
+    """The input rows with prediction, probability, model_version and scored_at appended."""
+    features = validate_frame(frame)[list(FEATURE_NAMES)]
+    labels, probability = model.predict(features)
+    out = frame.copy()
+    out["prediction"] = labels.astype("int64")
+    out["probability"] = probability.astype("float64")
+    out["model_version"] = str(model.version)
+    out["scored_at"] = pd.Timestamp(scored_at or datetime.now(UTC)).tz_convert("UTC")
+    return out
+
+
+def _output_schema(input_schema: Any) -> Any:
+    from pyspark.sql.types import (
+        DoubleType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampType,
+    )
+
+    return StructType(
+        [
+            *input_schema.fields,
+            StructField("prediction", LongType(), False),
+            StructField("probability", DoubleType(), False),
+            StructField("model_version", StringType(), False),
+            StructField("scored_at", TimestampType(), False),
+        ]
+    )
+
+
+def score_spark(frame: SparkDataFrame, model: LoadedModel) -> SparkDataFrame:
+    """Score a Spark DataFrame; every batch is scored by `score_pandas` on an executor."""
+    scored_at = datetime.now(UTC)
+
+    def score_batches(batches: Any) -> Any:
+        for batch in batches:
+            yield score_pandas(batch, model, scored_at)
+
+    return frame.mapInPandas(score_batches, schema=_output_schema(frame.schema))

@@ -1,0 +1,93 @@
+"""Every Databricks variant renders a bundle that the typed bundle models accept, with
+declared variables and complete targets; a broken bundle is rejected."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .bundle_checks import BundleError, validate_bundle
+from .conftest import Render, run, tool
+
+VARIANTS = list(itertools.product(["azure", "gcp"], ["serverless", "job_cluster"]))
+
+
+@pytest.mark.parametrize(("cloud", "compute"), VARIANTS)
+def test_bundle_validates(rendered: Render, cloud: str, compute: str) -> None:
+    project = rendered(cloud=cloud, databricks=True, databricks_compute=compute)
+    bundle = validate_bundle(project)
+    jobs = bundle["resources"]["jobs"]
+    assert set(jobs) == {"training", "batch_inference", "monitoring"}
+    for job in jobs.values():
+        task = job["tasks"][0]
+        assert task["python_wheel_task"]["package_name"] == "project"
+        assert job["schedule"]["timezone_id"] == "UTC"
+        if compute == "serverless":
+            assert task["environment_key"] == "default"
+            assert job["environments"][0]["spec"]["dependencies"] == ["../dist/*.whl"]
+        else:
+            assert task["job_cluster_key"] == "main"
+            assert job["job_clusters"][0]["new_cluster"]["data_security_mode"] == "SINGLE_USER"
+    model = bundle["resources"]["registered_models"]["model"]
+    assert (model["catalog_name"], model["schema_name"]) == ("${var.catalog}", "${var.schema}")
+    assert bundle["targets"]["prod"]["variables"]["catalog"] == "ml"
+    result = run(
+        [tool("yamllint"), "--strict", "-c", ".yamllint.yml", "databricks.yml", "resources"],
+        project,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_entry_points_exist_for_every_wheel_task(rendered: Render) -> None:
+    project = rendered(cloud="azure", databricks=True)
+    pyproject = (project / "pyproject.toml").read_text()
+    for job in validate_bundle(project)["resources"]["jobs"].values():
+        entry_point = job["tasks"][0]["python_wheel_task"]["entry_point"]
+        assert f"\n{entry_point} = " in pyproject, entry_point
+
+
+def test_no_bundle_without_databricks(rendered: Render) -> None:
+    project = rendered(cloud="gcp", databricks=False)
+    assert not (project / "databricks.yml").exists()
+    assert not (project / "resources").exists()
+    assert not (project / "src" / "project" / "jobs.py").exists()
+    assert not (project / "tests" / "test_spark.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda job: job.update(max_concurrent_runz=1), "Unexpected field 'max_concurrent_runz'"),
+        (lambda job: job.update(max_concurrent_runs="many"), "invalid literal for int()"),
+        (lambda job: job["tasks"][0]["python_wheel_task"].pop("entry_point"), "entry_point"),
+        (lambda job: job["tasks"][0]["python_wheel_task"]["parameters"].append("${var.nope}"),
+         "${var.nope} is used but not declared"),
+    ],
+)  # fmt: skip
+def test_broken_bundle_is_rejected(
+    rendered: Render, tmp_path: Path, breakage: object, message: str
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(rendered(cloud="azure", databricks=True), project)
+    path = project / "resources" / "training.job.yml"
+    document = yaml.safe_load(path.read_text())
+    breakage(document["resources"]["jobs"]["training"])  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(BundleError, match=re.escape(message)):
+        validate_bundle(project)
+
+
+def test_incomplete_targets_are_rejected(rendered: Render, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(rendered(cloud="azure", databricks=True), project)
+    bundle = yaml.safe_load((project / "databricks.yml").read_text())
+    del bundle["targets"]["prod"]["run_as"]
+    del bundle["targets"]["staging"]
+    (project / "databricks.yml").write_text(yaml.safe_dump(bundle))
+    with pytest.raises(BundleError, match=r"target staging is missing.*target prod must run_as"):
+        validate_bundle(project)
