@@ -18,6 +18,85 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new(args: argparse.Namespace) -> int:
+    from ._new import new_project
+
+    new_project(
+        args.destination.resolve(),
+        data=args.data,
+        preset=args.preset,
+        defaults=args.defaults,
+        template=args.template,
+        vcs_ref=args.vcs_ref,
+    )
+    return 0
+
+
+def _repos(args: argparse.Namespace) -> list[str]:
+    from ._fleet import read_fleet_file
+
+    repos = list(args.repos) + (read_fleet_file(args.fleet) if args.fleet else [])
+    if not repos:
+        raise GoldpathError("name at least one repo (a path or git URL) or --fleet FILE")
+    return repos
+
+
+def _fleet_status(args: argparse.Namespace) -> int:
+    from ._fleet import repo_status, table, to_json
+
+    statuses = [repo_status(repo, args.template) for repo in _repos(args)]
+    if args.json:
+        print(to_json(statuses))
+    else:
+        rows = [
+            [
+                s.repo,
+                s.current or "-",
+                s.latest or "-",
+                "error" if s.error else ("behind" if s.behind else "current"),
+                "dirty" if s.dirty else ("" if s.error else "clean"),
+                s.error or "",
+            ]
+            for s in statuses
+        ]
+        print(table(["repo", "version", "latest", "state", "worktree", "error"], rows))
+    return 1 if any(s.error for s in statuses) else 0
+
+
+def _fleet_update(args: argparse.Namespace) -> int:
+    from ._fleet import ATTENTION, table, to_json, update_fleet
+
+    results = update_fleet(
+        _repos(args),
+        jobs=args.jobs,
+        to=args.to,
+        branch=args.branch,
+        conflict=args.conflict,
+        run_tests=not args.skip_tests,
+        push=args.push,
+        template=args.template,
+    )
+    if args.json:
+        print(to_json(results))
+    else:
+        rows = [
+            [
+                r.repo,
+                r.from_version or "-",
+                r.to_version or "-",
+                r.status,
+                r.branch or "",
+                r.detail.splitlines()[0] if r.detail else "",
+            ]
+            for r in results
+        ]
+        print(table(["repo", "from", "to", "status", "branch", "detail"], rows))
+        counts = {status: sum(r.status == status for r in results) for status in
+                  ("updated", "current", "conflicts", "tests-failed", "error")}  # fmt: skip
+        print(", ".join(f"{n} {status}" for status, n in counts.items() if n))
+    return 1 if any(r.status in ATTENTION for r in results) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="goldpath", description="The golden path for ML engineering."
@@ -32,6 +111,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("destination", nargs="?", type=Path, default=Path("demo"))
     demo.add_argument("--template", help="template path or git URL (default: this checkout)")
     demo.set_defaults(handler=_demo)
+
+    new = commands.add_parser("new", help="create a project from the template, committed")
+    new.add_argument("destination", type=Path)
+    new.add_argument("--data", action="append", default=[], metavar="KEY=VALUE")
+    new.add_argument("--preset", type=Path, help="YAML answers file (see presets/)")
+    new.add_argument("--defaults", action="store_true", help="use defaults, ask nothing")
+    new.add_argument("--template", help="template path or git URL (default: this checkout)")
+    new.add_argument("--vcs-ref", help="template tag or commit (default: latest release)")
+    new.set_defaults(handler=_new)
+
+    fleet = commands.add_parser("fleet", help="status and updates across project repos")
+    fleet_commands = fleet.add_subparsers(dest="fleet_command", required=True, metavar="COMMAND")
+    status = fleet_commands.add_parser("status", help="template version of each repo")
+    update = fleet_commands.add_parser("update", help="copier update each repo on a branch")
+    for sub in (status, update):
+        sub.add_argument("repos", nargs="*", metavar="REPO", help="path or git URL")
+        sub.add_argument("--fleet", type=Path, help="YAML file with `repos:`")
+        sub.add_argument("--template", help="template source (default: each repo's _src_path)")
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(handler=_fleet_status)
+    update.add_argument("--to", help="release tag (default: the latest)")
+    update.add_argument("--branch", help="branch name (default: goldpath/update-<tag>)")
+    update.add_argument("--jobs", type=int, default=1, help="repos updated in parallel")
+    update.add_argument("--conflict", choices=["inline", "rej"], default="inline")
+    update.add_argument("--push", action="store_true", help="push the branch to origin")
+    update.add_argument("--skip-tests", action="store_true", help="do not run make test")
+    update.set_defaults(handler=_fleet_update)
     return parser
 
 

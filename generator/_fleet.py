@@ -1,0 +1,308 @@
+"""`goldpath fleet`: where each project repo stands against the template's releases, and
+`copier update` rolled out to many repos, each on its own branch, with a report.
+
+Safety rules: a repo with uncommitted changes is refused (nothing of the team's is
+touched); the update happens on a new branch and is committed there, conflicts included,
+so both sides survive for review; the team's checked-out branch is restored afterwards.
+One repo's failure never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import yaml
+from packaging.version import InvalidVersion, Version
+
+from ._template import GoldpathError
+
+ANSWERS = ".copier-answers.yml"
+ATTENTION = {"conflicts", "tests-failed", "error"}
+
+
+def _git(repo: Path, *args: str, check: bool = True) -> str:
+    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise GoldpathError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def _version(tag: str) -> Version | None:
+    """The release a tag or a `git describe` string (v1.2.0-3-gabc) belongs to."""
+    match = re.match(r"^v?(\d+(?:\.\d+)*)", tag)
+    if not match:
+        return None
+    try:
+        return Version(match.group(1))
+    except InvalidVersion:
+        return None
+
+
+def template_tags(source: str) -> list[str]:
+    """Release tags of the template repository, oldest first."""
+    result = subprocess.run(
+        ["git", "ls-remote", "--tags", "--refs", source],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise GoldpathError(f"cannot read the template's tags from {source}")
+    tags = [line.split("refs/tags/", 1)[1] for line in result.stdout.splitlines() if line]
+    releases = [t for t in tags if _version(t) is not None and re.match(r"^v?\d+(\.\d+)*$", t)]
+    return sorted(releases, key=lambda t: _version(t) or Version("0"))
+
+
+@dataclass
+class RepoStatus:
+    repo: str
+    template: str | None = None
+    current: str | None = None
+    latest: str | None = None
+    behind: bool | None = None
+    dirty: bool | None = None
+    error: str | None = None
+
+
+@contextmanager
+def _local_copy(repo: str) -> Iterator[Path]:
+    """A local path as is, or a temporary clone of a git URL."""
+    path = Path(repo)
+    if path.exists():
+        yield path
+        return
+    if not re.match(r"^(https?://|ssh://|git@|file://)", repo):
+        raise GoldpathError(f"{repo}: no such path, and not a git URL")
+    workdir = Path(tempfile.mkdtemp(prefix="goldpath-fleet-"))
+    try:
+        result = subprocess.run(
+            ["git", "clone", "--quiet", repo, str(workdir / "repo")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise GoldpathError(f"{repo}: git clone failed: {result.stderr.strip()}")
+        yield workdir / "repo"
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _read_answers(path: Path) -> dict[str, Any]:
+    answers_file = path / ANSWERS
+    if not (path / ".git").exists():
+        raise GoldpathError(f"{path}: not a git repository")
+    if not answers_file.is_file():
+        raise GoldpathError(f"{path}: not a copier project (no {ANSWERS})")
+    answers = yaml.safe_load(answers_file.read_text()) or {}
+    if "_src_path" not in answers or "_commit" not in answers:
+        raise GoldpathError(f"{path}: {ANSWERS} lacks _src_path/_commit; was it made by copier?")
+    return dict(answers)
+
+
+def _status_of(path: Path, repo: str, template: str | None) -> RepoStatus:
+    answers = _read_answers(path)
+    source = template or str(answers["_src_path"])
+    tags = template_tags(source)
+    current = str(answers["_commit"])
+    latest = tags[-1] if tags else None
+    current_version = _version(current)
+    latest_version = _version(latest) if latest else None
+    if latest_version is None or current_version is None:
+        behind = None
+    else:
+        behind = current_version < latest_version or (
+            current_version == latest_version and current != latest
+        )
+    dirty = bool(_git(path, "status", "--porcelain"))
+    return RepoStatus(repo, source, current, latest, behind, dirty)
+
+
+def repo_status(repo: str, template: str | None = None) -> RepoStatus:
+    try:
+        with _local_copy(repo) as path:
+            return _status_of(path, repo, template)
+    except GoldpathError as exc:
+        return RepoStatus(repo, error=str(exc))
+
+
+@dataclass
+class UpdateResult:
+    repo: str
+    status: str  # updated, conflicts, tests-failed, current, error
+    from_version: str | None = None
+    to_version: str | None = None
+    branch: str | None = None
+    files: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+def _conflicted_files(path: Path, conflict: str) -> list[str]:
+    changed = _git(path, "status", "--porcelain", "--untracked-files=all").splitlines()
+    files = [line[3:].strip() for line in changed]
+    if conflict == "rej":
+        return sorted(f for f in files if f.endswith(".rej"))
+    marked = []
+    for name in files:
+        candidate = path / name
+        if candidate.is_file():
+            try:
+                text = candidate.read_text()
+            except UnicodeDecodeError:
+                continue
+            if re.search(r"^<<<<<<< ", text, re.MULTILINE) and re.search(
+                r"^>>>>>>> ", text, re.MULTILINE
+            ):
+                marked.append(name)
+    return sorted(marked)
+
+
+def _run_tests(path: Path) -> tuple[bool, str]:
+    makefile = path / "Makefile"
+    if not makefile.is_file() or not re.search(r"^test:", makefile.read_text(), re.MULTILINE):
+        return True, "no make test target"
+    from ._process import project_env
+
+    result = subprocess.run(
+        ["make", "test"], cwd=path, capture_output=True, text=True, env=project_env(), check=False
+    )
+    tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
+    return result.returncode == 0, tail
+
+
+def update_repo(
+    repo: str,
+    *,
+    to: str | None = None,
+    branch: str | None = None,
+    conflict: str = "inline",
+    run_tests: bool = True,
+    push: bool = False,
+    template: str | None = None,
+) -> UpdateResult:
+    try:
+        path = Path(repo)
+        if not path.exists():
+            raise GoldpathError(f"{repo}: no such path (clone remote repos first, or use status)")
+        status = _status_of(path, repo, template)
+        if status.dirty:
+            raise GoldpathError(f"{repo}: has uncommitted changes; commit or stash them first")
+        tags = template_tags(status.template or "")
+        target = to or status.latest
+        if target is None:
+            raise GoldpathError(f"{repo}: the template {status.template} has no release tags")
+        if target not in tags:
+            raise GoldpathError(
+                f"{repo}: tag {target!r} does not exist in {status.template} "
+                f"(releases: {', '.join(tags) or 'none'})"
+            )
+        result = UpdateResult(repo, "current", status.current, target)
+        if status.current == target:
+            result.detail = "already at this release"
+            return result
+        branch_name = branch or f"goldpath/update-{target}"
+        result.branch = branch_name
+        if _git(path, "branch", "--list", branch_name):
+            # Idempotence: a rerun finds the update waiting for review and changes nothing.
+            result.detail = f"update already on branch {branch_name}"
+            return result
+        original = _git(path, "rev-parse", "--abbrev-ref", "HEAD")
+        _git(path, "checkout", "--quiet", "-b", branch_name)
+        try:
+            result = _apply_update(path, result, target, conflict, run_tests)
+            _git(path, "add", "-A")
+            _git(
+                path,
+                "-c", "user.name=goldpath", "-c", "user.email=goldpath@localhost",
+                "commit", "--quiet", "--no-verify", "-m",
+                f"Update goldpath template {status.current} -> {target}\n\n{result.detail}",
+            )  # fmt: skip
+            if push:
+                _git(path, "push", "--quiet", "--set-upstream", "origin", branch_name)
+        finally:
+            _git(path, "checkout", "--quiet", "--force", original, check=False)
+        return result
+    except GoldpathError as exc:
+        return UpdateResult(repo, "error", detail=str(exc))
+    except Exception as exc:  # one repo's surprise must not stop the fleet
+        return UpdateResult(repo, "error", detail=f"{type(exc).__name__}: {exc}")
+
+
+def _apply_update(
+    path: Path, result: UpdateResult, target: str, conflict: str, run_tests: bool
+) -> UpdateResult:
+    import copier
+
+    copier.run_update(
+        str(path),
+        vcs_ref=target,
+        defaults=True,
+        overwrite=True,
+        skip_answered=True,
+        conflict=cast(Literal["inline", "rej"], conflict),
+        unsafe=True,
+        quiet=True,
+    )
+    conflicts = _conflicted_files(path, conflict)
+    if conflicts:
+        result.status = "conflicts"
+        result.files = conflicts
+        result.detail = "both sides kept: resolve " + ", ".join(conflicts)
+        return result
+    if run_tests:
+        passed, tail = _run_tests(path)
+        if not passed:
+            result.status = "tests-failed"
+            result.detail = tail
+            return result
+    result.status = "updated"
+    result.detail = "template changes applied" + (", tests pass" if run_tests else "")
+    return result
+
+
+def update_fleet(repos: Sequence[str], *, jobs: int = 1, **options: Any) -> list[UpdateResult]:
+    if jobs <= 1:
+        return [update_repo(repo, **options) for repo in repos]
+    # copier changes the process working directory, so parallel updates need processes.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(update_repo, repo, **options) for repo in repos]
+        return [future.result() for future in futures]
+
+
+def read_fleet_file(path: Path) -> list[str]:
+    if not path.is_file():
+        raise GoldpathError(f"fleet file {path} does not exist")
+    document = yaml.safe_load(path.read_text())
+    repos = document.get("repos") if isinstance(document, dict) else document
+    if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
+        raise GoldpathError(f"fleet file {path}: expected `repos:` with a list of paths or URLs")
+    base = path.parent
+    return [
+        r if re.match(r"^\w+://|^git@", r) or Path(r).is_absolute() else str(base / r)
+        for r in repos
+    ]
+
+
+def to_json(items: Sequence[RepoStatus] | Sequence[UpdateResult]) -> str:
+    return json.dumps([asdict(item) for item in items], indent=2)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,45 @@
+"""`goldpath new`: a project from the template, committed, with the next steps printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._process import git_commit_all
+from ._questions import check_answers, load_preset, load_questions, parse_data
+from ._template import REPO_ROOT, GoldpathError, render
+
+
+def new_project(
+    destination: Path,
+    *,
+    data: list[str],
+    preset: Path | None,
+    defaults: bool,
+    template: str | None,
+    vcs_ref: str | None,
+) -> Path:
+    if destination.exists() and any(destination.iterdir()):
+        raise GoldpathError(
+            f"{destination} already exists and is not empty: choose a new folder "
+            "(to bring an existing project up to date, use copier update or goldpath fleet update)"
+        )
+    answers: dict[str, Any] = load_preset(preset) if preset else {}
+    answers.update(parse_data(data))
+    local = Path(template) if template else REPO_ROOT
+    if local.is_dir():
+        answers = check_answers(answers, load_questions(local))
+    ref = vcs_ref if vcs_ref else ("HEAD" if template is None else None)
+    render(destination, template=template, data=answers, vcs_ref=ref, defaults=defaults)
+    git_commit_all(destination, "Start from goldpath")
+    recorded = yaml.safe_load((destination / ".copier-answers.yml").read_text())
+    print(f"Created {destination} from goldpath {recorded.get('_commit', '(untagged)')}.")
+    print("Next steps:")
+    print(f"  cd {destination}")
+    print("  make setup && make test      # green out of the box")
+    print("  make train && make promote   # register and promote a model")
+    if recorded.get("serving") != "none":
+        print("  make serve                   # then POST examples/request.json to /predict")
+    return destination

@@ -1,0 +1,74 @@
+"""The template's questions, read from copier.yml, to check answers before copier runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._template import GoldpathError
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    type: str
+    choices: tuple[str, ...]
+
+
+def load_questions(template: Path) -> dict[str, Question]:
+    config = yaml.safe_load((template / "copier.yml").read_text()) or {}
+    questions: dict[str, Question] = {}
+    for name, spec in config.items():
+        if name.startswith("_") or not isinstance(spec, dict):
+            continue
+        choices = spec.get("choices") or ()
+        values = tuple(str(v) for v in (choices.values() if isinstance(choices, dict) else choices))
+        questions[name] = Question(name, str(spec.get("type", "str")), values)
+    return questions
+
+
+def parse_data(pairs: list[str]) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise GoldpathError(f"--data {pair!r} is not KEY=VALUE (e.g. --data serving=flask)")
+        data[key.strip()] = value
+    return data
+
+
+def check_answers(answers: Mapping[str, Any], questions: Mapping[str, Question]) -> dict[str, Any]:
+    """Unknown keys and values outside a question's choices fail with one clear line;
+    booleans given as text become booleans."""
+    checked: dict[str, Any] = {}
+    for key, value in answers.items():
+        question = questions.get(key)
+        if question is None:
+            known = ", ".join(sorted(questions))
+            raise GoldpathError(f"unknown answer {key!r}: the template asks {known}")
+        if question.type == "bool" and isinstance(value, str):
+            if value.lower() not in {"true", "false", "yes", "no", "1", "0"}:
+                raise GoldpathError(f"answer {key}={value!r} is not a boolean: use true or false")
+            value = value.lower() in {"true", "yes", "1"}
+        if question.choices and str(value) not in question.choices:
+            raise GoldpathError(
+                f"answer {key}={value!r} is not one of {', '.join(question.choices)}"
+            )
+        checked[key] = value
+    return checked
+
+
+def load_preset(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise GoldpathError(f"preset {path} does not exist")
+    try:
+        preset = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise GoldpathError(f"preset {path} is not valid YAML: {exc}") from None
+    if not isinstance(preset, dict):
+        raise GoldpathError(f"preset {path} must be a mapping of answers (question: value)")
+    return preset
