@@ -32,6 +32,16 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from ._check import run_check
+    from ._template import REPO_ROOT
+
+    template = Path(args.template) if args.template else REPO_ROOT
+    if not (template / "copier.yml").is_file():
+        raise GoldpathError(f"--template {template}: no copier.yml there")
+    return run_check(template, args.matrix, args.jobs, args.run_tests, args.report)
+
+
 def _repos(args: argparse.Namespace) -> list[str]:
     from ._fleet import read_fleet_file
 
@@ -120,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--template", help="template path or git URL (default: this checkout)")
     new.add_argument("--vcs-ref", help="template tag or commit (default: latest release)")
     new.set_defaults(handler=_new)
+
+    check = commands.add_parser(
+        "check", help="render option combinations and run every validator on each"
+    )
+    check.add_argument("--matrix", choices=["full", "pairwise", "default"], default="pairwise")
+    check.add_argument("--jobs", type=int, default=2, help="combinations checked in parallel")
+    check.add_argument("--run-tests", action="store_true", help="also run each make test")
+    check.add_argument("--report", type=Path, help="write a JSON report here")
+    check.add_argument("--template", help="template checkout (default: this one)")
+    check.set_defaults(handler=_check)
 
     fleet = commands.add_parser("fleet", help="status and updates across project repos")
     fleet_commands = fleet.add_subparsers(dest="fleet_command", required=True, metavar="COMMAND")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .bundle_checks import BundleError, validate_bundle
+from generator._bundle import BundleError, validate_bundle
+
 from .conftest import Render, run, tool
 
 VARIANTS = list(itertools.product(["azure", "gcp"], ["serverless", "job_cluster"]))

@@ -40,13 +40,13 @@ def validate_bundle(root: Path) -> dict[str, Any]:
     problems: list[str] = []
     for key, spec in bundle["resources"].get("jobs", {}).items():
         try:
-            job = Job.from_dict(spec)
+            Job.from_dict(spec)
         except (ValueError, TypeError) as exc:
             problems.append(f"jobs.{key}: {exc}")
             continue
-        for task in job.tasks:
-            if task.python_wheel_task is None:
-                problems.append(f"jobs.{key}.{task.task_key}: not a wheel task")
+        for task_spec in spec.get("tasks") or []:
+            if "python_wheel_task" not in task_spec:
+                problems.append(f"jobs.{key}.{task_spec.get('task_key')}: not a wheel task")
     for kind in ("experiments", "registered_models"):
         for key, spec in bundle["resources"].get(kind, {}).items():
             if not spec.get("name"):

@@ -1,0 +1,100 @@
+"""`goldpath check`: render every option combination (full, pairwise or default), run
+every validator on each, optionally each project's own `make test`, and report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from ._matrix import Combination, full_matrix, label, pairwise
+from ._process import project_env
+from ._template import GoldpathError, render
+from ._validate import Finding, validate_project
+
+
+@dataclass
+class CheckResult:
+    answers: Combination
+    ok: bool
+    seconds: float
+    findings: list[Finding] = field(default_factory=list)
+    error: str = ""
+
+
+def combinations(template: Path, matrix: str) -> list[Combination]:
+    if matrix == "full":
+        return full_matrix(template)
+    if matrix == "pairwise":
+        return pairwise(template)
+    if matrix == "default":
+        return [{}]
+    raise GoldpathError(f"--matrix {matrix!r}: use full, pairwise or default")
+
+
+def check_one(template: str, answers: Combination, run_tests: bool) -> CheckResult:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="goldpath-check-") as scratch:
+        try:
+            project = render(
+                Path(scratch) / "project", template=template, data=answers, vcs_ref="HEAD"
+            )
+            findings = validate_project(project)
+            if run_tests:
+                subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+                result = subprocess.run(
+                    ["make", "test"], cwd=project, capture_output=True, text=True,
+                    env=project_env(), check=False,
+                )  # fmt: skip
+                tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
+                findings.append(Finding("make test", result.returncode == 0, tail))
+        except GoldpathError as exc:
+            return CheckResult(answers, False, time.perf_counter() - started, error=str(exc))
+    ok = all(f.ok for f in findings)
+    return CheckResult(answers, ok, time.perf_counter() - started, findings)
+
+
+def run_check(template: Path, matrix: str, jobs: int, run_tests: bool, report: Path | None) -> int:
+    combos = combinations(template, matrix)
+    full = len(full_matrix(template))
+    print(f"{matrix} matrix: {len(combos)} combination(s) of {full} in the full matrix", flush=True)
+    results: list[CheckResult] = []
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(check_one, str(template), c, run_tests) for c in combos]
+        for done, future in enumerate(as_completed(futures), 1):
+            result = future.result()
+            results.append(result)
+            bar = "#" * (20 * done // len(futures))
+            mark = "ok" if result.ok else "FAIL"
+            name = label(result.answers) or "defaults"
+            print(
+                f"[{bar:<20}] {done}/{len(futures)} {mark:<4} {name}", file=sys.stderr, flush=True
+            )
+    failed = [r for r in results if not r.ok]
+    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed")
+    for result in failed:
+        print(f"\nFAIL {label(result.answers) or 'defaults'}")
+        if result.error:
+            print(f"  {result.error}")
+        for finding in result.findings:
+            if not finding.ok:
+                print(f"  {finding.validator}:")
+                print("    " + finding.output.replace("\n", "\n    "))
+    if report is not None:
+        document: dict[str, Any] = {
+            "matrix": matrix,
+            "combinations": len(combos),
+            "full_matrix": full,
+            "passed": len(results) - len(failed),
+            "failed": len(failed),
+            "results": [asdict(r) for r in results],
+        }
+        report.write_text(json.dumps(document, indent=2, default=str))
+    return 1 if failed else 0

@@ -1,0 +1,75 @@
+"""`goldpath check`: the option matrix from copier.yml, the pairwise cover, and the real
+validators catching a broken template."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator._cli import main
+from generator._matrix import _pairs, full_matrix, pairwise
+from generator._template import REPO_ROOT
+
+
+def test_full_matrix_honours_when_conditions() -> None:
+    combos = full_matrix(REPO_ROOT)
+    assert len(combos) == 3 * 3 * 2 * 3 * (1 + 2)  # python x serving x cloud x ci x bundle
+    for combo in combos:
+        assert ("databricks_compute" in combo) is combo["databricks"]
+    assert len({tuple(sorted(c.items())) for c in combos}) == len(combos)
+
+
+def test_pairwise_covers_every_pair_with_far_fewer_renders() -> None:
+    full, cover = full_matrix(REPO_ROOT), pairwise(REPO_ROOT)
+    needed = set().union(*(_pairs(c) for c in full))
+    covered = set().union(*(_pairs(c) for c in cover))
+    assert needed == covered
+    assert len(cover) < len(full) / 5
+    for question in ("serving", "cloud", "ci", "python_version"):
+        assert {c[question] for c in cover} == {c[question] for c in full}
+    # Spot check one cross-question pair explicitly.
+    assert any(c["ci"] == "azure-devops" and c["serving"] == "flask" for c in cover)
+    assert list(itertools.islice(cover, 1))
+
+
+def test_default_check_passes_and_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.json"
+    assert main(["check", "--matrix", "default", "--jobs", "1", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "default matrix: 1 combination(s) of 162 in the full matrix" in out
+    assert "1 passed, 0 failed" in out
+    document = json.loads(report.read_text())
+    validators = {f["validator"] for f in document["results"][0]["findings"]}
+    assert {"ruff", "ruff-format", "hadolint", "yamllint", "zizmor", "shellcheck"} <= validators
+
+
+def test_broken_template_fails_with_the_validator_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "template"
+    template.mkdir()
+    shutil.copy(REPO_ROOT / "copier.yml", template)
+    shutil.copytree(REPO_ROOT / "templates", template / "templates")
+    dockerfile = template / "templates" / "project" / "Dockerfile.jinja"
+    dockerfile.write_text(dockerfile.read_text().replace("USER 10001:10001", "USER root"))
+    report = tmp_path / "report.json"
+    code = main(["check", "--matrix", "default", "--jobs", "1", "--template", str(template),
+                 "--report", str(report)])  # fmt: skip
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "0 passed, 1 failed" in out
+    assert "hadolint:" in out
+    assert "DL3002" in out  # last USER should not be root
+    failed = json.loads(report.read_text())["results"][0]
+    assert failed["ok"] is False
+
+
+def test_unknown_template_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["check", "--template", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
