@@ -247,3 +247,22 @@ def test_new_with_preset_and_bad_data(tmp_path: Path, capsys: pytest.CaptureFixt
         assert message in err
         assert err.count("\n") == 1, err
     assert not (tmp_path / "x").exists()
+
+
+def test_status_by_url_and_update_with_push(fleet: Fleet, tmp_path: Path) -> None:
+    remote = tmp_path / "origin.git"
+    project = render(tmp_path / "pushed", template=str(fleet.template), vcs_ref="v1.0.0")
+    git(project, "init", "--quiet", "-b", "main")
+    commit_all(project, "generated")
+    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)], check=True)
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "--quiet", "origin", "main")
+
+    status = repo_status(f"file://{remote}")
+    assert (status.current, status.latest, status.behind, status.error) == (
+        "v1.0.0", "v2.0.0", True, None,
+    )  # fmt: skip
+    result = update_fleet([str(project)], run_tests=False, push=True)[0]
+    assert result.status == "updated"
+    remote_branches = git(remote, "branch", "--list")
+    assert "goldpath/update-v2.0.0" in remote_branches
