@@ -35,55 +35,38 @@ class Monitoring(pulumi.ComponentResource):
         scope = 'resource.type = "cloud_run_revision"'
         if service_name:
             scope += f' AND resource.labels.service_name = "{service_name}"'
-        self.errors = gcp.monitoring.AlertPolicy(
-            f"{name}-5xx",
-            project=project,
-            display_name=f"{service_name or 'Cloud Run'} 5xx rate ({ownership.env})",
-            combiner="OR",
-            conditions=[
-                {
-                    "display_name": "5xx responses per second",
-                    "condition_threshold": {
-                        "filter": scope + ' AND metric.type = "run.googleapis.com/request_count"'
-                        ' AND metric.labels.response_code_class = "5xx"',
-                        "comparison": "COMPARISON_GT",
-                        "threshold_value": error_rate_per_s,
-                        "duration": "300s",
-                        "aggregations": [
-                            {"alignment_period": "60s", "per_series_aligner": "ALIGN_RATE"}
-                        ],
-                    },
-                }
-            ],
-            notification_channels=[self.channel.name],
-            user_labels=ownership.labels,
-            opts=child(self),
-        )
-        self.latency = gcp.monitoring.AlertPolicy(
-            f"{name}-latency",
-            project=project,
-            display_name=f"{service_name or 'Cloud Run'} p99 latency ({ownership.env})",
-            combiner="OR",
-            conditions=[
-                {
-                    "display_name": "p99 request latency",
-                    "condition_threshold": {
-                        "filter": scope
-                        + ' AND metric.type = "run.googleapis.com/request_latencies"',
-                        "comparison": "COMPARISON_GT",
-                        "threshold_value": p99_latency_ms,
-                        "duration": "300s",
-                        "aggregations": [
-                            {
-                                "alignment_period": "60s",
-                                "per_series_aligner": "ALIGN_PERCENTILE_99",
-                            }
-                        ],
-                    },
-                }
-            ],
-            notification_channels=[self.channel.name],
-            user_labels=ownership.labels,
-            opts=child(self),
-        )
+        metric = scope + ' AND metric.type = "run.googleapis.com/'
+        conditions = {
+            "5xx": ("5xx responses per second", metric + 'request_count"'
+                    ' AND metric.labels.response_code_class = "5xx"',
+                    error_rate_per_s, "ALIGN_RATE"),
+            "latency": ("p99 request latency", metric + 'request_latencies"',
+                        p99_latency_ms, "ALIGN_PERCENTILE_99"),
+        }  # fmt: skip
+        self.policies = [
+            gcp.monitoring.AlertPolicy(
+                f"{name}-{key}",
+                project=project,
+                display_name=f"{service_name or 'Cloud Run'} {title} ({ownership.env})",
+                combiner="OR",
+                conditions=[
+                    {
+                        "display_name": title,
+                        "condition_threshold": {
+                            "filter": query,
+                            "comparison": "COMPARISON_GT",
+                            "threshold_value": threshold,
+                            "duration": "300s",
+                            "aggregations": [
+                                {"alignment_period": "60s", "per_series_aligner": aligner}
+                            ],
+                        },
+                    }
+                ],
+                notification_channels=[self.channel.name],
+                user_labels=ownership.labels,
+                opts=child(self),
+            )
+            for key, (title, query, threshold, aligner) in conditions.items()
+        ]
         self.register_outputs({"channel": self.channel.name})
