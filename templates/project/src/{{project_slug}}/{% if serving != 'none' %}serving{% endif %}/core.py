@@ -8,13 +8,19 @@ Every rejected field is named in the error, as `field` = `notional_usd` or
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from ..data import make_rfq_sample
 from ..registry import LoadedModel
-from ..schema import FEATURE_NAMES, request_row_model
+from ..schema import FEATURE_NAMES, TARGET, request_row_model
+from .fastpath import FastScorer
+
+log = logging.getLogger(__name__)
 
 
 class RequestError(Exception):
@@ -63,6 +69,16 @@ class Predictor:
         self.model = model
         self.max_batch_size = max_batch_size
         self.row_model: type[BaseModel] = request_row_model()
+        self.fast: FastScorer | None = None
+        try:
+            scorer = FastScorer(model.pipeline)
+            sample = make_rfq_sample(256, seed=3).drop(columns=[TARGET])
+            if scorer.check_against(model.pipeline, sample):
+                self.fast = scorer
+            else:
+                log.warning("numpy fast path disagrees with the pipeline; using the pipeline")
+        except (AttributeError, KeyError, TypeError):
+            log.warning("pipeline layout not recognised; serving with the full pipeline")
 
     def _validate_rows(self, rows: list[Any], prefix: str) -> list[dict[str, Any]]:
         valid: list[dict[str, Any]] = []
@@ -116,9 +132,15 @@ class Predictor:
             )
         return self._validate_rows(instances, "instances"), False
 
-    def predict(self, rows: list[dict[str, Any]], single: bool) -> dict[str, Any]:
+    def score(self, rows: list[dict[str, Any]]) -> np.ndarray:
+        """Hit probabilities for validated rows, on the numpy fast path when available."""
+        if self.fast is not None:
+            return self.fast.predict_proba(self.fast.encode(rows))
         frame = pd.DataFrame.from_records(rows, columns=list(FEATURE_NAMES))
-        labels, probability = self.model.predict(frame)
+        return self.model.predict(frame)[1]
+
+    def respond(self, probability: np.ndarray, single: bool) -> dict[str, Any]:
+        labels = (probability >= 0.5).astype("int64")
         if single:
             return {
                 "model_version": self.model.version,
@@ -130,3 +152,6 @@ class Predictor:
             "predictions": labels.tolist(),
             "probabilities": probability.tolist(),
         }
+
+    def predict(self, rows: list[dict[str, Any]], single: bool) -> dict[str, Any]:
+        return self.respond(self.score(rows), single)
