@@ -19,11 +19,67 @@ import pandas as pd
 from ..schema import CATEGORICAL_FEATURES, FEATURE_NAMES, NUMERIC_FEATURES
 
 
+class CompiledForest:
+    """A fitted binary HistGradientBoostingClassifier evaluated for all trees at once.
+
+    scikit-learn walks the trees one by one in Python (milliseconds per call, whatever the
+    batch); here every tree advances one level per numpy step, so a call costs about
+    depth x a few microseconds. Numeric splits only (categoricals are one-hot encoded
+    upstream); anything else is refused and the estimator's own predict is used.
+    """
+
+    def __init__(self, estimator: Any) -> None:
+        if getattr(estimator, "n_trees_per_iteration_", None) != 1:
+            raise TypeError("only binary classifiers are compiled")
+        if getattr(estimator, "is_categorical_", None) is not None and np.any(
+            estimator.is_categorical_
+        ):
+            raise TypeError("native categorical splits are not compiled")
+        trees = [predictor.nodes for iteration in estimator._predictors for predictor in iteration]
+        width = max(len(nodes) for nodes in trees)
+        shape = (len(trees), width)
+        self.feature = np.zeros(shape, dtype=np.intp)
+        self.threshold = np.zeros(shape, dtype=np.float64)
+        self.left = np.zeros(shape, dtype=np.intp)
+        self.right = np.zeros(shape, dtype=np.intp)
+        self.missing_left = np.zeros(shape, dtype=bool)
+        self.value = np.zeros(shape, dtype=np.float64)
+        for t, nodes in enumerate(trees):
+            count = len(nodes)
+            leaf = nodes["is_leaf"].astype(bool)
+            self.feature[t, :count] = nodes["feature_idx"]
+            self.threshold[t, :count] = nodes["num_threshold"]
+            self.missing_left[t, :count] = nodes["missing_go_to_left"].astype(bool)
+            self.value[t, :count] = nodes["value"]
+            own = np.arange(count)
+            # A leaf points at itself, so extra steps keep every row where it landed.
+            self.left[t, :count] = np.where(leaf, own, nodes["left"])
+            self.right[t, :count] = np.where(leaf, own, nodes["right"])
+        self.depth = int(max(nodes["depth"].max() for nodes in trees))
+        self.baseline = float(np.ravel(estimator._baseline_prediction)[0])
+        self.trees = np.arange(len(trees))[:, None]
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        rows = np.arange(len(matrix))[None, :]
+        node = np.zeros((len(self.trees), len(matrix)), dtype=np.intp)
+        for _ in range(self.depth):
+            x = matrix[rows, self.feature[self.trees, node]]
+            below = x <= self.threshold[self.trees, node]
+            go_left = np.where(np.isnan(x), self.missing_left[self.trees, node], below)
+            node = np.where(go_left, self.left[self.trees, node], self.right[self.trees, node])
+        raw = self.baseline + self.value[self.trees, node].sum(axis=0)
+        return 1.0 / (1.0 + np.exp(-raw))
+
+
 class FastScorer:
     def __init__(self, pipeline: Any) -> None:
         preprocess = pipeline.named_steps["preprocess"]
         encoder = preprocess.named_transformers_["categorical"]
         self.estimator = pipeline.named_steps["model"]
+        try:
+            self.forest: CompiledForest | None = CompiledForest(self.estimator)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            self.forest = None
         self.lookups: list[dict[str, int]] = []
         offset = 0
         for categories in encoder.categories_:
@@ -44,10 +100,16 @@ class FastScorer:
         return matrix
 
     def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        if self.forest is not None:
+            return self.forest.predict_proba(matrix)
         return self.estimator.predict_proba(matrix)[:, 1]  # type: ignore[no-any-return]
 
     def check_against(self, pipeline: Any, sample: pd.DataFrame) -> bool:
         rows = sample[list(FEATURE_NAMES)].to_dict("records")
         expected = pipeline.predict_proba(sample[list(FEATURE_NAMES)])[:, 1]
-        fast = self.predict_proba(self.encode(rows))
-        return bool(np.allclose(fast, expected, rtol=0, atol=1e-12))
+        matrix = self.encode(rows)
+        if self.forest is not None and not np.allclose(
+            self.forest.predict_proba(matrix), expected, rtol=0, atol=1e-9
+        ):
+            self.forest = None  # fall back to the estimator's own tree walk
+        return bool(np.allclose(self.predict_proba(matrix), expected, rtol=0, atol=1e-9))
