@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from generator._validate import _script_blocks as script_blocks
+
 from .conftest import run, tool
 
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -29,21 +31,6 @@ def triggers(workflow: dict[Any, Any]) -> Any:
 
 def ado_files(root: Path) -> list[Path]:
     return [root / "azure-pipelines.yml", *sorted((root / ".azure-pipelines").rglob("*.yml"))]
-
-
-def script_blocks(node: Any, keys: tuple[str, ...]) -> list[str]:
-    """Every string under one of `keys`, anywhere in a YAML document."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in keys and isinstance(value, str):
-                found.append(value)
-            else:
-                found.extend(script_blocks(value, keys))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(script_blocks(item, keys))
-    return found
 
 
 def shellcheck_scripts(root: Path, scratch: Path, *, github: bool, ado: bool) -> None:
