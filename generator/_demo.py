@@ -76,8 +76,10 @@ def run_demo(destination: Path, template: str | None = None) -> dict[str, Any]:
     _step(f"Starting the service on http://127.0.0.1:{port}")
     log_path = destination / ".mlflow" / "demo-server.log"
     with log_path.open("wb") as log:
-        command = [uv_bin, "run", "uvicorn", f"{package}.serving.app:create_app", "--factory",
-                   "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
+        # The production server (gunicorn, see the project's gunicorn.conf.py), one worker.
+        command = [uv_bin, "run", "gunicorn", "--config", "gunicorn.conf.py",
+                   "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                   f"{package}.serving.app:create_app()"]  # fmt: skip
         server = subprocess.Popen(
             command,
             cwd=destination,

@@ -59,7 +59,7 @@ def test_files_follow_the_serving_answer(rendered: Render, serving: str, cloud: 
     assert (package / "serving" / "app.py").exists() is served
     assert (project / "tests" / "test_api.py").exists() is served
     assert (project / "tests" / "test_server.py").exists() is served
-    assert (project / "gunicorn.conf.py").exists() is (serving == "flask")
+    assert (project / "gunicorn.conf.py").exists() is served
 
     pyproject = (project / "pyproject.toml").read_text()
     app = (package / "serving" / "app.py").read_text() if served else ""
@@ -67,14 +67,16 @@ def test_files_follow_the_serving_answer(rendered: Render, serving: str, cloud: 
     dockerfile = (project / "Dockerfile").read_text()
     assert ("fastapi" in pyproject) is (serving == "fastapi")
     assert ('"flask' in pyproject) is (serving == "flask")
+    gunicorn_conf = (project / "gunicorn.conf.py").read_text() if served else ""
     if serving == "fastapi":
         assert "from fastapi import" in app
-        assert "uvicorn" in makefile
-        assert "uvicorn" in dockerfile
+        assert 'worker_class = "uvicorn_worker.UvicornWorker"' in gunicorn_conf
     elif serving == "flask":
         assert "from flask import" in app
-        assert "gunicorn" in makefile
-        assert "gunicorn" in dockerfile
+        assert 'worker_class = "gthread"' in gunicorn_conf
+    if served:
+        assert "gunicorn --config gunicorn.conf.py" in makefile
+        assert '"gunicorn", "--config", "/app/gunicorn.conf.py"' in dockerfile
     else:
         assert "serve:" not in makefile
         assert "HEALTHCHECK NONE" in dockerfile

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     drift_ks_pvalue: float = Field(default=0.01, gt=0, lt=1)
 
     max_batch_size: int = Field(default=1_000, ge=1)
+    model_load_wait_s: float = Field(
+        default=30,
+        ge=0,
+        le=600,
+        description="How long /predict holds a request while its worker loads the model, "
+        "before answering 503 (readiness probes never wait)",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 

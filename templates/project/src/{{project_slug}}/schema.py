@@ -66,6 +66,9 @@ def _field_type(feature: Feature) -> Any:
             gt=feature.gt,
             le=feature.le,
             allow_inf_nan=False,
+            # JSON numbers only: true or "5e6" would be scored as 1.0 or parsed silently,
+            # and the published schema (type: number) would not be the contract served.
+            strict=True,
         ),
     ]
 

@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+import os
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from ..config import Settings
 from ..data import make_rfq_sample
-from ..registry import LoadedModel
+from ..errors import ProjectError
+from ..registry import LoadedModel, load_serving_model
 from ..schema import FEATURE_NAMES, TARGET, request_row_model
 from .fastpath import FastScorer
 
 log = logging.getLogger(__name__)
+
+# gunicorn's APP_LOAD_ERROR: the arbiter stops every worker and exits with this code
+# instead of booting replacements that would fail the same way.
+LOAD_FAILED_EXIT_CODE = 4
 
 
 class RequestError(Exception):
@@ -60,6 +67,43 @@ def openapi_request_schema(max_batch_size: int) -> dict[str, Any]:
         "additionalProperties": False,
     }
     return {"oneOf": [row, batch]}
+
+
+def openapi_document(title: str, version: str, max_batch_size: int) -> dict[str, Any]:
+    """The service's OpenAPI 3.1 document, for the frameworks that do not generate one."""
+    errors = {
+        "400": {"description": "Body is not JSON"},
+        "413": {"description": "Body too large"},
+        "422": {"description": "A field is invalid"},
+        "503": {"description": "Model not loaded yet, or overloaded: retry after Retry-After"},
+    }
+    probe = {"get": {"tags": ["operations"], "responses": {"200": {"description": "OK"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": {
+            "/predict": {
+                "post": {
+                    "tags": ["model"],
+                    "summary": "Score one row or a batch",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": openapi_request_schema(max_batch_size)}
+                        },
+                    },
+                    "responses": {"200": {"description": "Predictions"}, **errors},
+                }
+            },
+            "/healthz": probe,
+            "/readyz": {
+                "get": {
+                    **probe["get"],
+                    "responses": {"200": {"description": "Ready"}, "503": errors["503"]},
+                }
+            },
+        },
+    }
 
 
 class Predictor:
@@ -155,3 +199,21 @@ class Predictor:
 
     def predict(self, rows: list[dict[str, Any]], single: bool) -> dict[str, Any]:
         return self.respond(self.score(rows), single)
+
+
+def load_predictor(settings: Settings) -> Predictor:
+    """The serving model from MODEL_DIR or the registry, ready to score (slow: run it off the
+    request path)."""
+    return Predictor(load_serving_model(settings), settings.max_batch_size)
+
+
+def exit_load_failed(exc: BaseException) -> NoReturn:
+    """Log why the model could not load, as one line, and end the worker process.
+
+    A traceback would bury the cause; the cause is what an on-call engineer needs. `_exit`
+    because this runs in a background thread or task, where SystemExit would only end it.
+    """
+    reason = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
+    log.error("model failed to load: %s", " ".join(reason.split()))
+    logging.shutdown()
+    os._exit(LOAD_FAILED_EXIT_CODE)
