@@ -48,6 +48,9 @@ def test_first_make_test_is_green(tmp_path: Path, variant: str) -> None:
     assert "failed" not in output.splitlines()[-1]
     # The real-server test ran, not skipped.
     assert "skipped" not in output.splitlines()[-1]
+    # Every variant serves: the robustness tests (fuzz, SIGTERM, readiness, load failure)
+    # ran against the real server, all seven of them.
+    assert "tests/test_robustness.py ......." in output
     if variant == "azure-databricks":
         assert "tests/test_spark.py ." in output
 
