@@ -110,6 +110,13 @@ def load_serving_model(settings: Settings) -> LoadedModel:
         version = version_file.read_text().strip() if version_file.exists() else "baked"
         pipeline = mlflow.sklearn.load_model(str(settings.model_dir))
         return LoadedModel(pipeline, settings.model_name, version, str(settings.model_dir))
+    uri = settings.mlflow_tracking_uri
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        # Serving reads a store, it never creates one (MLflow would, schema and all).
+        raise ModelNotFoundError(
+            f"no MLflow store at {uri}: run `make train` then `make promote`, "
+            "or point MLFLOW_TRACKING_URI at the registry"
+        )
     client = connect(settings)
     found = alias_version(client, settings.model_name, settings.serving_alias)
     if found is None:
