@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any, NoReturn
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from ..config import Settings
+from ..config import PACKAGE, Settings
 from ..data import make_rfq_sample
 from ..errors import ProjectError
 from ..registry import LoadedModel, load_serving_model
@@ -207,13 +210,40 @@ def load_predictor(settings: Settings) -> Predictor:
     return Predictor(load_serving_model(settings), settings.max_batch_size)
 
 
-def exit_load_failed(exc: BaseException) -> NoReturn:
-    """Log why the model could not load, as one line, and end the worker process.
+def _first_to_fail() -> bool:
+    """Whether this worker is the first of its gunicorn master to fail loading the model.
 
-    A traceback would bury the cause; the cause is what an on-call engineer needs. `_exit`
-    because this runs in a background thread or task, where SystemExit would only end it.
+    The claim is a file named after the master's pid and start time, so it is fresh for
+    every server run. Anything unexpected counts as first: then the worker simply exits.
     """
-    reason = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
-    log.error("model failed to load: %s", " ".join(reason.split()))
-    logging.shutdown()
-    os._exit(LOAD_FAILED_EXIT_CODE)
+    master = os.getppid()
+    try:
+        stat = Path(f"/proc/{master}/stat").read_text()
+        started = stat[stat.rindex(")") + 2 :].split()[19]
+        claim = Path(tempfile.gettempdir()) / f"{PACKAGE}-load-failed-{master}-{started}"
+        claim.touch(exist_ok=False)
+    except FileExistsError:
+        return False
+    except (OSError, ValueError, IndexError):
+        return True
+    return True
+
+
+def exit_load_failed(exc: BaseException) -> None:
+    """Report a model that cannot load, as one line, and end the service.
+
+    The first worker to fail logs the cause (a traceback would bury it) and exits with
+    APP_LOAD_ERROR; gunicorn then stops every worker and exits with that code. `_exit`,
+    because this runs in a background thread or task, where SystemExit would only end it.
+    A worker failing after it stays up, unready, until gunicorn's SIGTERM reaches it: a
+    second APP_LOAD_ERROR while gunicorn is already stopping crashes its arbiter with a
+    traceback. A timer still ends such a worker should that SIGTERM never come.
+    """
+    if _first_to_fail():
+        reason = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
+        log.error("model failed to load: %s", " ".join(reason.split()))
+        logging.shutdown()
+        os._exit(LOAD_FAILED_EXIT_CODE)
+    fallback = threading.Timer(30, os._exit, args=(LOAD_FAILED_EXIT_CODE,))
+    fallback.daemon = True
+    fallback.start()
