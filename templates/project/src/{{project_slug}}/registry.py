@@ -45,11 +45,17 @@ SKOPS_TRUSTED_TYPES = [
 ]
 
 
+def _sqlite_file(uri: str) -> Path | None:
+    """The database file of a local SQLite store URI, None for any other store."""
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
 def connect(settings: Settings) -> MlflowClient:
     """Point MLflow at the configured stores (creating the local folder) and return a client."""
     uri = settings.mlflow_tracking_uri
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    database = _sqlite_file(uri)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     if settings.mlflow_registry_uri:
         mlflow.set_registry_uri(settings.mlflow_registry_uri)
@@ -110,12 +116,12 @@ def load_serving_model(settings: Settings) -> LoadedModel:
         version = version_file.read_text().strip() if version_file.exists() else "baked"
         pipeline = mlflow.sklearn.load_model(str(settings.model_dir))
         return LoadedModel(pipeline, settings.model_name, version, str(settings.model_dir))
-    uri = settings.mlflow_tracking_uri
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+    database = _sqlite_file(settings.mlflow_tracking_uri)
+    if database is not None and not database.is_file():
         # Serving reads a store, it never creates one (MLflow would, schema and all).
         raise ModelNotFoundError(
-            f"no MLflow store at {uri}: run `make train` then `make promote`, "
-            "or point MLFLOW_TRACKING_URI at the registry"
+            f"no MLflow store at {settings.mlflow_tracking_uri}: run `make train` then "
+            "`make promote`, or point MLFLOW_TRACKING_URI at the registry"
         )
     client = connect(settings)
     found = alias_version(client, settings.model_name, settings.serving_alias)
