@@ -14,9 +14,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from ._errors import GoldpathError
 from ._matrix import Combination, full_matrix, label, pairwise
 from ._process import project_env
-from ._template import GoldpathError, render
+from ._template import render
 from ._validate import Finding, validate_project
 
 

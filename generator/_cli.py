@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from ._template import GoldpathError
+from ._errors import GoldpathError
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -35,8 +35,9 @@ def _new(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from ._check import run_check
     from ._template import REPO_ROOT
+    from ._vcs import check_source
 
-    template = Path(args.template) if args.template else REPO_ROOT
+    template = Path(check_source(args.template, "--template")) if args.template else REPO_ROOT
     if not (template / "copier.yml").is_file():
         raise GoldpathError(f"--template {template}: no copier.yml there")
     return run_check(template, args.matrix, args.jobs, args.run_tests, args.report)

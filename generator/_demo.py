@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
+from ._errors import GoldpathError
 from ._process import git_commit_all, project_env, run, uv
-from ._template import GoldpathError, render
+from ._template import render
 
 
 def _step(message: str) -> None:

@@ -25,17 +25,11 @@ from typing import Any, Literal, cast
 import yaml
 from packaging.version import InvalidVersion, Version
 
-from ._template import GoldpathError
+from ._errors import GoldpathError
+from ._vcs import check_ref, check_source, clone, git, hardened_copier, is_remote, remote_tags
 
 ANSWERS = ".copier-answers.yml"
 ATTENTION = {"conflicts", "tests-failed", "error"}
-
-
-def _git(repo: Path, *args: str, check: bool = True) -> str:
-    result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise GoldpathError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
-    return result.stdout.strip()
 
 
 def _version(tag: str) -> Version | None:
@@ -51,15 +45,7 @@ def _version(tag: str) -> Version | None:
 
 def template_tags(source: str) -> list[str]:
     """Release tags of the template repository, oldest first."""
-    result = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", source],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise GoldpathError(f"cannot read the template's tags from {source}")
-    tags = [line.split("refs/tags/", 1)[1] for line in result.stdout.splitlines() if line]
+    tags = remote_tags(check_source(source, "template"))
     releases = [t for t in tags if _version(t) is not None and re.match(r"^v?\d+(\.\d+)*$", t)]
     return sorted(releases, key=lambda t: _version(t) or Version("0"))
 
@@ -78,42 +64,45 @@ class RepoStatus:
 @contextmanager
 def _local_copy(repo: str) -> Iterator[Path]:
     """A local path as is, or a temporary clone of a git URL."""
+    check_source(repo, "repo")
     path = Path(repo)
     if path.exists():
         yield path
         return
-    if not re.match(r"^(https?://|ssh://|git@|file://)", repo):
+    if not is_remote(repo):
         raise GoldpathError(f"{repo}: no such path, and not a git URL")
     workdir = Path(tempfile.mkdtemp(prefix="goldpath-fleet-"))
     try:
-        result = subprocess.run(
-            ["git", "clone", "--quiet", repo, str(workdir / "repo")],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise GoldpathError(f"{repo}: git clone failed: {result.stderr.strip()}")
+        clone(repo, workdir / "repo")
         yield workdir / "repo"
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _read_answers(path: Path) -> dict[str, Any]:
+    """The answers file, with the two values that reach git checked as data."""
     answers_file = path / ANSWERS
     if not (path / ".git").exists():
         raise GoldpathError(f"{path}: not a git repository")
     if not answers_file.is_file():
         raise GoldpathError(f"{path}: not a copier project (no {ANSWERS})")
-    answers = yaml.safe_load(answers_file.read_text()) or {}
+    try:
+        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise GoldpathError(f"{path}: {ANSWERS} is not valid YAML ({reason}); fix it") from None
+    if not isinstance(answers, dict):
+        raise GoldpathError(f"{path}: {ANSWERS} is not a mapping of answers; fix it")
     if "_src_path" not in answers or "_commit" not in answers:
         raise GoldpathError(f"{path}: {ANSWERS} lacks _src_path/_commit; was it made by copier?")
+    answers["_src_path"] = check_source(answers["_src_path"], f"{path}: {ANSWERS} _src_path")
+    answers["_commit"] = check_ref(answers["_commit"], f"{path}: {ANSWERS} _commit")
     return dict(answers)
 
 
 def _status_of(path: Path, repo: str, template: str | None) -> RepoStatus:
     answers = _read_answers(path)
-    source = template or str(answers["_src_path"])
+    source = check_source(template, "--template") if template else str(answers["_src_path"])
     tags = template_tags(source)
     current = str(answers["_commit"])
     latest = tags[-1] if tags else None
@@ -125,7 +114,7 @@ def _status_of(path: Path, repo: str, template: str | None) -> RepoStatus:
         behind = current_version < latest_version or (
             current_version == latest_version and current != latest
         )
-    dirty = bool(_git(path, "status", "--porcelain"))
+    dirty = bool(git(path, "status", "--porcelain"))
     return RepoStatus(repo, source, current, latest, behind, dirty)
 
 
@@ -149,7 +138,7 @@ class UpdateResult:
 
 
 def _conflicted_files(path: Path, conflict: str) -> list[str]:
-    changed = _git(path, "status", "--porcelain", "--untracked-files=all").splitlines()
+    changed = git(path, "status", "--porcelain", "--untracked-files=all").splitlines()
     files = [line[3:].strip() for line in changed]
     if conflict == "rej":
         return sorted(f for f in files if f.endswith(".rej"))
@@ -195,6 +184,11 @@ def update_repo(
         path = Path(repo)
         if not path.exists():
             raise GoldpathError(f"{repo}: no such path (clone remote repos first, or use status)")
+        check_source(repo, "repo")
+        if to is not None:
+            check_ref(to, "--to")
+        if branch is not None:
+            check_ref(branch, "--branch")
         status = _status_of(path, repo, template)
         if status.dirty:
             raise GoldpathError(f"{repo}: has uncommitted changes; commit or stash them first")
@@ -213,25 +207,25 @@ def update_repo(
             return result
         branch_name = branch or f"goldpath/update-{target}"
         result.branch = branch_name
-        if _git(path, "branch", "--list", branch_name):
+        if git(path, "branch", "--list", branch_name):
             # Idempotence: a rerun finds the update waiting for review and changes nothing.
             result.detail = f"update already on branch {branch_name}"
             return result
-        original = _git(path, "rev-parse", "--abbrev-ref", "HEAD")
-        _git(path, "checkout", "--quiet", "-b", branch_name)
+        original = git(path, "rev-parse", "--abbrev-ref", "HEAD")
+        git(path, "checkout", "--quiet", "-b", branch_name)
         try:
             result = _apply_update(path, result, target, conflict, run_tests)
-            _git(path, "add", "-A")
-            _git(
+            git(path, "add", "-A")
+            git(
                 path,
                 "-c", "user.name=goldpath", "-c", "user.email=goldpath@localhost",
                 "commit", "--quiet", "--no-verify", "-m",
                 f"Update goldpath template {status.current} -> {target}\n\n{result.detail}",
             )  # fmt: skip
             if push:
-                _git(path, "push", "--quiet", "--set-upstream", "origin", branch_name)
+                git(path, "push", "--quiet", "--set-upstream", "origin", branch_name)
         finally:
-            _git(path, "checkout", "--quiet", "--force", original, check=False)
+            git(path, "checkout", "--quiet", "--force", original, check=False)
         return result
     except GoldpathError as exc:
         return UpdateResult(repo, "error", detail=str(exc))
@@ -244,16 +238,17 @@ def _apply_update(
 ) -> UpdateResult:
     import copier
 
-    copier.run_update(
-        str(path),
-        vcs_ref=target,
-        defaults=True,
-        overwrite=True,
-        skip_answered=True,
-        conflict=cast(Literal["inline", "rej"], conflict),
-        unsafe=True,
-        quiet=True,
-    )
+    with hardened_copier():
+        copier.run_update(
+            str(path),
+            vcs_ref=target,
+            defaults=True,
+            overwrite=True,
+            skip_answered=True,
+            conflict=cast(Literal["inline", "rej"], conflict),
+            unsafe=True,
+            quiet=True,
+        )
     conflicts = _conflicted_files(path, conflict)
     if conflicts:
         result.status = "conflicts"
@@ -283,15 +278,17 @@ def update_fleet(repos: Sequence[str], *, jobs: int = 1, **options: Any) -> list
 def read_fleet_file(path: Path) -> list[str]:
     if not path.is_file():
         raise GoldpathError(f"fleet file {path} does not exist")
-    document = yaml.safe_load(path.read_text())
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise GoldpathError(f"fleet file {path} is not valid YAML ({reason}); fix it") from None
     repos = document.get("repos") if isinstance(document, dict) else document
     if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
         raise GoldpathError(f"fleet file {path}: expected `repos:` with a list of paths or URLs")
     base = path.parent
-    return [
-        r if re.match(r"^\w+://|^git@", r) or Path(r).is_absolute() else str(base / r)
-        for r in repos
-    ]
+    checked = [check_source(r, f"fleet file {path}: repos[{i}]") for i, r in enumerate(repos)]
+    return [r if is_remote(r) or Path(r).is_absolute() else str(base / r) for r in checked]
 
 
 def to_json(items: Sequence[RepoStatus] | Sequence[UpdateResult]) -> str:

@@ -7,9 +7,10 @@ from typing import Any
 
 import yaml
 
+from ._errors import GoldpathError
 from ._process import git_commit_all
 from ._questions import check_answers, load_preset, load_questions, parse_data
-from ._template import REPO_ROOT, GoldpathError, render
+from ._template import REPO_ROOT, render
 
 
 def new_project(

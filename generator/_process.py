@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ._template import GoldpathError
+from ._errors import GoldpathError
 
 
 def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from ._template import GoldpathError
+from ._errors import GoldpathError
 
 
 @dataclass(frozen=True)

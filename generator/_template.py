@@ -8,11 +8,10 @@ from typing import Any
 
 import copier
 
+from ._errors import GoldpathError
+from ._vcs import check_ref, check_source, hardened_copier
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-class GoldpathError(Exception):
-    """A problem the user can fix; the CLI prints it as one line."""
 
 
 def default_template() -> str:
@@ -38,16 +37,17 @@ def render(
     GoldpathError so callers print one line instead of a traceback.
     """
     try:
-        copier.run_copy(
-            template or default_template(),
-            str(destination),
-            data=dict(data or {}),
-            vcs_ref=vcs_ref,
-            defaults=defaults,
-            overwrite=overwrite,
-            unsafe=True,
-            quiet=quiet,
-        )
+        with hardened_copier():
+            copier.run_copy(
+                check_source(template, "--template") if template else default_template(),
+                str(destination),
+                data=dict(data or {}),
+                vcs_ref=check_ref(vcs_ref, "--vcs-ref") if vcs_ref else None,
+                defaults=defaults,
+                overwrite=overwrite,
+                unsafe=True,
+                quiet=quiet,
+            )
     except ValueError as exc:
         raise GoldpathError(str(exc).splitlines()[0]) from None
     return destination

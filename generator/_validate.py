@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from ._template import GoldpathError
+from ._errors import GoldpathError
 
 BIN = Path(sys.executable).parent
 
