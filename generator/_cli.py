@@ -66,11 +66,12 @@ def _fleet_status(args: argparse.Namespace) -> int:
                 s.latest or "-",
                 "error" if s.error else ("behind" if s.behind else "current"),
                 "dirty" if s.dirty else ("" if s.error else "clean"),
+                s.pending or "",
                 s.error or "",
             ]
             for s in statuses
         ]
-        print(table(["repo", "version", "latest", "state", "worktree", "error"], rows))
+        print(table(["repo", "version", "latest", "state", "worktree", "pending", "error"], rows))
     return 1 if any(s.error for s in statuses) else 0
 
 

@@ -10,9 +10,11 @@ One repo's failure never stops the others.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -26,10 +28,23 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from ._errors import GoldpathError
-from ._vcs import check_ref, check_source, clone, git, hardened_copier, is_remote, remote_tags
+from ._lifetime import guard_group
+from ._vcs import (
+    check_ref,
+    check_source,
+    clone,
+    commit_identity,
+    git,
+    hardened_copier,
+    is_remote,
+    remote_tags,
+)
+from ._worktree import remove_stale, scratch_worktree
 
 ANSWERS = ".copier-answers.yml"
 ATTENTION = {"conflicts", "tests-failed", "error"}
+# Written into each update commit, so a rerun reads the outcome instead of assuming it.
+TRAILER = "Goldpath-Update-Status"
 
 
 def _version(tag: str) -> Version | None:
@@ -58,6 +73,7 @@ class RepoStatus:
     latest: str | None = None
     behind: bool | None = None
     dirty: bool | None = None
+    pending: str | None = None  # the update branch waiting for review, if any
     error: str | None = None
 
 
@@ -115,7 +131,10 @@ def _status_of(path: Path, repo: str, template: str | None) -> RepoStatus:
             current_version == latest_version and current != latest
         )
     dirty = bool(git(path, "status", "--porcelain"))
-    return RepoStatus(repo, source, current, latest, behind, dirty)
+    pending = f"goldpath/update-{latest}" if behind and latest else None
+    if pending and not git(path, "branch", "--list", "--", pending):
+        pending = None
+    return RepoStatus(repo, source, current, latest, behind, dirty, pending)
 
 
 def repo_status(repo: str, template: str | None = None) -> RepoStatus:
@@ -164,10 +183,81 @@ def _run_tests(path: Path) -> tuple[bool, str]:
     from ._process import project_env
 
     result = subprocess.run(
-        ["make", "test"], cwd=path, capture_output=True, text=True, env=project_env(), check=False
+        [sys.executable, "-m", "generator._guard", str(os.getpid()), "--", "make", "test"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        env=project_env(),
+        check=False,
     )
-    tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
-    return result.returncode == 0, tail
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    # The failing tests' names first: the last lines alone are often uv's or make's.
+    failing = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return result.returncode == 0, "\n".join([*failing[:20], *lines[-5:]])
+
+
+def _status_trailer(repo: Path, rev: str) -> str | None:
+    """The outcome goldpath recorded in its update commit, if `rev` is that commit."""
+    message = git(repo, "log", "-1", "--format=%B", rev, "--")
+    match = re.search(rf"^{TRAILER}: ([a-z-]+)$", message, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def _marked_files(repo: Path, rev: str, conflict: str) -> list[str]:
+    names = git(repo, "ls-tree", "-r", "--name-only", rev, "--").splitlines()
+    if conflict == "rej":
+        return sorted(n for n in names if n.endswith(".rej"))
+
+    def grep(pattern: str) -> set[str]:
+        out = git(repo, "grep", "-l", "-I", "-E", pattern, rev, "--", check=False)
+        return {line.split(":", 1)[1] for line in out.splitlines() if ":" in line}
+
+    return sorted(grep("^<<<<<<< ") & grep("^>>>>>>> "))
+
+
+def _existing_update(
+    repo: Path, branch: str, target: str, conflict: str
+) -> tuple[str, list[str], str] | None:
+    """What an existing update branch holds: None when there is none or it is not a
+    complete update to `target` (an earlier run died or failed half-way), else its state,
+    read from the branch rather than assumed."""
+    if not git(repo, "branch", "--list", "--", branch):
+        return None
+    ref = f"refs/heads/{branch}"
+    answers_text = git(repo, "show", f"{ref}:{ANSWERS}", check=False)
+    try:
+        answers = yaml.safe_load(answers_text) if answers_text else None
+    except yaml.YAMLError:
+        answers = None
+    if not isinstance(answers, dict) or str(answers.get("_commit")) != target:
+        return None
+    files = _marked_files(repo, ref, conflict)
+    if files:
+        return (
+            "conflicts",
+            files,
+            f"update on {branch} still has conflicts: resolve " + (", ".join(files)),
+        )
+    if _status_trailer(repo, ref) == "tests-failed":
+        return "tests-failed", [], f"update on {branch} failed its tests; fix them on the branch"
+    return "current", [], f"update already on branch {branch}"
+
+
+def _checked_out_in(repo: Path, branch: str) -> str | None:
+    for block in git(repo, "worktree", "list", "--porcelain").split("\n\n"):
+        if f"branch refs/heads/{branch}" in block.splitlines():
+            return block.splitlines()[0].removeprefix("worktree ")
+    return None
+
+
+def _push(repo: Path, branch: str) -> str:
+    """Push the branch unless origin already has this very commit."""
+    local = git(repo, "rev-parse", "--verify", f"refs/heads/{branch}")
+    remote = git(repo, "ls-remote", "--heads", "--", "origin", f"refs/heads/{branch}")
+    if remote.split("\t", 1)[0] == local:
+        return "already pushed"
+    git(repo, "push", "--quiet", "--", "origin", f"refs/heads/{branch}:refs/heads/{branch}")
+    return "pushed"
 
 
 def update_repo(
@@ -181,10 +271,10 @@ def update_repo(
     template: str | None = None,
 ) -> UpdateResult:
     try:
+        check_source(repo, "repo")
         path = Path(repo)
         if not path.exists():
             raise GoldpathError(f"{repo}: no such path (clone remote repos first, or use status)")
-        check_source(repo, "repo")
         if to is not None:
             check_ref(to, "--to")
         if branch is not None:
@@ -205,27 +295,33 @@ def update_repo(
         if status.current == target:
             result.detail = "already at this release"
             return result
-        branch_name = branch or f"goldpath/update-{target}"
+        branch_name = check_ref(branch or f"goldpath/update-{target}", "--branch")
         result.branch = branch_name
-        if git(path, "branch", "--list", branch_name):
-            # Idempotence: a rerun finds the update waiting for review and changes nothing.
-            result.detail = f"update already on branch {branch_name}"
-            return result
-        original = git(path, "rev-parse", "--abbrev-ref", "HEAD")
-        git(path, "checkout", "--quiet", "-b", branch_name)
-        try:
-            result = _apply_update(path, result, target, conflict, run_tests)
-            git(path, "add", "-A")
-            git(
-                path,
-                "-c", "user.name=goldpath", "-c", "user.email=goldpath@localhost",
-                "commit", "--quiet", "--no-verify", "-m",
-                f"Update goldpath template {status.current} -> {target}\n\n{result.detail}",
-            )  # fmt: skip
-            if push:
-                git(path, "push", "--quiet", "--set-upstream", "origin", branch_name)
-        finally:
-            git(path, "checkout", "--quiet", "--force", original, check=False)
+        remove_stale(path)
+        existing = _existing_update(path, branch_name, target, conflict)
+        if existing is not None:
+            result.status, result.files, result.detail = existing
+        else:
+            holder = _checked_out_in(path, branch_name)
+            if holder is not None:
+                raise GoldpathError(
+                    f"{repo}: branch {branch_name} holds an incomplete update but is checked "
+                    f"out in {holder}; switch that checkout to another branch and rerun"
+                )
+            base = git(path, "rev-parse", "--verify", "HEAD^{commit}")
+            with scratch_worktree(path, base) as work:
+                result = _apply_update(work, result, target, conflict, run_tests)
+                message = (
+                    f"Update goldpath template {status.current} -> {target}\n\n"
+                    f"{result.detail}\n\n{TRAILER}: {result.status}"
+                )
+                git(work, *commit_identity(path), "commit", "--quiet", "--no-verify",
+                    "--allow-empty", "-m", message)  # fmt: skip
+                commit = git(work, "rev-parse", "HEAD")
+            # The branch appears only now, pointing at a complete, committed update.
+            git(path, "update-ref", f"refs/heads/{branch_name}", commit)
+        if push:
+            result.detail += f"; {_push(path, branch_name)}"
         return result
     except GoldpathError as exc:
         return UpdateResult(repo, "error", detail=str(exc))
@@ -236,6 +332,8 @@ def update_repo(
 def _apply_update(
     path: Path, result: UpdateResult, target: str, conflict: str, run_tests: bool
 ) -> UpdateResult:
+    """Run copier in the scratch worktree `path` and stage exactly its changes, so files
+    the test run makes (lock file, caches) are never part of the update."""
     import copier
 
     with hardened_copier():
@@ -250,6 +348,7 @@ def _apply_update(
             quiet=True,
         )
     conflicts = _conflicted_files(path, conflict)
+    git(path, "add", "-A")
     if conflicts:
         result.status = "conflicts"
         result.files = conflicts
@@ -267,10 +366,15 @@ def _apply_update(
 
 
 def update_fleet(repos: Sequence[str], *, jobs: int = 1, **options: Any) -> list[UpdateResult]:
-    if jobs <= 1:
-        return [update_repo(repo, **options) for repo in repos]
-    # copier changes the process working directory, so parallel updates need processes.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    """Update each repo in a worker process (copier changes the working directory, and a
+    worker's process group can be killed whole): the workers, copier's tasks and test runs
+    all die with this process."""
+    with ProcessPoolExecutor(
+        max_workers=max(1, jobs),
+        mp_context=get_context("spawn"),
+        initializer=guard_group,
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = [pool.submit(update_repo, repo, **options) for repo in repos]
         return [future.result() for future in futures]
 

@@ -46,14 +46,10 @@ def run(
 
 
 def git_commit_all(repo: Path, message: str) -> None:
-    """Initialise `repo` if needed and commit everything, with a fallback identity so a
-    fresh machine without git config still works."""
+    """Initialise `repo` if needed and commit everything, as the user when git knows them."""
+    from ._vcs import commit_identity
+
     if not (repo / ".git").exists():
         run(["git", "init", "-q", "-b", "main"], repo, what="git init")
-    identity = ["-c", "user.name=goldpath", "-c", "user.email=goldpath@localhost"]
-    has_name = subprocess.run(
-        ["git", "config", "user.name"], cwd=repo, capture_output=True, check=False
-    )
-    prefix = ["git"] if has_name.returncode == 0 else ["git", *identity]
-    run([*prefix[:1], "add", "-A"], repo, what="git add")
-    run([*prefix, "commit", "-q", "-m", message], repo, what="git commit")
+    run(["git", "add", "-A"], repo, what="git add")
+    run(["git", *commit_identity(repo), "commit", "-q", "-m", message], repo, what="git commit")

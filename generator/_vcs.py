@@ -133,3 +133,18 @@ def clone(source: str, destination: Path) -> None:
     )
     if result.returncode != 0:
         raise GoldpathError(f"{source}: git clone failed: {result.stderr.strip()}")
+
+
+def commit_identity(repo: Path) -> list[str]:
+    """`-c` options for a commit: none when the user has a git identity (their name goes on
+    the commit), goldpath's own only on a machine with no identity configured."""
+    configured = [
+        subprocess.run(
+            ["git", "config", "--get", key], cwd=repo, capture_output=True, env=git_env()
+        ).returncode
+        == 0
+        for key in ("user.name", "user.email")
+    ]
+    if all(configured):
+        return []
+    return ["-c", "user.name=goldpath", "-c", "user.email=goldpath@localhost"]

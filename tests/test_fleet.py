@@ -185,6 +185,11 @@ def test_rerun_is_a_no_op(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> N
         assert git(project, "rev-parse", "goldpath/update-v2.0.0") == head
 
 
+def test_status_shows_the_pending_branch(fleet: Fleet) -> None:
+    assert repo_status(str(fleet.edited)).pending == "goldpath/update-v2.0.0"
+    assert repo_status(str(fleet.dirty)).pending is None
+
+
 def test_status_after_merging_the_update(fleet: Fleet) -> None:
     git(fleet.clean, "merge", "--quiet", "--ff-only", "goldpath/update-v2.0.0")
     status = repo_status(str(fleet.clean))

@@ -1,0 +1,272 @@
+"""`goldpath fleet update` under faults, on real git repositories and a real copier run.
+
+A small template at v1.0.0 and v2.0.0 carries fault hooks that the tests switch on with
+the FAULT variable: a `_migrations` step before copier writes, a `_tasks` step after it
+writes, and the project's own `make test`. Each hook writes a ready file and then sleeps
+(so a test can SIGKILL goldpath there) or fails. After every fault the team's checkout
+must be byte-identical, no goldpath process may remain, and a rerun must finish the job
+and say honestly what it found."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator._cli import main
+from generator._template import render
+
+IDENTITY = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
+BRANCH = "goldpath/update-v2.0.0"
+# One hook for every fault point: FAULT=<point> makes it announce itself and sleep,
+# FAULT=fail-<point> makes it fail.
+HOOK = (
+    "import os, pathlib, sys, time; point = sys.argv[1]; fault = os.environ.get('FAULT', ''); "
+    "ready = os.environ.get('FAULT_READY'); "
+    "fault == 'fail-' + point and sys.exit('planted failure at ' + point); "
+    "fault == point and ready and pathlib.Path(ready, str(os.getpid())).write_text(point); "
+    "fault == point and time.sleep(120)"
+)
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *IDENTITY, *args], cwd=repo, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", message)
+
+
+def hook(point: str) -> str:
+    return f'{{{{ _copier_python }}}} -c "{HOOK}" {point}'
+
+
+def write_template(template: Path, version: int) -> None:
+    config = {
+        "_min_copier_version": "9.4.0",
+        "_answers_file": ".copier-answers.yml",
+        "_templates_suffix": ".jinja",
+        "_tasks": [hook("task")],
+        "_migrations": [
+            {"version": "v2.0.0", "when": "{{ _stage == 'before' }}", "command": hook("migration")}
+        ],
+        "name": {"type": "str", "default": "project"},
+    }
+    (template / "copier.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (template / "README.md.jinja").write_text(f"# {{{{ name }}}}\n\nTemplate v{version}.\n")
+    (template / "shared.txt").write_text("line one\nline two\n" if version == 1 else
+                                         "line one (v2)\nline two\n")  # fmt: skip
+    test_hook = HOOK.replace('"', '\\"')
+    (template / "Makefile").write_text(
+        f'test:\n\tpython3 -c "{test_hook}" tests && touch made-by-tests.lock\n'
+    )
+    answers = template / "{{ _copier_conf.answers_file }}.jinja"
+    answers.write_text("{{ _copier_answers | to_nice_yaml }}")
+    if version == 2:
+        (template / "ADDED.md").write_text("added in v2\n")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tpl") / "template"
+    root.mkdir()
+    git(root, "init", "--quiet", "-b", "main")
+    for version in (1, 2):
+        write_template(root, version)
+        (root / "Makefile.jinja").unlink(missing_ok=True)
+        (root / "Makefile").rename(root / "Makefile.jinja")
+        commit_all(root, f"v{version}")
+        git(root, "tag", f"v{version}.0.0")
+    return root
+
+
+def project(template: Path, where: Path, name: str) -> Path:
+    repo = render(where / name, template=str(template), vcs_ref="v1.0.0", data={"name": name})
+    git(repo, "init", "--quiet", "-b", "main")
+    (repo / ".gitignore").write_text("*.lock\n")
+    commit_all(repo, "generated at v1.0.0")
+    return repo
+
+
+def snapshot(repo: Path) -> dict[str, str]:
+    """Everything a team could lose: HEAD, what is checked out, and every file's bytes."""
+    files = {
+        str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    files["HEAD"] = git(repo, "rev-parse", "HEAD")
+    files["checked-out"] = git(repo, "rev-parse", "--abbrev-ref", "HEAD")
+    files["status"] = git(repo, "status", "--porcelain", "--ignored")
+    return files
+
+
+def session_processes(sid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == sid:
+                    found.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return found
+
+
+def goldpath(*args: str, env: dict[str, str], tmp: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator", "fleet", "update", *args],
+        env={**os.environ, **env, "TMPDIR": str(tmp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def kill_when_ready(process: subprocess.Popen[str], ready: Path, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while len(list(ready.iterdir())) < count:
+        assert process.poll() is None, process.communicate()[0]
+        assert time.monotonic() < deadline, "the fault point was never reached"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while session_processes(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session_processes(process.pid) == [], "a worker or test process outlived goldpath"
+
+
+def assert_complete_update(repo: Path) -> None:
+    files = git(repo, "ls-tree", "-r", "--name-only", BRANCH).splitlines()
+    assert "ADDED.md" in files
+    assert "made-by-tests.lock" not in files, "files the test run makes are not committed"
+    assert git(repo, "show", f"{BRANCH}:shared.txt").startswith("line one (v2)")
+    answers = yaml.safe_load(git(repo, "show", f"{BRANCH}:.copier-answers.yml"))
+    assert answers["_commit"] == "v2.0.0"
+
+
+@pytest.mark.parametrize("point", ["migration", "task", "tests"])
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sigkill_leaves_checkouts_intact_and_rerun_finishes(
+    template: Path, tmp_path: Path, point: str, jobs: int
+) -> None:
+    repos = [project(template, tmp_path, f"team{i}") for i in range(2)]
+    # One team works on a detached HEAD: it must stay exactly there.
+    git(repos[1], "checkout", "--quiet", "--detach")
+    before = {repo: snapshot(repo) for repo in repos}
+    ready, scratch = tmp_path / "ready", tmp_path / "tmp"
+    ready.mkdir()
+    scratch.mkdir()
+    run = goldpath(
+        "--jobs", str(jobs), *map(str, repos),
+        env={"FAULT": point, "FAULT_READY": str(ready)}, tmp=scratch,
+    )  # fmt: skip
+    kill_when_ready(run, ready, count=jobs)
+    for repo in repos:
+        assert snapshot(repo) == before[repo], "the team's checkout changed"
+        branches = git(repo, "branch", "--list", BRANCH)
+        if branches:  # only a complete update may be visible
+            assert_complete_update(repo)
+
+    rerun = goldpath("--jobs", str(jobs), *map(str, repos), env={}, tmp=scratch)
+    output = rerun.communicate(timeout=300)[0]
+    assert rerun.returncode == 0, output
+    assert "Traceback" not in output
+    for repo in repos:
+        assert_complete_update(repo)
+        assert snapshot(repo) == before[repo]
+        assert git(repo, "worktree", "list").count("\n") == 0, "stale worktrees are removed"
+    assert list(scratch.iterdir()) == [], "temporary directories (goldpath's, copier's) leak"
+
+
+def test_failing_template_task_is_reported_on_every_rerun(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = project(template, tmp_path, "tasks")
+    before = snapshot(repo)
+    monkeypatch.setenv("FAULT", "fail-task")
+    for _ in range(2):
+        result = update(repo)
+        assert result["status"] == "error", result
+        assert "planted failure at task" in result["detail"] or "task" in result["detail"]
+        assert snapshot(repo) == before, "nothing left on the team's branch"
+        assert git(repo, "branch", "--list", BRANCH) == ""
+    monkeypatch.delenv("FAULT")
+    assert update(repo)["status"] == "updated"
+    assert_complete_update(repo)
+
+
+def update(repo: Path, *extra: str) -> dict[str, str]:
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main(["fleet", "update", "--json", *extra, str(repo)])
+    return dict(json.loads(out.getvalue())[0])
+
+
+def test_an_existing_incomplete_branch_is_rebuilt(template: Path, tmp_path: Path) -> None:
+    repo = project(template, tmp_path, "stale")
+    git(repo, "branch", BRANCH)  # e.g. left by an older goldpath that died after branching
+    result = update(repo, "--skip-tests")
+    assert result["status"] == "updated", result
+    assert_complete_update(repo)
+    assert update(repo, "--skip-tests")["status"] == "current"
+
+
+def test_conflicts_stay_reported_until_resolved(template: Path, tmp_path: Path) -> None:
+    repo = project(template, tmp_path, "conflicting")
+    (repo / "shared.txt").write_text("line one (ours)\nline two\n")
+    commit_all(repo, "team edit")
+    for _ in range(2):
+        result = update(repo, "--skip-tests")
+        assert (result["status"], result["files"]) == ("conflicts", ["shared.txt"])
+    assert main(["fleet", "update", "--skip-tests", str(repo)]) == 1
+    git(repo, "checkout", "--quiet", BRANCH)
+    (repo / "shared.txt").write_text("line one (ours, v2)\nline two\n")
+    commit_all(repo, "resolved")
+    git(repo, "checkout", "--quiet", "main")
+    assert update(repo, "--skip-tests")["status"] == "current"
+
+
+def test_unpushed_update_is_pushed_by_a_rerun(template: Path, tmp_path: Path) -> None:
+    repo = project(template, tmp_path, "pushed")
+    remote = tmp_path / "origin.git"
+    git(repo, "remote", "add", "origin", str(remote))  # unreachable: does not exist yet
+    for _ in range(2):
+        result = update(repo, "--skip-tests", "--push")
+        assert result["status"] == "error", result
+        assert "push" in result["detail"]
+    assert_complete_update(repo)
+    subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
+    result = update(repo, "--skip-tests", "--push")
+    assert (result["status"], result["detail"].rsplit("; ", 1)[-1]) == ("current", "pushed")
+    assert git(remote, "rev-parse", BRANCH) == git(repo, "rev-parse", BRANCH)
+    assert update(repo, "--skip-tests", "--push")["detail"].endswith("already pushed")
+
+
+def test_failing_tests_stay_reported_and_name_the_test(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = project(template, tmp_path, "failing")
+    monkeypatch.setenv("FAULT", "fail-tests")
+    result = update(repo)
+    assert result["status"] == "tests-failed"
+    assert "planted failure at tests" in result["detail"]
+    monkeypatch.delenv("FAULT")
+    assert update(repo)["status"] == "tests-failed", "a rerun does not call it current"
