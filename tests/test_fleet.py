@@ -16,8 +16,8 @@ import yaml
 from generator._cli import main
 from generator._fleet import repo_status, update_fleet
 from generator._template import REPO_ROOT, render
+from tests.git_helpers import commit_all, git
 
-IDENTITY = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
 # A real migration: projects answered `owner_email` before v2.0.0, `team_email` after.
 RENAME_MIGRATION = {
     "version": "v2.0.0",
@@ -29,18 +29,6 @@ RENAME_MIGRATION = {
         "p.write_text(re.sub(r'^owner_email:', 'team_email:', p.read_text(), flags=re.M))",
     ],
 }
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *IDENTITY, *args], cwd=repo, capture_output=True, text=True, check=True
-    )
-    return result.stdout.strip()
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", message)
 
 
 def make_template(root: Path) -> Path:

@@ -22,8 +22,8 @@ import yaml
 
 from generator._cli import main
 from generator._template import render
+from tests.git_helpers import commit_all, git
 
-IDENTITY = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
 BRANCH = "goldpath/update-v2.0.0"
 # One hook for every fault point: FAULT=<point> makes it announce itself and sleep,
 # FAULT=fail-<point> makes it fail.
@@ -34,18 +34,6 @@ HOOK = (
     "fault == point and ready and pathlib.Path(ready, str(os.getpid())).write_text(point); "
     "fault == point and time.sleep(120)"
 )
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *IDENTITY, *args], cwd=repo, capture_output=True, text=True, check=True
-    )
-    return result.stdout.strip()
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", message)
 
 
 def hook(point: str) -> str:

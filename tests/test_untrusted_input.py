@@ -17,12 +17,7 @@ import yaml
 from generator._cli import main
 from generator._errors import GoldpathError
 from generator._vcs import check_ref, check_source, git_env, remote_tags
-
-IDENTITY = ["-c", "user.name=test", "-c", "user.email=test@example.com"]
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *IDENTITY, *args], cwd=repo, check=True, capture_output=True)
+from tests.git_helpers import git
 
 
 def make_repo(path: Path, answers: dict[str, object]) -> Path:
