@@ -8,15 +8,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from ._errors import GoldpathError
-from ._matrix import Combination, full_matrix, label, pairwise
-from ._process import project_env
+from ._lifetime import worker_pool
+from ._options import Combination, default_problems, full_matrix, label, pairwise
+from ._process import guarded, project_env
 from ._template import render
 from ._validate import Finding, validate_project
 
@@ -51,13 +51,18 @@ def check_one(template: str, answers: Combination, run_tests: bool) -> CheckResu
             if run_tests:
                 subprocess.run(["git", "init", "-q"], cwd=project, check=True)
                 result = subprocess.run(
-                    ["make", "test"], cwd=project, capture_output=True, text=True,
+                    guarded("make", "test"),
+                    cwd=project, capture_output=True, text=True,
                     env=project_env(), check=False,
                 )  # fmt: skip
                 tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
                 findings.append(Finding("make test", result.returncode == 0, tail))
         except GoldpathError as exc:
             return CheckResult(answers, False, time.perf_counter() - started, error=str(exc))
+        except Exception as exc:  # a template error is a FAIL row, never a lost report
+            reason = (str(exc).strip().splitlines() or [""])[-1]
+            error = f"{type(exc).__name__}: {reason}"
+            return CheckResult(answers, False, time.perf_counter() - started, error=error)
     ok = all(f.ok for f in findings)
     return CheckResult(answers, ok, time.perf_counter() - started, findings)
 
@@ -66,8 +71,11 @@ def run_check(template: Path, matrix: str, jobs: int, run_tests: bool, report: P
     combos = combinations(template, matrix)
     full = len(full_matrix(template))
     print(f"{matrix} matrix: {len(combos)} combination(s) of {full} in the full matrix", flush=True)
-    results: list[CheckResult] = []
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=get_context("spawn")) as pool:
+    # A default outside its own choices breaks `copier copy --defaults`: fail before rendering.
+    results = [CheckResult({}, False, 0.0, error=p) for p in default_problems(template)]
+    if results:
+        combos = []
+    with worker_pool(jobs) as pool:
         futures = [pool.submit(check_one, str(template), c, run_tests) for c in combos]
         for done, future in enumerate(as_completed(futures), 1):
             result = future.result()

@@ -10,17 +10,13 @@ One repo's failure never stops the others.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -28,7 +24,7 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from ._errors import GoldpathError
-from ._lifetime import guard_group
+from ._lifetime import worker_pool
 from ._vcs import (
     check_ref,
     check_source,
@@ -180,10 +176,10 @@ def _run_tests(path: Path) -> tuple[bool, str]:
     makefile = path / "Makefile"
     if not makefile.is_file() or not re.search(r"^test:", makefile.read_text(), re.MULTILINE):
         return True, "no make test target"
-    from ._process import project_env
+    from ._process import guarded, project_env
 
     result = subprocess.run(
-        [sys.executable, "-m", "generator._guard", str(os.getpid()), "--", "make", "test"],
+        guarded("make", "test"),
         cwd=path,
         capture_output=True,
         text=True,
@@ -369,12 +365,7 @@ def update_fleet(repos: Sequence[str], *, jobs: int = 1, **options: Any) -> list
     """Update each repo in a worker process (copier changes the working directory, and a
     worker's process group can be killed whole): the workers, copier's tasks and test runs
     all die with this process."""
-    with ProcessPoolExecutor(
-        max_workers=max(1, jobs),
-        mp_context=get_context("spawn"),
-        initializer=guard_group,
-        initargs=(os.getpid(),),
-    ) as pool:
+    with worker_pool(jobs) as pool:
         futures = [pool.submit(update_repo, repo, **options) for repo in repos]
         return [future.result() for future in futures]
 

@@ -12,6 +12,8 @@ import ctypes
 import os
 import signal
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from types import FrameType
 
 _PR_SET_PDEATHSIG = 1
@@ -33,3 +35,14 @@ def guard_group(parent: int) -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != parent:
         _kill_group(signal.SIGTERM, None)
+
+
+def worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """Worker processes (spawned: copier changes the working directory) that each lead a
+    process group dying with this process."""
+    return ProcessPoolExecutor(
+        max_workers=max(1, jobs),
+        mp_context=get_context("spawn"),
+        initializer=guard_group,
+        initargs=(os.getpid(),),
+    )

@@ -8,8 +8,9 @@ from typing import Any
 import yaml
 
 from ._errors import GoldpathError
+from ._options import load_questions
 from ._process import git_commit_all
-from ._questions import check_answers, load_preset, load_questions, parse_data
+from ._questions import check_answers, load_preset, parse_data
 from ._template import REPO_ROOT, render
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -19,6 +20,11 @@ def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     }
     env.update(extra or {})
     return env
+
+
+def guarded(*command: str) -> list[str]:
+    """`command` wrapped so that its whole process tree dies with this process."""
+    return [sys.executable, "-m", "generator._guard", str(os.getpid()), "--", *command]
 
 
 def uv() -> str:

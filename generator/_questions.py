@@ -1,34 +1,16 @@
-"""The template's questions, read from copier.yml, to check answers before copier runs."""
+"""Answers given on the command line or in a preset, checked against the options model
+before copier runs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ._errors import GoldpathError
-
-
-@dataclass(frozen=True)
-class Question:
-    name: str
-    type: str
-    choices: tuple[str, ...]
-
-
-def load_questions(template: Path) -> dict[str, Question]:
-    config = yaml.safe_load((template / "copier.yml").read_text()) or {}
-    questions: dict[str, Question] = {}
-    for name, spec in config.items():
-        if name.startswith("_") or not isinstance(spec, dict):
-            continue
-        choices = spec.get("choices") or ()
-        values = tuple(str(v) for v in (choices.values() if isinstance(choices, dict) else choices))
-        questions[name] = Question(name, str(spec.get("type", "str")), values)
-    return questions
+from ._options import Question
 
 
 def parse_data(pairs: list[str]) -> dict[str, str]:
@@ -47,17 +29,16 @@ def check_answers(answers: Mapping[str, Any], questions: Mapping[str, Question])
     checked: dict[str, Any] = {}
     for key, value in answers.items():
         question = questions.get(key)
-        if question is None:
-            known = ", ".join(sorted(questions))
+        if question is None or question.computed:
+            known = ", ".join(sorted(n for n, q in questions.items() if not q.computed))
             raise GoldpathError(f"unknown answer {key!r}: the template asks {known}")
         if question.type == "bool" and isinstance(value, str):
             if value.lower() not in {"true", "false", "yes", "no", "1", "0"}:
                 raise GoldpathError(f"answer {key}={value!r} is not a boolean: use true or false")
             value = value.lower() in {"true", "yes", "1"}
-        if question.choices and str(value) not in question.choices:
-            raise GoldpathError(
-                f"answer {key}={value!r} is not one of {', '.join(question.choices)}"
-            )
+        choices = [str(c) for c in question.choices]
+        if choices and str(value) not in choices:
+            raise GoldpathError(f"answer {key}={value!r} is not one of {', '.join(choices)}")
         checked[key] = value
     return checked
 

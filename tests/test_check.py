@@ -11,13 +11,18 @@ from pathlib import Path
 import pytest
 
 from generator._cli import main
-from generator._matrix import _pairs, full_matrix, pairwise
+from generator._options import full_matrix, options, pairwise, value_pairs
 from generator._template import REPO_ROOT
 
 
 def test_full_matrix_honours_when_conditions() -> None:
     combos = full_matrix(REPO_ROOT)
-    assert len(combos) == 3 * 3 * 2 * 3 * (1 + 2)  # python x serving x cloud x ci x bundle
+    asked = options(REPO_ROOT)
+    compute = len(asked["databricks_compute"].values)
+    expected = 1
+    for name in ("python_version", "serving", "cloud", "ci"):
+        expected *= len(asked[name].values)
+    assert len(combos) == expected * (1 + compute)  # the bundle's compute only with databricks
     for combo in combos:
         assert ("databricks_compute" in combo) is combo["databricks"]
     assert len({tuple(sorted(c.items())) for c in combos}) == len(combos)
@@ -25,8 +30,8 @@ def test_full_matrix_honours_when_conditions() -> None:
 
 def test_pairwise_covers_every_pair_with_far_fewer_renders() -> None:
     full, cover = full_matrix(REPO_ROOT), pairwise(REPO_ROOT)
-    needed = set().union(*(_pairs(c) for c in full))
-    covered = set().union(*(_pairs(c) for c in cover))
+    needed = set().union(*(value_pairs(c) for c in full))
+    covered = set().union(*(value_pairs(c) for c in cover))
     assert needed == covered
     assert len(cover) < len(full) / 5
     for question in ("serving", "cloud", "ci", "python_version"):

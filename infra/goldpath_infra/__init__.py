@@ -4,3 +4,16 @@
 security rules run by `pulumi preview --policy-pack` and by the offline tests;
 `testing` the mock harness that runs a whole program without the Pulumi engine.
 """
+
+from ._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig
+from ._service import ServiceConfig, current_environment, platform_stack
+
+__all__ = [
+    "ENVIRONMENTS",
+    "ConfigError",
+    "Ownership",
+    "ServiceConfig",
+    "StackConfig",
+    "current_environment",
+    "platform_stack",
+]

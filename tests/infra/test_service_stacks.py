@@ -3,6 +3,8 @@ stack file, built under mocks on top of the platform's outputs (a mocked StackRe
 
 from __future__ import annotations
 
+import ast
+import inspect
 from typing import Any
 
 import pytest
@@ -103,3 +105,23 @@ def test_bad_service_config_names_the_key(
     with pytest.raises(RunError) as caught:
         run_service(rendered, "azure", "dev", config)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_generated_program_has_no_cloud_branching(rendered: Render, cloud: str) -> None:
+    source = (rendered(cloud=cloud) / "infra" / "__main__.py").read_text()
+    tree = ast.parse(source)
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.If | ast.IfExp | ast.Match)]
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)] + [
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    ]
+    assert all(not part.startswith("_") for name in imported for part in name.split("."))
+    assert f"from goldpath_infra.{cloud} import ServiceStack" in source
+
+
+def test_service_stacks_share_one_call_signature() -> None:
+    from goldpath_infra import azure, gcp
+
+    assert inspect.signature(gcp.ServiceStack.__init__) == inspect.signature(
+        azure.ServiceStack.__init__
+    )

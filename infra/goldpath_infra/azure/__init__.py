@@ -6,6 +6,7 @@ from .databricks import DatabricksWorkspace
 from .model_registry import ModelRegistry
 from .monitoring import Monitoring
 from .registry import ContainerRegistry
+from .service_stack import ServiceStack
 from .serving import ServingService
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "DatabricksWorkspace",
     "ModelRegistry",
     "Monitoring",
+    "ServiceStack",
     "ServingService",
 ]

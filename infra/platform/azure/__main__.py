@@ -5,7 +5,7 @@ shares. Stack name = environment (dev, prod)."""
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from goldpath_infra._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig
+from goldpath_infra import ENVIRONMENTS, ConfigError, Ownership, StackConfig
 from goldpath_infra.azure import (
     CiIdentity,
     ContainerRegistry,

@@ -3,7 +3,7 @@ every ML project in this environment shares. Stack name = environment (dev, prod
 
 import pulumi
 
-from goldpath_infra._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig
+from goldpath_infra import ENVIRONMENTS, ConfigError, Ownership, StackConfig
 from goldpath_infra.gcp import (
     CiIdentity,
     ContainerRegistry,

@@ -1,0 +1,215 @@
+"""The template's option space, read from copier.yml once: every question with its type,
+choices, default, `when` and validator. `goldpath new` checks answers with it, `goldpath
+check` builds its matrices from it, and this repository's tests parametrise over it.
+
+Computed values (`when: false`) are part of the model but are not options: nobody answers
+them, and they never enter a matrix.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._errors import GoldpathError
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    type: str
+    choices: tuple[Any, ...]
+    default: Any
+    when: Any
+    validator: str | None
+
+    @property
+    def computed(self) -> bool:
+        return self.when is False
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        """The values an option takes in a matrix; empty for free-text questions."""
+        if self.choices:
+            return self.choices
+        if self.type == "bool":
+            return (False, True)
+        return ()
+
+    @property
+    def is_option(self) -> bool:
+        return bool(self.values) and not self.computed
+
+
+def _line_of(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    return f" line {mark.line + 1}" if mark is not None else ""
+
+
+@lru_cache(maxsize=8)
+def _load(config_file: Path, _mtime: float) -> dict[str, Question]:
+    try:
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise GoldpathError(f"{config_file}{_line_of(exc)}: not valid YAML ({problem})") from None
+    except UnicodeDecodeError:
+        raise GoldpathError(f"{config_file}: not UTF-8 text") from None
+    if not isinstance(config, dict):
+        raise GoldpathError(f"{config_file}: expected a mapping of questions")
+    questions: dict[str, Question] = {}
+    for name, spec in config.items():
+        if str(name).startswith("_"):
+            continue
+        if not isinstance(spec, dict):
+            # copier's short form `name: default`.
+            questions[name] = Question(name, "str", (), spec, None, None)
+            continue
+        choices = spec.get("choices") or ()
+        if isinstance(choices, dict):
+            choices = tuple(choices.values())
+        elif isinstance(choices, list | tuple):
+            choices = tuple(choices)
+        else:
+            raise GoldpathError(f"{config_file}: {name}.choices must be a list or a mapping")
+        questions[name] = Question(
+            name=name,
+            type=str(spec.get("type", "str")),
+            choices=choices,
+            default=spec.get("default"),
+            when=spec.get("when"),
+            validator=spec.get("validator"),
+        )
+    return questions
+
+
+def load_questions(template: Path) -> dict[str, Question]:
+    config_file = template / "copier.yml"
+    if not config_file.is_file():
+        raise GoldpathError(f"{template}: no copier.yml there (is it a goldpath checkout?)")
+    return _load(config_file.resolve(), config_file.stat().st_mtime)
+
+
+def options(template: Path) -> dict[str, Question]:
+    """The questions that shape a project's files: choices and booleans, asked of users."""
+    return {name: q for name, q in load_questions(template).items() if q.is_option}
+
+
+@lru_cache(maxsize=256)
+def _compiled(expression: str) -> Any:
+    import jinja2
+
+    env = jinja2.Environment(autoescape=False, undefined=jinja2.ChainableUndefined)  # noqa: S701 - YAML values, not HTML
+    return env.from_string(expression)
+
+
+def render_condition(expression: Any, answers: Mapping[str, Any]) -> Any:
+    """A `when:` or templated default, rendered as copier would, with the answers so far."""
+    if not isinstance(expression, str) or "{" not in expression:
+        return expression
+    rendered = str(_compiled(expression).render(**answers)).strip()
+    lowered = rendered.lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    return rendered
+
+
+def applies(question: Question, answers: Mapping[str, Any]) -> bool:
+    if question.when is None:
+        return True
+    value = render_condition(question.when, answers)
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() not in {"", "false", "none", "0"}
+
+
+def defaults(template: Path, answers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every option's default, rendered in order against the answers before it."""
+    import jinja2
+
+    resolved: dict[str, Any] = dict(answers or {})
+    for question in load_questions(template).values():
+        wanted = question.is_option or question.computed
+        if not wanted or question.name in resolved:
+            continue
+        try:
+            if question.computed or applies(question, resolved):
+                resolved[question.name] = render_condition(question.default, resolved)
+        except jinja2.TemplateError:
+            continue  # a default that needs copier's own filters; no option depends on it
+    return resolved
+
+
+def default_problems(template: Path) -> list[str]:
+    """Questions whose default is not one of their own choices, in any combination of the
+    other options (`copier copy --defaults` would fail there)."""
+    problems: set[str] = set()
+    for combination in [{}, *full_matrix(template)]:
+        resolved = defaults(template, combination)
+        for question in options(template).values():
+            if not question.choices or not applies(question, resolved):
+                continue
+            value = render_condition(question.default, resolved)
+            if value not in question.choices and str(value) not in map(str, question.choices):
+                problems.add(
+                    f"copier.yml: {question.name}'s default {value!r} is not one of its "
+                    f"choices ({', '.join(map(str, question.choices))})"
+                )
+    return sorted(problems)
+
+
+Combination = dict[str, Any]
+
+
+def full_matrix(template: Path) -> list[Combination]:
+    """Every valid combination of the options, `when:` conditions honoured."""
+    opts = list(options(template).values())
+    combinations: list[Combination] = [{}]
+    for question in opts:
+        expanded: list[Combination] = []
+        for answers in combinations:
+            if applies(question, answers):
+                expanded += [{**answers, question.name: value} for value in question.values]
+            else:
+                expanded.append(answers)
+        combinations = expanded
+    return combinations
+
+
+def value_pairs(combination: Combination) -> set[tuple[tuple[str, Any], tuple[str, Any]]]:
+    items = sorted(combination.items(), key=lambda kv: kv[0])
+    return set(itertools.combinations(items, 2))
+
+
+def pairwise(template: Path) -> list[Combination]:
+    """A greedy (AETG-style) cover of every value pair that occurs in some valid
+    combination, starting from the all-defaults combination so defaults are always in."""
+    candidates = full_matrix(template)
+    uncovered: set[Any] = (
+        set().union(*(value_pairs(c) for c in candidates)) if candidates else set()
+    )
+    chosen: list[Combination] = []
+    default_values = defaults(template)
+    default_combo = {k: default_values[k] for k in options(template) if k in default_values}
+    if default_combo in candidates:
+        chosen.append(default_combo)
+        uncovered -= value_pairs(default_combo)
+    while uncovered:
+        best = max(candidates, key=lambda c: len(value_pairs(c) & uncovered))
+        chosen.append(best)
+        uncovered -= value_pairs(best)
+    return chosen
+
+
+def label(combination: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in combination.items())
+
+
+def names(questions: Iterable[Question]) -> list[str]:
+    return [q.name for q in questions]

@@ -1,0 +1,101 @@
+"""What a project's service stack reads from its stack config, the same for every cloud:
+each cloud's `ServiceStack(name, env=..., platform=..., config=...)` takes this, so a
+generated `infra/__main__.py` has no per-cloud code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from ._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig
+
+
+def current_environment() -> str:
+    """The stack's name, which must be one of the environments."""
+    env = pulumi.get_stack()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(
+            f"stack {env!r} is not an environment: name it one of {list(ENVIRONMENTS)}"
+        )
+    return env
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """A service's settings: model name, ownership, scaling, ingress, alerts, image."""
+
+    model_name: str
+    ownership: Ownership
+    alert_email: str
+    image: str | None
+    public: bool = False
+    min_instances: int = 0
+    max_instances: int = 5
+
+    @classmethod
+    def from_stack(
+        cls, *, model_name: str, owner: str, project: str, env: str, alert_example: str
+    ) -> ServiceConfig:
+        config = StackConfig()
+        return cls(
+            model_name=model_name,
+            ownership=Ownership(owner=owner, project=project, env=env),
+            alert_email=config.text(
+                "alertEmail", pattern=r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", example=alert_example
+            ),
+            # Unset: the cloud's placeholder runs until CI deploys the project's own image.
+            image=config.optional("image"),
+            public=config.boolean("allowPublicIngress", default=False),
+            min_instances=config.integer("minInstances", default=0, maximum=100),
+            max_instances=config.integer("maxInstances", default=5, minimum=1, maximum=1000),
+        )
+
+
+def platform_stack(cloud: str) -> pulumi.StackReference:
+    """The shared platform stack this service builds on (config `platformStack`)."""
+    name = StackConfig().text(
+        "platformStack",
+        pattern=r"[\w.-]+/[\w.-]+/[\w.-]+",
+        example=f"organization/goldpath-platform-{cloud}/dev",
+    )
+    return pulumi.StackReference(name)
+
+
+def root_alias() -> pulumi.ResourceOptions:
+    """Children that were top-level resources before ServiceStack existed keep their URNs."""
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+
+
+class ServiceStackBase(pulumi.ComponentResource):
+    """One call for every cloud: `ServiceStack(name, env=..., platform=..., config=...)`.
+    Each cloud's subclass builds its resources in `_build` and returns its outputs."""
+
+    TYPE = "goldpath:ServiceStack"
+    exports: dict[str, pulumi.Input[str]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        env: str,
+        platform: pulumi.StackReference,
+        config: ServiceConfig,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        children = pulumi.ResourceOptions.merge(root_alias(), pulumi.ResourceOptions(parent=self))
+        outputs = self._build(name, env, platform, config, children)
+        self.exports = {"serviceName": name, **outputs}
+        self.register_outputs(self.exports)
+
+    def _build(
+        self,
+        name: str,
+        env: str,
+        platform: pulumi.StackReference,
+        config: ServiceConfig,
+        children: pulumi.ResourceOptions,
+    ) -> Mapping[str, pulumi.Input[str]]:
+        raise NotImplementedError

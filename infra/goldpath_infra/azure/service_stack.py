@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+from pulumi_azure_native import authorization
+
+from .._service import ServiceConfig, ServiceStackBase
+from .monitoring import Monitoring
+from .serving import ServingService
+
+# Microsoft's sample container: the first revision runs it until CI deploys the real image.
+PLACEHOLDER_IMAGE = "mcr.microsoft.com/k8se/quickstart:latest"
+
+
+class ServiceStack(ServiceStackBase):
+    """A project's service on Azure: a private Container App and its alerts, on top of the
+    platform stack's outputs. The same call as `goldpath_infra.gcp.ServiceStack`."""
+
+    TYPE = "goldpath:azure:ServiceStack"
+
+    def _build(
+        self,
+        name: str,
+        env: str,
+        platform: pulumi.StackReference,
+        config: ServiceConfig,
+        children: pulumi.ResourceOptions,
+    ) -> Mapping[str, pulumi.Input[str]]:
+        client = authorization.get_client_config_output()
+        resource_group = platform.require_output("resourceGroup")
+        self.service = ServingService(
+            name,
+            resource_group_name=resource_group,
+            location=platform.require_output("location"),
+            subscription_id=client.subscription_id,
+            registry_id=platform.require_output("registryId"),
+            registry_server=platform.require_output("imageRegistry"),
+            image=config.image or PLACEHOLDER_IMAGE,
+            ownership=config.ownership,
+            min_replicas=config.min_instances,
+            max_replicas=config.max_instances,
+            env={
+                "MODEL_NAME": config.model_name,
+                "MLFLOW_TRACKING_URI": platform.require_output("mlflowTrackingUri"),
+            },
+            public=config.public,
+            image_managed_by_ci=True,
+            opts=children,
+        )
+        self.monitoring = Monitoring(
+            name,
+            resource_group_name=resource_group,
+            ownership=config.ownership,
+            email=config.alert_email,
+            app_id=self.service.app.id,
+            opts=children,
+        )
+        return {
+            "serviceUrl": self.service.url,
+            "identityClientId": self.service.identity_client_id,
+        }

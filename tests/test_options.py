@@ -1,0 +1,144 @@
+"""The option space as one declarative thing: plain file names, one layout block, derived
+values computed once, and a loud failure for a choice value the template does not handle
+(through copier itself and through goldpath)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator._cli import main
+from generator._options import default_problems, full_matrix, load_questions, options
+from generator._template import REPO_ROOT
+from tests.git_helpers import commit_all, git
+
+LAYOUT = REPO_ROOT / "templates" / "includes" / "layout.jinja"
+OPTIONS = REPO_ROOT / "templates" / "includes" / "options.jinja"
+
+
+def scratch_template(root: Path, edit: dict[str, dict[str, object]]) -> Path:
+    """A committed copy of this template with some questions changed."""
+    template = root / "template"
+    template.mkdir(parents=True)
+    shutil.copytree(REPO_ROOT / "templates", template / "templates")
+    config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
+    for question, changes in edit.items():
+        config[question].update(changes)
+    (template / "copier.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    git(template, "init", "--quiet", "-b", "main")
+    commit_all(template, "scratch")
+    return template
+
+
+def test_no_template_path_holds_a_jinja_block() -> None:
+    listed = subprocess.run(
+        ["git", "ls-files", "templates"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    on_disk = [str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "templates").rglob("*")]
+    assert listed
+    assert [p for p in [*listed, *on_disk] if "{%" in p] == []
+
+
+def test_layout_conditions_read_positively() -> None:
+    text = LAYOUT.read_text()
+    assert "!=" not in text
+    assert "not in" not in text
+    assert "else" not in text
+
+
+def test_every_choice_question_is_checked_against_the_handled_values() -> None:
+    handled = OPTIONS.read_text()
+    for question in options(REPO_ROOT).values():
+        if not question.choices:
+            continue
+        assert f'"{question.name}": [' in handled, question.name
+        for value in question.choices:
+            assert f'"{value}"' in handled, (question.name, value)
+        assert question.validator is not None
+        assert f"unhandled('{question.name}', {question.name})" in question.validator
+
+
+def test_derived_values_are_computed_not_asked() -> None:
+    questions = load_questions(REPO_ROOT)
+    for name in ("service_name", "has_service", "batch_only", "uses_github", "uses_azure_devops"):
+        assert questions[name].computed, name
+        assert name not in options(REPO_ROOT)
+    repeated = []
+    for path in (REPO_ROOT / "templates").rglob("*"):
+        if path.is_file() and "project_slug | replace('_', '-')" in path.read_text():
+            repeated.append(str(path))
+    assert repeated == []
+
+
+@pytest.mark.parametrize(("question", "value"), [("ci", "gitlab"), ("cloud", "aws")])
+def test_an_unhandled_choice_fails_loudly(
+    tmp_path: Path, question: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
+    choices = config[question]["choices"]
+    choices[f"{value} (new)"] = value
+    template = scratch_template(tmp_path, {question: {"choices": choices}})
+    expected = f'{question} "{value}" is not handled by templates/includes/options.jinja'
+
+    copied = subprocess.run(
+        [str(Path(sys.executable).parent / "copier"), "copy", "--trust", "--defaults",
+         "--vcs-ref", "HEAD", "--data", f"{question}={value}", str(template),
+         str(tmp_path / "by-copier")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert copied.returncode != 0
+    assert expected in copied.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "by-copier" / "README.md").exists()
+
+    code = main(["new", str(tmp_path / "by-goldpath"), "--defaults", "--template",
+                 str(template), "--vcs-ref", "HEAD", "--data", f"{question}={value}"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert expected in err
+    assert err.count("\n") == 1, err
+
+    defaulted = scratch_template(tmp_path / "d", {question: {"choices": choices, "default": value}})
+    code = main(["check", "--matrix", "default", "--jobs", "1", "--template", str(defaulted)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert expected in out
+
+
+def test_check_fails_when_a_default_is_not_a_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = scratch_template(tmp_path, {"serving": {"default": "django"}})
+    assert default_problems(template) == [
+        "copier.yml: serving's default 'django' is not one of its choices (fastapi, flask, none)"
+    ]
+    report = tmp_path / "report.json"
+    code = main(["check", "--matrix", "pairwise", "--template", str(template),
+                 "--report", str(report)])  # fmt: skip
+    assert code == 1
+    assert "serving's default 'django'" in capsys.readouterr().out
+    assert report.is_file()
+    assert default_problems(REPO_ROOT) == []
+
+
+def test_check_reports_a_broken_copier_yml_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = scratch_template(tmp_path, {})
+    (template / "copier.yml").write_text("serving:\n  choices: [fastapi\n")
+    assert main(["check", "--template", str(template)]) == 1
+    err = capsys.readouterr().err
+    assert "copier.yml line" in err
+    assert "not valid YAML" in err
+    assert err.count("\n") == 1
+
+
+def test_matrix_comes_from_copier_yml() -> None:
+    combos = full_matrix(REPO_ROOT)
+    for name, question in options(REPO_ROOT).items():
+        seen = {c[name] for c in combos if name in c}
+        assert seen == set(question.values), name
