@@ -3,6 +3,7 @@ tree, as copier sees it with vcs_ref=HEAD) once per answer set and reuse the res
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from generator._options import defaults, options
 from generator._template import REPO_ROOT, render
 
 BIN = Path(sys.executable).parent
@@ -47,3 +49,17 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Render:
         return cache[key]
 
     return _render
+
+
+def option_values(question: str) -> list[Any]:
+    """A question's values, from copier.yml through goldpath's one options model."""
+    return list(options(REPO_ROOT)[question].values)
+
+
+def option_product(*questions: str) -> list[tuple[Any, ...]]:
+    return list(itertools.product(*(option_values(q) for q in questions)))
+
+
+def derived(name: str, **answers: Any) -> Any:
+    """A computed value of copier.yml (e.g. uses_github) for these answers."""
+    return defaults(REPO_ROOT, answers)[name]

@@ -3,7 +3,6 @@ declared variables and complete targets; a broken bundle is rejected."""
 
 from __future__ import annotations
 
-import itertools
 import re
 import shutil
 from pathlib import Path
@@ -13,9 +12,9 @@ import yaml
 
 from generator._bundle import BundleError, validate_bundle
 
-from .conftest import Render, run, tool
+from .conftest import Render, option_product, run, tool
 
-VARIANTS = list(itertools.product(["azure", "gcp"], ["serverless", "job_cluster"]))
+VARIANTS = option_product("cloud", "databricks_compute")
 
 
 @pytest.mark.parametrize(("cloud", "compute"), VARIANTS)

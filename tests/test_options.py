@@ -13,7 +13,14 @@ import pytest
 import yaml
 
 from generator._cli import main
-from generator._options import default_problems, full_matrix, load_questions, options
+from generator._options import (
+    default_problems,
+    defaults,
+    full_matrix,
+    label,
+    load_questions,
+    options,
+)
 from generator._template import REPO_ROOT
 from tests.git_helpers import commit_all, git
 
@@ -142,3 +149,50 @@ def test_matrix_comes_from_copier_yml() -> None:
     for name, question in options(REPO_ROOT).items():
         seen = {c[name] for c in combos if name in c}
         assert seen == set(question.values), name
+
+
+def excluded_by_layout(answers: dict[str, object]) -> set[str]:
+    """The patterns templates/includes/layout.jinja prints for these answers, rendered with
+    copier.yml's computed values as copier would."""
+    import jinja2
+
+    context = defaults(REPO_ROOT, {"project_slug": "pkg", **answers})
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPO_ROOT), autoescape=False)  # noqa: S701
+    text = env.get_template("templates/includes/layout.jinja").render(**context)
+    return {line for line in text.splitlines() if line.strip()}
+
+
+SERVICE_FILES = {
+    "/src/pkg/serving", "/gunicorn.conf.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
+    "/tests/servers.py", "/tests/test_api.py", "/tests/test_fastpath.py",
+    "/tests/test_robustness.py", "/tests/test_server.py",
+}  # fmt: skip
+BUNDLE_FILES = {
+    "/databricks.yml", "/resources", "/src/pkg/jobs.py", "/benchmarks/batch_scoring.py",
+    "/tests/test_spark.py", "/.github/workflows/bundle.yml",
+    "/.azure-pipelines/templates/bundle-stage.yml",
+    "/.azure-pipelines/templates/bundle-steps.yml",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("combination", full_matrix(REPO_ROOT), ids=label)
+def test_layout_map_for_every_combination(combination: dict[str, object]) -> None:
+    """The file rules of the whole matrix, stated once more as a specification."""
+    excluded = excluded_by_layout(combination)
+    serving, ci, cloud = combination["serving"], combination["ci"], combination["cloud"]
+    expected: set[str] = set()
+    if ci == "azure-devops":
+        expected.add("/.github")
+    if ci == "github":
+        expected |= {"/azure-pipelines.yml", "/.azure-pipelines"}
+    if cloud != "gcp" or ci == "github":
+        expected.add("/.azure-pipelines/scripts")
+    if serving == "none":
+        expected |= SERVICE_FILES
+    if serving != "fastapi":
+        expected.add("/src/pkg/serving/batching.py")
+    if not combination["databricks"]:
+        expected |= BUNDLE_FILES
+        if serving == "none":
+            expected.add("/benchmarks")
+    assert excluded == expected

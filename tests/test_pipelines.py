@@ -4,13 +4,12 @@ same digest promoted, approvals before prod, OIDC only, least privilege, pinned 
 
 from __future__ import annotations
 
-import itertools
 import re
 from pathlib import Path
 
 import pytest
 
-from .conftest import Render
+from .conftest import Render, derived, option_product, option_values
 from .pipeline_checks import (
     assert_actions_pinned,
     assert_schemas,
@@ -22,16 +21,16 @@ from .pipeline_checks import (
     workflows,
 )
 
-PAIRS = list(itertools.product(["github", "azure-devops", "both"], ["gcp", "azure"]))
-GITHUB_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if ci != "azure-devops"]
-ADO_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if ci != "github"]
+PAIRS = option_product("ci", "cloud")
+GITHUB_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if derived("uses_github", ci=ci)]
+ADO_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if derived("uses_azure_devops", ci=ci)]
 LOGIN_ACTIONS = ("google-github-actions/auth", "azure/login")
 
 
 @pytest.mark.parametrize(("ci", "cloud"), PAIRS)
 def test_files_follow_the_ci_answer(rendered: Render, ci: str, cloud: str) -> None:
     project = rendered(ci=ci, cloud=cloud)
-    github, ado = ci in {"github", "both"}, ci in {"azure-devops", "both"}
+    github, ado = derived("uses_github", ci=ci), derived("uses_azure_devops", ci=ci)
     for name in ["ci.yml", "cd.yml", "deploy.yml", "rollback.yml", "train.yml"]:
         assert (project / ".github" / "workflows" / name).is_file() is github, name
     for name in ["dependabot.yml", "CODEOWNERS", "pull_request_template.md"]:
@@ -219,7 +218,7 @@ def test_readme_documents_every_variable_the_pipelines_read(
     assert not undocumented, f"README lacks setup for {undocumented}"
 
 
-@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+@pytest.mark.parametrize("cloud", option_values("cloud"))
 def test_databricks_bundle_is_validated_and_deployed_behind_approvals(
     rendered: Render, cloud: str
 ) -> None:

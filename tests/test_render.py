@@ -3,15 +3,14 @@ code that passes the project's own linters (ruff, formatting, hadolint)."""
 
 from __future__ import annotations
 
-import itertools
 import re
 from pathlib import Path
 
 import pytest
 
-from .conftest import Render, run, tool
+from .conftest import Render, option_product, option_values, run, tool
 
-PAIRS = list(itertools.product(["fastapi", "flask", "none"], ["gcp", "azure"]))
+PAIRS = option_product("serving", "cloud")
 ALWAYS = (
     "pyproject.toml",
     "Makefile",
@@ -82,7 +81,7 @@ def test_files_follow_the_serving_answer(rendered: Render, serving: str, cloud: 
         assert "HEALTHCHECK NONE" in dockerfile
 
 
-@pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13"])
+@pytest.mark.parametrize("python_version", option_values("python_version"))
 def test_python_version_reaches_every_file(rendered: Render, python_version: str) -> None:
     project = rendered(python_version=python_version)
     assert (project / ".python-version").read_text().strip() == python_version
@@ -105,7 +104,7 @@ def test_generated_code_passes_ruff_and_is_formatted(
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 
-@pytest.mark.parametrize("serving", ["fastapi", "flask", "none"])
+@pytest.mark.parametrize("serving", option_values("serving"))
 def test_dockerfile_passes_hadolint(rendered: Render, serving: str) -> None:
     project = rendered(serving=serving)
     result = run([tool("hadolint"), "--failure-threshold", "info", "Dockerfile"], project)

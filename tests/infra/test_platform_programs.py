@@ -14,6 +14,7 @@ from generator._template import REPO_ROOT
 from goldpath_infra.policies import POLICIES
 from goldpath_infra.testing import check_policies, run_program, stack_config
 
+from ..conftest import option_values
 from .conftest import assert_component_shape
 
 PLATFORM = REPO_ROOT / "infra" / "platform"
@@ -40,7 +41,7 @@ def run_platform(cloud: str, stack: str, config: dict[str, Any] | None = None) -
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+@pytest.mark.parametrize("cloud", option_values("cloud"))
 def test_platform_builds_with_every_policy_passing(cloud: str, stack: str) -> None:
     recording = run_platform(cloud, stack)
     assert len([r for r in recording.resources if r.custom]) >= 15

@@ -13,7 +13,7 @@ from pulumi import RunError
 from goldpath_infra.policies import POLICIES
 from goldpath_infra.testing import check_policies, run_program, stack_config
 
-from ..conftest import Render
+from ..conftest import Render, option_values
 from .conftest import assert_component_shape
 
 PLATFORM_OUTPUTS: dict[str, dict[str, Any]] = {
@@ -47,7 +47,7 @@ def run_service(
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+@pytest.mark.parametrize("cloud", option_values("cloud"))
 def test_service_stack_builds_privately_with_policies_passing(
     rendered: Render, cloud: str, env: str
 ) -> None:
@@ -107,7 +107,7 @@ def test_bad_service_config_names_the_key(
     assert message in str(caught.value)
 
 
-@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+@pytest.mark.parametrize("cloud", option_values("cloud"))
 def test_generated_program_has_no_cloud_branching(rendered: Render, cloud: str) -> None:
     source = (rendered(cloud=cloud) / "infra" / "__main__.py").read_text()
     tree = ast.parse(source)
