@@ -4,7 +4,6 @@ every validator on each, optionally each project's own `make test`, and report."
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,7 +15,7 @@ from typing import Any
 from ._errors import GoldpathError
 from ._lifetime import worker_pool
 from ._options import Combination, default_problems, full_matrix, label, pairwise
-from ._process import guarded, project_env
+from ._process import run, run_project_tests
 from ._template import render
 from ._validate import Finding, validate_project
 
@@ -49,14 +48,9 @@ def check_one(template: str, answers: Combination, run_tests: bool) -> CheckResu
             )
             findings = validate_project(project)
             if run_tests:
-                subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-                result = subprocess.run(
-                    guarded("make", "test"),
-                    cwd=project, capture_output=True, text=True,
-                    env=project_env(), check=False,
-                )  # fmt: skip
-                tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
-                findings.append(Finding("make test", result.returncode == 0, tail))
+                run(["git", "init", "-q"], project, what="git init")
+                passed, summary = run_project_tests(project)
+                findings.append(Finding("make test", passed, summary))
         except GoldpathError as exc:
             return CheckResult(answers, False, time.perf_counter() - started, error=str(exc))
         except Exception as exc:  # a template error is a FAIL row, never a lost report

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from ._errors import GoldpathError
 from ._lifetime import worker_pool
+from ._process import run_project_tests
 from ._vcs import (
     check_ref,
     check_source,
@@ -176,20 +176,7 @@ def _run_tests(path: Path) -> tuple[bool, str]:
     makefile = path / "Makefile"
     if not makefile.is_file() or not re.search(r"^test:", makefile.read_text(), re.MULTILINE):
         return True, "no make test target"
-    from ._process import guarded, project_env
-
-    result = subprocess.run(
-        guarded("make", "test"),
-        cwd=path,
-        capture_output=True,
-        text=True,
-        env=project_env(),
-        check=False,
-    )
-    lines = (result.stdout + result.stderr).strip().splitlines()
-    # The failing tests' names first: the last lines alone are often uv's or make's.
-    failing = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
-    return result.returncode == 0, "\n".join([*failing[:20], *lines[-5:]])
+    return run_project_tests(path)
 
 
 def _status_trailer(repo: Path, rev: str) -> str | None:

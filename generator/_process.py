@@ -27,11 +27,35 @@ def guarded(*command: str) -> list[str]:
     return [sys.executable, "-m", "generator._guard", str(os.getpid()), "--", *command]
 
 
+def run_project_tests(project: Path) -> tuple[bool, str]:
+    """`make test` in a generated project, its process tree tied to ours; the summary
+    puts the failing tests' names first (the last lines alone are often uv's or make's)."""
+    result = execute(guarded("make", "test"), project, env=project_env())
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    failing = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return result.returncode == 0, "\n".join([*failing[:20], *lines[-10:]])
+
+
 def uv() -> str:
     found = shutil.which("uv")
     if found is None:
         raise GoldpathError("uv is not installed: run `pip install uv` and try again")
     return found
+
+
+def execute(
+    command: Sequence[str], cwd: Path | None, *, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The one way goldpath runs a program: arguments as a list (never a shell), output
+    captured as text, the exit code left to the caller."""
+    return subprocess.run(
+        list(command),
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def run(
@@ -42,9 +66,7 @@ def run(
     what: str,
 ) -> str:
     """Run `command`; on failure raise with the command's last lines, not a traceback."""
-    result = subprocess.run(
-        list(command), cwd=cwd, env=dict(env or project_env()), capture_output=True, text=True
-    )
+    result = execute(command, cwd, env=env or project_env())
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
         raise GoldpathError(f"{what} failed (exit {result.returncode}):\n{tail}")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 import yaml
 
 from ._errors import GoldpathError
+from ._process import execute
 
 BIN = Path(sys.executable).parent
 
@@ -36,7 +36,7 @@ def _tool(name: str) -> str:
 
 
 def _run(name: str, command: list[str], cwd: Path) -> Finding:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    result = execute(command, cwd)
     output = (result.stdout + result.stderr).strip()
     return Finding(name, result.returncode == 0, "\n".join(output.splitlines()[-20:]))
 
@@ -55,13 +55,68 @@ def _script_blocks(node: Any, keys: tuple[str, ...]) -> list[str]:
     return []
 
 
-def _shellcheck(project: Path) -> Finding:
+def workflow_files(root: Path) -> list[Path]:
+    return sorted((root / ".github" / "workflows").glob("*.yml"))
+
+
+def ado_files(root: Path) -> list[Path]:
+    top = root / "azure-pipelines.yml"
+    return [*([top] if top.is_file() else []), *sorted((root / ".azure-pipelines").rglob("*.yml"))]
+
+
+# One function per validator: `goldpath check` runs them through validate_project, and
+# this repository's tests call the same functions on generated files and on its own.
+def ruff(root: Path) -> Finding:
+    return _run("ruff", [_tool("ruff"), "check", "--no-cache", "."], root)
+
+
+def ruff_format(root: Path) -> Finding:
+    return _run("ruff-format", [_tool("ruff"), "format", "--no-cache", "--check", "."], root)
+
+
+def hadolint(root: Path) -> Finding:
+    return _run("hadolint", [_tool("hadolint"), "--failure-threshold", "info", "Dockerfile"], root)
+
+
+def yamllint(root: Path) -> Finding:
+    return _run("yamllint", [_tool("yamllint"), "--strict", "-c", ".yamllint.yml", "."], root)
+
+
+def zizmor(root: Path) -> Finding:
+    return _run("zizmor", [_tool("zizmor"), "--offline", "--min-severity", "low", ".github"], root)
+
+
+def github_schemas(root: Path) -> Finding:
+    checker = _tool("check-jsonschema")
+    workflows = [str(p) for p in workflow_files(root)]
+    finding = _run(
+        "github-workflows-schema",
+        [checker, "--builtin-schema", "vendor.github-workflows", *workflows],
+        root,
+    )
+    dependabot = root / ".github" / "dependabot.yml"
+    if finding.ok and dependabot.is_file():
+        command = [checker, "--builtin-schema", "vendor.dependabot", str(dependabot)]
+        return _run("dependabot-schema", command, root)
+    return finding
+
+
+def ado_schema(root: Path) -> Finding:
+    files = [str(p) for p in ado_files(root)]
+    command = [_tool("check-jsonschema"), "--regex-variant", "nonunicode",
+               "--builtin-schema", "vendor.azure-pipelines", *files]  # fmt: skip
+    return _run("azure-pipelines-schema", command, root)
+
+
+def shellcheck(root: Path, *, github: bool, ado: bool) -> Finding:
+    """Every run/bash/script/inlineScript block, as the runners execute it (bash -e), and
+    the repository's .sh files. No `${{ }}` may reach a script: values go through env."""
     scripts: list[str] = []
-    for path in sorted((project / ".github" / "workflows").glob("*.yml")):
-        scripts += _script_blocks(yaml.safe_load(path.read_text()), ("run",))
-    ado = [project / "azure-pipelines.yml", *sorted((project / ".azure-pipelines").rglob("*.yml"))]
-    for path in ado:
-        if path.is_file():
+    if github:
+        for path in workflow_files(root):
+            scripts += _script_blocks(yaml.safe_load(path.read_text()), ("run",))
+    if ado:
+        for path in ado_files(root):
             scripts += _script_blocks(
                 yaml.safe_load(path.read_text()), ("bash", "script", "inlineScript")
             )
@@ -73,46 +128,23 @@ def _shellcheck(project: Path) -> Finding:
             path = Path(scratch) / f"block{number}.sh"
             path.write_text("#!/usr/bin/env bash\nset -e\n" + body)
             paths.append(str(path))
-        paths += [str(p) for p in (project / ".azure-pipelines").rglob("*.sh")]
+        if ado:
+            paths += [str(p) for p in (root / ".azure-pipelines").rglob("*.sh")]
         if not paths:
-            return Finding("shellcheck", True, "no scripts")
-        return _run("shellcheck", [_tool("shellcheck"), "--severity=style", "-x", *paths], project)
+            return Finding("shellcheck", True, "0 scripts checked")
+        found = _run("shellcheck", [_tool("shellcheck"), "--severity=style", "-x", *paths], root)
+        return Finding(found.validator, found.ok, found.output or f"{len(paths)} scripts checked")
 
 
 def validate_project(project: Path) -> list[Finding]:
-    findings = [
-        _run("ruff", [_tool("ruff"), "check", "--no-cache", "."], project),
-        _run("ruff-format", [_tool("ruff"), "format", "--no-cache", "--check", "."], project),
-        _run("hadolint", [_tool("hadolint"), "Dockerfile"], project),
-        _run("yamllint", [_tool("yamllint"), "--strict", "-c", ".yamllint.yml", "."], project),
-    ]
-    checker = _tool("check-jsonschema")
-    if (project / ".github").is_dir():
-        findings.append(
-            _run(
-                "zizmor",
-                [_tool("zizmor"), "--offline", "--min-severity", "low", ".github"],
-                project,
-            )
-        )
-        workflows = [str(p) for p in (project / ".github" / "workflows").glob("*.yml")]
-        findings.append(
-            _run("github-workflows-schema",
-                 [checker, "--builtin-schema", "vendor.github-workflows", *workflows], project)
-        )  # fmt: skip
-        dependabot = [checker, "--builtin-schema", "vendor.dependabot", ".github/dependabot.yml"]
-        findings.append(_run("dependabot-schema", dependabot, project))
-    if (project / "azure-pipelines.yml").is_file():
-        files = [
-            "azure-pipelines.yml",
-            *(str(p) for p in (project / ".azure-pipelines").rglob("*.yml")),
-        ]
-        findings.append(
-            _run("azure-pipelines-schema",
-                 [checker, "--regex-variant", "nonunicode", "--builtin-schema",
-                  "vendor.azure-pipelines", *files], project)
-        )  # fmt: skip
-    findings.append(_shellcheck(project))
+    github = (project / ".github").is_dir()
+    ado = (project / "azure-pipelines.yml").is_file()
+    findings = [ruff(project), ruff_format(project), hadolint(project), yamllint(project)]
+    if github:
+        findings += [zizmor(project), github_schemas(project)]
+    if ado:
+        findings.append(ado_schema(project))
+    findings.append(shellcheck(project, github=github, ado=ado))
     if (project / "databricks.yml").is_file():
         from ._bundle import BundleError, validate_bundle
 

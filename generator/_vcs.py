@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from ._errors import GoldpathError
+from ._process import execute
 
 # The transports a template or project repo can live behind; `ext` and `fd` run commands.
 ALLOWED_PROTOCOLS = "file:git:http:https:ssh"
@@ -49,9 +49,7 @@ def hardened_copier() -> Iterator[None]:
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, env=git_env(), check=False
-    )
+    result = execute(["git", *args], repo, env=git_env())
     if check and result.returncode != 0:
         raise GoldpathError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
     return result.stdout.strip()
@@ -110,13 +108,7 @@ def check_ref(value: object, where: str) -> str:
 
 def remote_tags(source: str) -> list[str]:
     """Tag names of a repository, without running anything the source names."""
-    result = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", "--", source],
-        capture_output=True,
-        text=True,
-        env=git_env(),
-        check=False,
-    )
+    result = execute(["git", "ls-remote", "--tags", "--refs", "--", source], None, env=git_env())
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["no reason given"])[-1]
         raise GoldpathError(f"cannot read the template's tags from {source}: {reason}")
@@ -124,12 +116,8 @@ def remote_tags(source: str) -> list[str]:
 
 
 def clone(source: str, destination: Path) -> None:
-    result = subprocess.run(
-        ["git", "clone", "--quiet", "--", source, str(destination)],
-        capture_output=True,
-        text=True,
-        env=git_env(),
-        check=False,
+    result = execute(
+        ["git", "clone", "--quiet", "--", source, str(destination)], None, env=git_env()
     )
     if result.returncode != 0:
         raise GoldpathError(f"{source}: git clone failed: {result.stderr.strip()}")
@@ -139,10 +127,7 @@ def commit_identity(repo: Path) -> list[str]:
     """`-c` options for a commit: none when the user has a git identity (their name goes on
     the commit), goldpath's own only on a machine with no identity configured."""
     configured = [
-        subprocess.run(
-            ["git", "config", "--get", key], cwd=repo, capture_output=True, env=git_env()
-        ).returncode
-        == 0
+        execute(["git", "config", "--get", key], repo, env=git_env()).returncode == 0
         for key in ("user.name", "user.email")
     ]
     if all(configured):

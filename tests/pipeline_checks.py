@@ -8,9 +8,7 @@ from typing import Any
 
 import yaml
 
-from generator._validate import _script_blocks as script_blocks
-
-from .conftest import run, tool
+from generator import _validate as validate
 
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"^ # v\d+\.\d+\.\d+$")
@@ -29,34 +27,11 @@ def triggers(workflow: dict[Any, Any]) -> Any:
     return workflow.get("on", workflow.get(True))
 
 
-def ado_files(root: Path) -> list[Path]:
-    return [root / "azure-pipelines.yml", *sorted((root / ".azure-pipelines").rglob("*.yml"))]
-
-
-def shellcheck_scripts(root: Path, scratch: Path, *, github: bool, ado: bool) -> None:
-    """Extract every run/bash/script/inlineScript block and shellcheck it with the
-    repository's own .sh files. No `${{ }}` may reach a script: values go through env."""
-    scripts: list[str] = []
-    if github:
-        for workflow in workflows(root).values():
-            for block in script_blocks(workflow, ("run",)):
-                assert "${{" not in block, f"expression interpolated into a script:\n{block}"
-                scripts.append(block)
-    if ado:
-        for path in ado_files(root):
-            for block in script_blocks(load(path), ("bash", "script", "inlineScript")):
-                assert "${{" not in block, f"template expression inside a script:\n{block}"
-                scripts.append(block)
-    paths = []
-    for number, body in enumerate(scripts):
-        path = scratch / f"block{number}.sh"
-        # Runners execute these with bash -e; shellcheck needs the shell named.
-        path.write_text("#!/usr/bin/env bash\nset -e\n" + body)
-        paths.append(str(path))
-    paths += [str(p) for p in (root / ".azure-pipelines").rglob("*.sh")]
-    assert len(paths) >= 3, "too few scripts found: the extraction is broken"
-    result = run([tool("shellcheck"), "--severity=style", "-x", *paths], root)
-    assert result.returncode == 0, result.stdout + result.stderr
+def shellcheck_scripts(root: Path, *, github: bool, ado: bool) -> None:
+    finding = validate.shellcheck(root, github=github, ado=ado)
+    assert finding.ok, finding.output
+    count = int(finding.output.split()[0])
+    assert count >= 3, "too few scripts found: the extraction is broken"
 
 
 def assert_actions_pinned(root: Path) -> None:
@@ -69,32 +44,20 @@ def assert_actions_pinned(root: Path) -> None:
             assert VERSION_COMMENT.match(match.group(2)), f"{path.name}: no version: {line}"
 
 
+def assert_ok(finding: validate.Finding) -> None:
+    assert finding.ok, f"{finding.validator}:\n{finding.output}"
+
+
 def assert_zizmor_clean(root: Path) -> None:
-    result = run([tool("zizmor"), "--offline", "--min-severity", "low", ".github"], root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "No findings to report" in result.stdout + result.stderr
+    assert_ok(validate.zizmor(root))
 
 
 def assert_schemas(root: Path, *, github: bool, ado: bool) -> None:
-    checker = tool("check-jsonschema")
     if github:
-        files = [str(p) for p in (root / ".github" / "workflows").glob("*.yml")]
-        result = run([checker, "--builtin-schema", "vendor.github-workflows", *files], root)
-        assert result.returncode == 0, result.stdout + result.stderr
-        dependabot = root / ".github" / "dependabot.yml"
-        if dependabot.exists():
-            result = run([checker, "--builtin-schema", "vendor.dependabot", str(dependabot)], root)
-            assert result.returncode == 0, result.stdout + result.stderr
+        assert_ok(validate.github_schemas(root))
     if ado:
-        files = [str(p) for p in ado_files(root)]
-        result = run(
-            [checker, "--regex-variant", "nonunicode",
-             "--builtin-schema", "vendor.azure-pipelines", *files],
-            root,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stdout + result.stderr
+        assert_ok(validate.ado_schema(root))
 
 
 def assert_yamllint(root: Path) -> None:
-    result = run([tool("yamllint"), "--strict", "-c", ".yamllint.yml", "."], root)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_ok(validate.yamllint(root))

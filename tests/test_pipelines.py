@@ -66,7 +66,11 @@ def test_yamllint_with_the_shipped_configuration(rendered: Render, ci: str, clou
 @pytest.mark.parametrize(("ci", "cloud"), PAIRS)
 def test_shellcheck_every_script(rendered: Render, ci: str, cloud: str, tmp_path: Path) -> None:
     project = rendered(ci=ci, cloud=cloud)
-    shellcheck_scripts(project, tmp_path, github=ci != "azure-devops", ado=ci != "github")
+    shellcheck_scripts(
+        project,
+        github=derived("uses_github", ci=ci),
+        ado=derived("uses_azure_devops", ci=ci),
+    )
 
 
 @pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Render, option_product, option_values, run, tool
+from generator import _validate as validate
+
+from .conftest import Render, option_product, option_values
+from .pipeline_checks import assert_ok
 
 PAIRS = option_product("serving", "cloud")
 ALWAYS = (
@@ -96,19 +99,15 @@ def test_generated_code_passes_ruff_and_is_formatted(
     rendered: Render, serving: str, cloud: str
 ) -> None:
     project = rendered(serving=serving, cloud=cloud)
-    ruff = tool("ruff")
-    check = run([ruff, "check", "--no-cache", "."], project)
-    assert check.returncode == 0, check.stdout + check.stderr
+    assert_ok(validate.ruff(project))
     # Formatting is idempotent: ruff would change nothing in what the template produced.
-    formatted = run([ruff, "format", "--no-cache", "--check", "."], project)
-    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+    assert_ok(validate.ruff_format(project))
 
 
 @pytest.mark.parametrize("serving", option_values("serving"))
 def test_dockerfile_passes_hadolint(rendered: Render, serving: str) -> None:
     project = rendered(serving=serving)
-    result = run([tool("hadolint"), "--failure-threshold", "info", "Dockerfile"], project)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_ok(validate.hadolint(project))
     dockerfile = (project / "Dockerfile").read_text()
     assert re.search(r"^USER 10001:10001$", dockerfile, re.MULTILINE), "numeric non-root USER"
     assert dockerfile.count("\nFROM ") >= 2, "multi-stage build"

@@ -25,7 +25,7 @@ def test_own_pipelines_pass_zizmor_schemas_and_yamllint() -> None:
 
 
 def test_own_scripts_pass_shellcheck(tmp_path: Path) -> None:
-    shellcheck_scripts(REPO_ROOT, tmp_path, github=True, ado=True)
+    shellcheck_scripts(REPO_ROOT, github=True, ado=True)
 
 
 def test_release_publishes_only_a_verified_tag() -> None:
