@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from ._errors import GoldpathError
+from ._location import REF_HELP
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -34,12 +35,11 @@ def _new(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from ._check import run_check
-    from ._template import REPO_ROOT
-    from ._vcs import check_source
+    from ._location import locate
 
-    template = Path(check_source(args.template, "--template")) if args.template else REPO_ROOT
-    if not (template / "copier.yml").is_file():
-        raise GoldpathError(f"--template {template}: no copier.yml there")
+    template = locate(args.template).local
+    if template is None:
+        raise GoldpathError("--template: check needs a local checkout of the template (clone it)")
     return run_check(template, args.matrix, args.jobs, args.run_tests, args.report)
 
 
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--preset", type=Path, help="YAML answers file (see presets/)")
     new.add_argument("--defaults", action="store_true", help="use defaults, ask nothing")
     new.add_argument("--template", help="template path or git URL (default: this checkout)")
-    new.add_argument("--vcs-ref", help="template tag or commit (default: latest release)")
+    new.add_argument("--vcs-ref", help=REF_HELP)
     new.set_defaults(handler=_new)
 
     check = commands.add_parser(

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from ._errors import GoldpathError
+from ._location import locate
 from ._process import git_commit_all, project_env, run, uv
 from ._template import render
 
@@ -61,7 +62,8 @@ def run_demo(destination: Path, template: str | None = None) -> dict[str, Any]:
         )
     uv_bin = uv()
     _step(f"Scaffolding a project with default answers into {destination}")
-    render(destination, template=template, vcs_ref="HEAD" if template is None else None)
+    location = locate(template)
+    render(destination, template=location.source, vcs_ref=location.default_ref)
     git_commit_all(destination, "Start from goldpath")
     answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     package = answers["project_slug"]

@@ -8,10 +8,11 @@ from typing import Any
 import yaml
 
 from ._errors import GoldpathError
+from ._location import locate
 from ._options import load_questions
 from ._process import git_commit_all
 from ._questions import check_answers, load_preset, parse_data
-from ._template import REPO_ROOT, render
+from ._template import render
 
 
 def new_project(
@@ -30,11 +31,11 @@ def new_project(
         )
     answers: dict[str, Any] = load_preset(preset) if preset else {}
     answers.update(parse_data(data))
-    local = Path(template) if template else REPO_ROOT
-    if local.is_dir():
-        answers = check_answers(answers, load_questions(local))
-    ref = vcs_ref if vcs_ref else ("HEAD" if template is None else None)
-    render(destination, template=template, data=answers, vcs_ref=ref, defaults=defaults)
+    location = locate(template)
+    if location.local is not None:
+        answers = check_answers(answers, load_questions(location.local))
+    ref = vcs_ref or location.default_ref
+    render(destination, template=location.source, data=answers, vcs_ref=ref, defaults=defaults)
     git_commit_all(destination, "Start from goldpath")
     recorded = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     print(f"Created {destination} from goldpath {recorded.get('_commit', '(untagged)')}.")

@@ -1,4 +1,4 @@
-"""Where the template is, and rendering it with copier's Python API."""
+"""Rendering the template with copier's Python API."""
 
 from __future__ import annotations
 
@@ -9,16 +9,10 @@ from typing import Any
 import copier
 
 from ._errors import GoldpathError
-from ._vcs import check_ref, check_source, hardened_copier
+from ._location import REPO_ROOT, locate
+from ._vcs import check_ref, hardened_copier
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def default_template() -> str:
-    """This checkout, when the CLI runs from one; it is the template at its working tree."""
-    if (REPO_ROOT / "copier.yml").is_file():
-        return str(REPO_ROOT)
-    raise GoldpathError("no template found: pass --template (a path or git URL of goldpath)")
+__all__ = ["REPO_ROOT", "GoldpathError", "render"]
 
 
 def render(
@@ -39,7 +33,7 @@ def render(
     try:
         with hardened_copier():
             copier.run_copy(
-                check_source(template, "--template") if template else default_template(),
+                locate(template).source,
                 str(destination),
                 data=dict(data or {}),
                 vcs_ref=check_ref(vcs_ref, "--vcs-ref") if vcs_ref else None,
