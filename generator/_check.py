@@ -62,11 +62,15 @@ def check_one(template: str, answers: Combination, run_tests: bool) -> CheckResu
 
 
 def run_check(template: Path, matrix: str, jobs: int, run_tests: bool, report: Path | None) -> int:
-    combos = combinations(template, matrix)
-    full = len(full_matrix(template))
+    try:
+        combos = combinations(template, matrix)
+        full = len(full_matrix(template))
+        # A default outside its own choices breaks `copier copy --defaults`.
+        problems = default_problems(template)
+    except GoldpathError as exc:  # copier.yml itself is broken: one FAIL row, still a report
+        combos, full, problems = [], 0, [str(exc)]
     print(f"{matrix} matrix: {len(combos)} combination(s) of {full} in the full matrix", flush=True)
-    # A default outside its own choices breaks `copier copy --defaults`: fail before rendering.
-    results = [CheckResult({}, False, 0.0, error=p) for p in default_problems(template)]
+    results = [CheckResult({}, False, 0.0, error=p) for p in problems]
     if results:
         combos = []
     with worker_pool(jobs) as pool:

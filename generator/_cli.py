@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,12 +45,31 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _repos(args: argparse.Namespace) -> list[str]:
-    from ._fleet import read_fleet_file
+    from ._fleet import read_fleet_file, unique_repos
 
     repos = list(args.repos) + (read_fleet_file(args.fleet) if args.fleet else [])
     if not repos:
         raise GoldpathError("name at least one repo (a path or git URL) or --fleet FILE")
-    return repos
+    return unique_repos(repos)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1 (one worker or more)")
+    return value
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a CI runner cancelling the job) stops a run as Ctrl-C does: cleanly."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _fleet_status(args: argparse.Namespace) -> int:
@@ -78,6 +98,7 @@ def _fleet_status(args: argparse.Namespace) -> int:
 def _fleet_update(args: argparse.Namespace) -> int:
     from ._fleet import ATTENTION, table, to_json, update_fleet
 
+    _stop_on_sigterm()
     results = update_fleet(
         _repos(args),
         jobs=args.jobs,
@@ -104,8 +125,14 @@ def _fleet_update(args: argparse.Namespace) -> int:
         ]
         print(table(["repo", "from", "to", "status", "branch", "detail"], rows))
         counts = {status: sum(r.status == status for r in results) for status in
-                  ("updated", "current", "conflicts", "tests-failed", "error")}  # fmt: skip
+                  ("updated", "current", "conflicts", "tests-failed", "error",
+                   "interrupted")}  # fmt: skip
         print(", ".join(f"{n} {status}" for status, n in counts.items() if n))
+    if any(r.status == "interrupted" for r in results):
+        print(
+            "goldpath: interrupted; rerun to finish the repos marked interrupted", file=sys.stderr
+        )
+        return 130
     return 1 if any(r.status in ATTENTION for r in results) else 0
 
 
@@ -137,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="render option combinations and run every validator on each"
     )
     check.add_argument("--matrix", choices=["full", "pairwise", "default"], default="pairwise")
-    check.add_argument("--jobs", type=int, default=2, help="combinations checked in parallel")
+    check.add_argument("--jobs", type=_positive, default=2, help="combinations checked in parallel")
     check.add_argument("--run-tests", action="store_true", help="also run each make test")
     check.add_argument("--report", type=Path, help="write a JSON report here")
     check.add_argument("--template", help="template checkout (default: this one)")
@@ -155,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=_fleet_status)
     update.add_argument("--to", help="release tag (default: the latest)")
     update.add_argument("--branch", help="branch name (default: goldpath/update-<tag>)")
-    update.add_argument("--jobs", type=int, default=1, help="repos updated in parallel")
+    update.add_argument("--jobs", type=_positive, default=1, help="repos updated in parallel")
     update.add_argument("--conflict", choices=["inline", "rej"], default="inline")
     update.add_argument("--push", action="store_true", help="push the branch to origin")
     update.add_argument("--skip-tests", action="store_true", help="do not run make test")

@@ -10,11 +10,14 @@ One repo's failure never stops the others.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import as_completed
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -38,7 +41,7 @@ from ._vcs import (
 from ._worktree import remove_stale, scratch_worktree
 
 ANSWERS = ".copier-answers.yml"
-ATTENTION = {"conflicts", "tests-failed", "error"}
+ATTENTION = {"conflicts", "tests-failed", "error", "interrupted"}
 # Written into each update commit, so a rerun reads the outcome instead of assuming it.
 TRAILER = "Goldpath-Update-Status"
 
@@ -255,73 +258,122 @@ def update_repo(
 ) -> UpdateResult:
     try:
         check_source(repo, "repo")
+        if is_remote(repo) and not Path(repo).exists():
+            # A remote repo is cloned into a scratch folder; the branch only survives pushed.
+            with _local_copy(repo) as clone_path:
+                return _update_checkout(
+                    clone_path, repo, to=to, branch=branch, conflict=conflict,
+                    run_tests=run_tests, push=True, template=template, from_origin=True,
+                )  # fmt: skip
         path = Path(repo)
         if not path.exists():
-            raise GoldpathError(f"{repo}: no such path (clone remote repos first, or use status)")
-        if to is not None:
-            check_ref(to, "--to")
-        if branch is not None:
-            check_ref(branch, "--branch")
-        status = _status_of(path, repo, template)
-        if status.dirty:
-            raise GoldpathError(f"{repo}: has uncommitted changes; commit or stash them first")
-        tags = template_tags(status.template or "")
-        target = to or status.latest
-        if target is None:
-            raise GoldpathError(f"{repo}: the template {status.template} has no release tags")
-        if target not in tags:
-            raise GoldpathError(
-                f"{repo}: tag {target!r} does not exist in {status.template} "
-                f"(releases: {', '.join(tags) or 'none'})"
-            )
-        result = UpdateResult(repo, "current", status.current, target)
-        if status.current == target:
-            result.detail = "already at this release"
-            return result
-        branch_name = check_ref(branch or f"goldpath/update-{target}", "--branch")
-        result.branch = branch_name
-        remove_stale(path)
-        existing = _existing_update(path, branch_name, target, conflict)
-        if existing is not None:
-            result.status, result.files, result.detail = existing
-        else:
-            holder = _checked_out_in(path, branch_name)
-            if holder is not None:
-                raise GoldpathError(
-                    f"{repo}: branch {branch_name} holds an incomplete update but is checked "
-                    f"out in {holder}; switch that checkout to another branch and rerun"
-                )
-            base = git(path, "rev-parse", "--verify", "HEAD^{commit}")
-            with scratch_worktree(path, base) as work:
-                result = _apply_update(work, result, target, conflict, run_tests)
-                message = (
-                    f"Update goldpath template {status.current} -> {target}\n\n"
-                    f"{result.detail}\n\n{TRAILER}: {result.status}"
-                )
-                git(work, *commit_identity(path), "commit", "--quiet", "--no-verify",
-                    "--allow-empty", "-m", message)  # fmt: skip
-                commit = git(work, "rev-parse", "HEAD")
-            # The branch appears only now, pointing at a complete, committed update.
-            git(path, "update-ref", f"refs/heads/{branch_name}", commit)
-        if push:
-            result.detail += f"; {_push(path, branch_name)}"
-        return result
+            raise GoldpathError(f"{repo}: no such path, and not a git URL")
+        return _update_checkout(
+            path, repo, to=to, branch=branch, conflict=conflict,
+            run_tests=run_tests, push=push, template=template,
+        )  # fmt: skip
     except GoldpathError as exc:
         return UpdateResult(repo, "error", detail=str(exc))
     except Exception as exc:  # one repo's surprise must not stop the fleet
         return UpdateResult(repo, "error", detail=f"{type(exc).__name__}: {exc}")
 
 
+def _update_checkout(
+    path: Path,
+    repo: str,
+    *,
+    to: str | None,
+    branch: str | None,
+    conflict: str,
+    run_tests: bool,
+    push: bool,
+    template: str | None,
+    from_origin: bool = False,
+) -> UpdateResult:
+    if to is not None:
+        check_ref(to, "--to")
+    if branch is not None:
+        check_ref(branch, "--branch")
+    status = _status_of(path, repo, template)
+    if status.dirty:
+        raise GoldpathError(f"{repo}: has uncommitted changes; commit or stash them first")
+    tags = template_tags(status.template or "")
+    target = to or status.latest
+    if target is None:
+        raise GoldpathError(f"{repo}: the template {status.template} has no release tags")
+    if target not in tags:
+        raise GoldpathError(
+            f"{repo}: tag {target!r} does not exist in {status.template} "
+            f"(releases: {', '.join(tags) or 'none'})"
+        )
+    result = UpdateResult(repo, "current", status.current, target)
+    if status.current == target:
+        result.detail = "already at this release"
+        return result
+    branch_name = check_ref(branch or f"goldpath/update-{target}", "--branch")
+    result.branch = branch_name
+    if from_origin:
+        # A fresh clone: the update branch of an earlier run lives on origin only.
+        pushed = git(path, "rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch_name}",
+                     check=False)  # fmt: skip
+        if pushed:
+            git(path, "update-ref", f"refs/heads/{branch_name}", pushed)
+    remove_stale(path)
+    existing = _existing_update(path, branch_name, target, conflict)
+    if existing is not None:
+        result.status, result.files, result.detail = existing
+    else:
+        holder = _checked_out_in(path, branch_name)
+        if holder is not None:
+            raise GoldpathError(
+                f"{repo}: branch {branch_name} holds an incomplete update but is checked "
+                f"out in {holder}; switch that checkout to another branch and rerun"
+            )
+        base = git(path, "rev-parse", "--verify", "HEAD^{commit}")
+        with scratch_worktree(path, base) as work:
+            result = _apply_update(
+                work, result, target, conflict, run_tests, status.template if template else None
+            )
+            message = (
+                f"Update goldpath template {status.current} -> {target}\n\n"
+                f"{result.detail}\n\n{TRAILER}: {result.status}"
+            )
+            git(work, *commit_identity(path), "commit", "--quiet", "--no-verify",
+                "--allow-empty", "-m", message)  # fmt: skip
+            commit = git(work, "rev-parse", "HEAD")
+        # The branch appears only now, pointing at a complete, committed update.
+        git(path, "update-ref", f"refs/heads/{branch_name}", commit)
+    if push:
+        result.detail += f"; {_push(path, branch_name)}"
+    return result
+
+
 def _apply_update(
-    path: Path, result: UpdateResult, target: str, conflict: str, run_tests: bool
+    path: Path,
+    result: UpdateResult,
+    target: str,
+    conflict: str,
+    run_tests: bool,
+    template: str | None,
 ) -> UpdateResult:
     """Run copier in the scratch worktree `path` and stage exactly its changes, so files
-    the test run makes (lock file, caches) are never part of the update."""
-    import copier
+    the test run makes (lock file, caches) are never part of the update. `template`, when
+    given, replaces the answers file's `_src_path` first: copier renders both the old and
+    the new version from there (the template's tags must include the project's own)."""
+    from copier import Worker
 
-    with hardened_copier():
-        copier.run_update(
-            str(path),
+    if template is not None:
+        base = git(path, "rev-parse", "HEAD")
+        answers_file = path / ANSWERS
+        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+        answers["_src_path"] = template
+        answers_file.write_text(yaml.safe_dump(answers, sort_keys=False), encoding="utf-8")
+        # copier wants a clean tree; the commit is folded into the update commit below.
+        git(path, *commit_identity(path), "commit", "--quiet", "--no-verify", "-am", "source")
+    with (
+        hardened_copier(),
+        Worker(
+            dst_path=path,
             vcs_ref=target,
             defaults=True,
             overwrite=True,
@@ -329,7 +381,11 @@ def _apply_update(
             conflict=cast(Literal["inline", "rej"], conflict),
             unsafe=True,
             quiet=True,
-        )
+        ) as worker,
+    ):
+        worker.run_update()
+    if template is not None:
+        git(path, "reset", "--quiet", "--soft", base)
     conflicts = _conflicted_files(path, conflict)
     git(path, "add", "-A")
     if conflicts:
@@ -351,10 +407,41 @@ def _apply_update(
 def update_fleet(repos: Sequence[str], *, jobs: int = 1, **options: Any) -> list[UpdateResult]:
     """Update each repo in a worker process (copier changes the working directory, and a
     worker's process group can be killed whole): the workers, copier's tasks and test runs
-    all die with this process."""
-    with worker_pool(jobs) as pool:
-        futures = [pool.submit(update_repo, repo, **options) for repo in repos]
-        return [future.result() for future in futures]
+    all die with this process. On SIGINT (or SIGTERM, which the CLI turns into it) the
+    workers are stopped and the repos not finished are reported as `interrupted`; their
+    checkouts are untouched and a rerun finishes them."""
+    results: dict[str, UpdateResult] = {}
+    pool = worker_pool(jobs)
+    try:
+        futures = {pool.submit(update_repo, repo, **options): repo for repo in repos}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+    except KeyboardInterrupt:
+        # Each worker leads its own process group: stop the workers and all they started.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for repo in repos:
+            results.setdefault(
+                repo, UpdateResult(repo, "interrupted", detail="stopped before it finished")
+            )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [results[repo] for repo in repos]
+
+
+def unique_repos(repos: Sequence[str]) -> list[str]:
+    """The same repo named twice (another relative path, a trailing slash) is updated
+    once: two concurrent updates of one repo would race for its branch."""
+    seen: set[str] = set()
+    unique = []
+    for repo in repos:
+        key = repo.rstrip("/") if is_remote(repo) else str(Path(repo).resolve())
+        if key not in seen:
+            seen.add(key)
+            unique.append(repo)
+    return unique
 
 
 def read_fleet_file(path: Path) -> list[str]:

@@ -10,6 +10,7 @@ and say honestly what it found."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -258,3 +259,111 @@ def test_failing_tests_stay_reported_and_name_the_test(
     assert "planted failure at tests" in result["detail"]
     monkeypatch.delenv("FAULT")
     assert update(repo)["status"] == "tests-failed", "a rerun does not call it current"
+
+
+def test_sigterm_stops_cleanly_with_a_report(template: Path, tmp_path: Path) -> None:
+    repos = [project(template, tmp_path, f"term{i}") for i in range(2)]
+    before = {repo: snapshot(repo) for repo in repos}
+    ready, scratch = tmp_path / "ready", tmp_path / "tmp"
+    ready.mkdir()
+    scratch.mkdir()
+    run = goldpath(*map(str, repos), env={"FAULT": "task", "FAULT_READY": str(ready)}, tmp=scratch)
+    deadline = time.monotonic() + 120
+    while not list(ready.iterdir()):
+        assert run.poll() is None
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    run.send_signal(signal.SIGTERM)
+    output = run.communicate(timeout=60)[0]
+    assert run.returncode == 130, output
+    assert "Traceback" not in output
+    assert output.count("interrupted") >= 3  # two rows and the summary
+    assert "rerun to finish" in output
+    deadline = time.monotonic() + 10
+    while session_processes(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in session_processes(run.pid)]
+    assert left == []
+    for repo in repos:
+        assert snapshot(repo) == before[repo]
+    rerun = goldpath(*map(str, repos), env={}, tmp=scratch)
+    assert rerun.wait(timeout=300) == 0
+    for repo in repos:
+        assert_complete_update(repo)
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_remote_repo_is_cloned_updated_and_pushed(template: Path, tmp_path: Path) -> None:
+    repo = project(template, tmp_path, "remote")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(repo), str(origin)], check=True)
+    url = f"file://{origin}"
+    result = update_url(url)
+    assert (result["status"], result["detail"].rsplit("; ", 1)[-1]) == ("updated", "pushed")
+    assert_complete_update(origin)
+    again = update_url(url)
+    assert (again["status"], again["detail"]) == (
+        "current", f"update already on branch {BRANCH}; already pushed",
+    )  # fmt: skip
+
+
+def update_url(url: str) -> dict[str, str]:
+    import io
+    import json
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main(["fleet", "update", "--json", "--skip-tests", url])
+    return dict(json.loads(out.getvalue())[0])
+
+
+def test_template_flag_is_what_the_update_renders(template: Path, tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    subprocess.run(["git", "clone", "--quiet", str(template), str(mirror)], check=True)
+    (mirror / "MIRROR.md").write_text("only in the mirror's v3\n")
+    commit_all(mirror, "v3")
+    git(mirror, "tag", "v3.0.0")
+    repo = project(template, tmp_path, "mirrored")
+    result = update(repo, "--skip-tests", "--template", str(mirror))
+    assert (result["status"], result["to_version"]) == ("updated", "v3.0.0"), result["detail"]
+    branch = "goldpath/update-v3.0.0"
+    assert "MIRROR.md" in git(repo, "ls-tree", "-r", "--name-only", branch)
+
+
+def test_bad_inputs_are_one_line_and_never_stop_the_others(
+    template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = project(template, tmp_path, "good")
+    broken = project(template, tmp_path, "broken")
+    (broken / ".copier-answers.yml").write_text("_src_path: [unclosed\n")
+    commit_all(broken, "break the answers file")
+    binary = project(template, tmp_path, "binary")
+    (binary / ".copier-answers.yml").write_bytes(b"\xff\xfe\x00binary")
+    commit_all(binary, "binary answers file")
+    assert main(["fleet", "status", str(good), str(broken), str(binary)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    assert "behind" in out, "the good repo still gets its row"
+    assert out.count("is not valid YAML") == 2
+
+    fleet = tmp_path / "fleet.yml"
+    for content in (b"repos: [unclosed\n", b"\xff\xfe\x00", b"repos: 3\n"):
+        fleet.write_bytes(content)
+        assert main(["fleet", "status", "--fleet", str(fleet)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("goldpath: error: fleet file"), err
+        assert err.count("\n") == 1, err
+
+    for jobs in ("0", "-1", "two"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["fleet", "update", "--jobs", jobs, str(good)])
+        assert exit_info.value.code == 2
+        assert "--jobs" in capsys.readouterr().err
+
+    # The same repo named three ways is updated once.
+    alias = f"{tmp_path}/./good/"
+    code = main(["fleet", "update", "--json", "--skip-tests", str(good), alias, "good"])
+    assert code in (0, 1)
+    rows = json.loads(capsys.readouterr().out)
+    assert len([r for r in rows if Path(r["repo"]).resolve() == good.resolve()]) == 1

@@ -4,6 +4,7 @@ values computed once, and a loud failure for a choice value the template does no
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -132,16 +133,18 @@ def test_check_fails_when_a_default_is_not_a_choice(
     assert default_problems(REPO_ROOT) == []
 
 
-def test_check_reports_a_broken_copier_yml_in_one_line(
+def test_check_reports_a_broken_copier_yml_as_a_fail_row(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     template = scratch_template(tmp_path, {})
     (template / "copier.yml").write_text("serving:\n  choices: [fastapi\n")
-    assert main(["check", "--template", str(template)]) == 1
-    err = capsys.readouterr().err
-    assert "copier.yml line" in err
-    assert "not valid YAML" in err
-    assert err.count("\n") == 1
+    report = tmp_path / "report.json"
+    assert main(["check", "--template", str(template), "--report", str(report)]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "copier.yml line" in captured.out
+    assert "not valid YAML" in captured.out
+    assert json.loads(report.read_text())["failed"] == 1
 
 
 def test_matrix_comes_from_copier_yml() -> None:
