@@ -55,7 +55,10 @@ def check_one(template: str, answers: Combination, run_tests: bool) -> CheckResu
             return CheckResult(answers, False, time.perf_counter() - started, error=str(exc))
         except Exception as exc:  # a template error is a FAIL row, never a lost report
             reason = (str(exc).strip().splitlines() or [""])[-1]
-            error = f"{type(exc).__name__}: {reason}"
+            where = getattr(exc, "filename", None) or getattr(exc, "name", None)
+            line = getattr(exc, "lineno", None)
+            place = f" in {where}" + (f" line {line}" if line else "") if where else ""
+            error = f"{type(exc).__name__}{place}: {reason}"
             return CheckResult(answers, False, time.perf_counter() - started, error=error)
     ok = all(f.ok for f in findings)
     return CheckResult(answers, ok, time.perf_counter() - started, findings)

@@ -123,7 +123,14 @@ def render_condition(expression: Any, answers: Mapping[str, Any]) -> Any:
 def applies(question: Question, answers: Mapping[str, Any]) -> bool:
     if question.when is None:
         return True
-    value = render_condition(question.when, answers)
+    import jinja2
+
+    try:
+        value = render_condition(question.when, answers)
+    except jinja2.TemplateError as exc:
+        raise GoldpathError(
+            f"copier.yml: {question.name}.when {question.when!r} cannot be evaluated ({exc})"
+        ) from None
     if isinstance(value, bool):
         return value
     return str(value).lower() not in {"", "false", "none", "0"}

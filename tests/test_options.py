@@ -199,3 +199,28 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
         if serving == "none":
             expected.add("/benchmarks")
     assert excluded == expected
+
+
+def test_template_problems_are_fail_rows_with_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken_when = scratch_template(tmp_path / "when", {"databricks_compute": {"when": "{{ 1 + }}"}})
+    report = tmp_path / "when.json"
+    assert main(["check", "--template", str(broken_when), "--report", str(report)]) == 1
+    out = capsys.readouterr().out
+    assert "databricks_compute.when" in out
+    assert json.loads(report.read_text())["failed"] == 1
+
+    broken_file = scratch_template(tmp_path / "jinja", {})
+    makefile = broken_file / "templates" / "project" / "Makefile.jinja"
+    makefile.write_text(makefile.read_text() + "\n{% if serving %}\n")
+    commit_all(broken_file, "unclosed block")
+    report = tmp_path / "jinja.json"
+    code = main(["check", "--matrix", "default", "--jobs", "1", "--template", str(broken_file),
+                 "--report", str(report)])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in captured.out + captured.err
+    assert "TemplateSyntaxError" in captured.out
+    assert "Makefile.jinja" in captured.out
+    assert json.loads(report.read_text())["failed"] == 1
