@@ -124,3 +124,10 @@ class StackConfig:
             if pattern is not None and not re.fullmatch(pattern, item):
                 raise self._fail(key, f"has {item!r}, which is not valid", "<value>", path=True)
         return list(value)
+
+
+def workers_for(cpu: float | str) -> str:
+    """WEB_CONCURRENCY for a container with this CPU limit: one worker per whole CPU, at
+    least one. Set explicitly because a process inside the container sees the host's cores
+    (os.cpu_count() ignores the quota), and each worker holds its own copy of the model."""
+    return str(max(1, int(float(cpu))))

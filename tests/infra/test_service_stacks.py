@@ -64,6 +64,7 @@ def test_service_stack_builds_privately_with_policies_passing(
         assert service["template"]["scaling"]["minInstanceCount"] == expected_min
         envs = {e["name"]: e.get("value") for e in service["template"]["containers"][0]["envs"]}
         assert envs["MLFLOW_TRACKING_URI"] == PLATFORM_OUTPUTS["gcp"]["mlflowTrackingUri"]
+        assert envs["WEB_CONCURRENCY"] == "1"  # 1 vCPU: the worker count follows the limit
         invoker = recording.one("gcp:cloudrunv2/serviceIamMember:ServiceIamMember").inputs
         assert invoker["member"].startswith("serviceAccount:goldpath-deployer@")
         assert len(recording.of_type("gcp:monitoring/alertPolicy:AlertPolicy")) == 2
@@ -73,6 +74,8 @@ def test_service_stack_builds_privately_with_policies_passing(
         assert app["resourceGroupName"] == "acmeml-ml-serving-dev"
         assert app["template"]["scale"]["minReplicas"] == expected_min
         assert app["configuration"]["registries"][0]["server"] == "acmemldevacr.azurecr.io"
+        container_env = {e["name"]: e.get("value") for e in app["template"]["containers"][0]["env"]}
+        assert container_env["WEB_CONCURRENCY"] == "1"  # 0.5 vCPU still runs one worker
         assert len(recording.of_type("azure-native:monitor:MetricAlert")) == 2
 
 

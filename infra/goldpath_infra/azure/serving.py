@@ -5,7 +5,7 @@ from collections.abc import Mapping
 import pulumi
 from pulumi_azure_native import app, authorization, managedidentity, operationalinsights
 
-from .._base import Ownership, child
+from .._base import Ownership, child, workers_for
 from ._roles import ACR_PULL, role_definition
 
 
@@ -109,7 +109,10 @@ class ServingService(pulumi.ComponentResource):
                         "name": "app",
                         "image": image,
                         "resources": {"cpu": cpu, "memory": memory},
-                        "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
+                        "env": [
+                            {"name": k, "value": v}
+                            for k, v in {"WEB_CONCURRENCY": workers_for(cpu), **(env or {})}.items()
+                        ],
                         "probes": [
                             {
                                 "type": "Liveness",

@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from .._base import Ownership, child
+from .._base import Ownership, child, workers_for
 
 INTERNAL = "INGRESS_TRAFFIC_INTERNAL_ONLY"
 PUBLIC = "INGRESS_TRAFFIC_ALL"
@@ -66,7 +66,8 @@ class ServingService(pulumi.ComponentResource):
                 opts=child(self),
             )
         envs: list[gcp.cloudrunv2.ServiceTemplateContainerEnvArgsDict] = [
-            {"name": k, "value": v} for k, v in (env or {}).items()
+            {"name": k, "value": v}
+            for k, v in {"WEB_CONCURRENCY": workers_for(cpu), **(env or {})}.items()
         ]
         envs += [
             {"name": k, "value_source": {"secret_key_ref": {"secret": s, "version": "latest"}}}

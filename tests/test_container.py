@@ -1,0 +1,61 @@
+"""The generated container as a reviewer sees it: workers sized by the container's CPU
+quota (not the host's cores), and what the infra tells the container."""
+
+from __future__ import annotations
+
+import os
+import runpy
+from pathlib import Path
+
+import pytest
+
+from goldpath_infra._base import workers_for
+
+from .conftest import Render
+
+
+def workers(conf: Path, monkeypatch: pytest.MonkeyPatch, cgroup: Path, **env: str) -> int:
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setenv("CGROUP_ROOT", str(cgroup))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return int(runpy.run_path(str(conf))["workers"])
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "50000 100000\n"}, 1),  # 0.5 vCPU (Container Apps)
+        ({"cpu.max": "200000 100000\n"}, 2),  # 2 vCPU
+        ({"cpu.max": "150000 100000\n"}, 2),  # 1.5 vCPU rounds up
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # v1
+    ],
+)
+def test_workers_follow_the_cgroup_quota(
+    rendered: Render,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    files: dict[str, str],
+    expected: int,
+) -> None:
+    conf = rendered() / "gunicorn.conf.py"
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    cores = len(os.sched_getaffinity(0))
+    assert workers(conf, monkeypatch, tmp_path) == min(expected, cores)
+
+
+def test_unlimited_quota_uses_the_cores_and_web_concurrency_wins(
+    rendered: Render, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = rendered() / "gunicorn.conf.py"
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert workers(conf, monkeypatch, tmp_path) == len(os.sched_getaffinity(0))
+    assert workers(conf, monkeypatch, tmp_path / "missing") == len(os.sched_getaffinity(0))
+    assert workers(conf, monkeypatch, tmp_path, WEB_CONCURRENCY="3") == 3
+    assert workers(conf, monkeypatch, tmp_path, WEB_CONCURRENCY="0") == 1
+
+
+def test_infra_sets_web_concurrency_from_the_cpu() -> None:
+    assert [workers_for(c) for c in (0.25, 0.5, 1, "1", "2", 4.0)] == ["1", "1", "1", "1", "2", "4"]
