@@ -59,3 +59,17 @@ def test_unlimited_quota_uses_the_cores_and_web_concurrency_wins(
 
 def test_infra_sets_web_concurrency_from_the_cpu() -> None:
     assert [workers_for(c) for c in (0.25, 0.5, 1, "1", "2", 4.0)] == ["1", "1", "1", "1", "2", "4"]
+
+
+def test_one_decision_threshold(rendered: Render) -> None:
+    """The threshold lives in settings and travels with the model version; no module
+    compares probabilities with a literal of its own."""
+    package = rendered() / "src" / "project"
+    literal = [
+        f"{path.name}: {line.strip()}"
+        for path in package.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if ">= 0." in line or "> 0.5" in line
+    ]
+    assert literal == []
+    assert "decision_threshold: float = Field(" in (package / "config.py").read_text()

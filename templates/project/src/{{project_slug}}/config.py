@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     cv_folds: int = Field(default=3, ge=2, le=10)
     test_size: float = Field(default=0.25, gt=0, lt=1)
 
+    decision_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Probability at or above which an RFQ is predicted won. Training records "
+        "it on the model version; serving and batch scoring use the version's own value",
+    )
     gate_min_roc_auc: float = Field(default=0.70, ge=0, le=1)
     gate_max_regression: float = Field(
         default=0.01, ge=0, le=1, description="How much worse than the champion is tolerated"

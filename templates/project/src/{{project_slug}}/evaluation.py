@@ -8,12 +8,14 @@ import numpy as np
 from sklearn.metrics import accuracy_score, average_precision_score, brier_score_loss, roc_auc_score
 
 
-def classification_metrics(y_true: np.ndarray, probability: np.ndarray) -> dict[str, float]:
+def classification_metrics(
+    y_true: np.ndarray, probability: np.ndarray, threshold: float
+) -> dict[str, float]:
     return {
         "roc_auc": float(roc_auc_score(y_true, probability)),
         "average_precision": float(average_precision_score(y_true, probability)),
         "brier": float(brier_score_loss(y_true, probability)),
-        "accuracy": float(accuracy_score(y_true, probability >= 0.5)),
+        "accuracy": float(accuracy_score(y_true, probability >= threshold)),
     }
 
 

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 CHALLENGER = "challenger"
 HISTORY_TAG = "champion_history"
 VERSION_FILE = "registered_model_version"
+# Model version tag: the decision threshold the version was trained and evaluated with.
+THRESHOLD_TAG = "decision_threshold"
 
 # skops refuses to load types it does not know; these are the ones our Pipeline holds
 # beyond scikit-learn's defaults. Add to this list when the pipeline gains a step.
@@ -92,17 +94,25 @@ class LoadedModel:
     name: str
     version: str
     uri: str
+    # The decision threshold the version was trained and evaluated with (its registry tag).
+    threshold: float
 
     def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Class labels and hit probabilities for validated feature rows."""
         probability = self.pipeline.predict_proba(frame)[:, 1]
-        return (probability >= 0.5).astype("int64"), probability
+        return self.labels(probability), probability
+
+    def labels(self, probability: np.ndarray) -> np.ndarray:
+        return (probability >= self.threshold).astype("int64")
 
 
 def load_model_version(settings: Settings, version: str) -> LoadedModel:
-    connect(settings)
+    client = connect(settings)
     uri = f"models:/{settings.model_name}/{version}"
-    return LoadedModel(mlflow.sklearn.load_model(uri), settings.model_name, version, uri)
+    tags = client.get_model_version(settings.model_name, version).tags
+    threshold = float(tags.get(THRESHOLD_TAG, settings.decision_threshold))
+    pipeline = mlflow.sklearn.load_model(uri)
+    return LoadedModel(pipeline, settings.model_name, version, uri, threshold)
 
 
 def load_serving_model(settings: Settings) -> LoadedModel:
@@ -115,7 +125,10 @@ def load_serving_model(settings: Settings) -> LoadedModel:
         version_file = settings.model_dir / VERSION_FILE
         version = version_file.read_text().strip() if version_file.exists() else "baked"
         pipeline = mlflow.sklearn.load_model(str(settings.model_dir))
-        return LoadedModel(pipeline, settings.model_name, version, str(settings.model_dir))
+        threshold = settings.decision_threshold
+        return LoadedModel(
+            pipeline, settings.model_name, version, str(settings.model_dir), threshold
+        )
     database = _sqlite_file(settings.mlflow_tracking_uri)
     if database is not None and not database.is_file():
         # Serving reads a store, it never creates one (MLflow would, schema and all).

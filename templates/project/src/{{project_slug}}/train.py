@@ -18,6 +18,7 @@ from .features import PARAM_DISTRIBUTIONS, build_pipeline
 from .registry import (
     CHALLENGER,
     SKOPS_TRUSTED_TYPES,
+    THRESHOLD_TAG,
     alias_version,
     connect,
     ensure_experiment,
@@ -71,7 +72,9 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     )
     search.fit(x_train, y_train)
     model = search.best_estimator_
-    metrics = classification_metrics(y_test, model.predict_proba(x_test)[:, 1])
+    metrics = classification_metrics(
+        y_test, model.predict_proba(x_test)[:, 1], settings.decision_threshold
+    )
 
     # The champion is scored on the same hold-out rows, so the comparison is like for like.
     champion = alias_version(client, settings.model_name, settings.serving_alias)
@@ -79,7 +82,9 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     if champion is not None:
         champion_model = load_model_version(settings, str(champion.version))
         _, champion_probability = champion_model.predict(x_test)
-        champion_auc = classification_metrics(y_test, champion_probability)["roc_auc"]
+        champion_auc = classification_metrics(
+            y_test, champion_probability, settings.decision_threshold
+        )["roc_auc"]
     gate = evaluate_gate(
         metrics["roc_auc"],
         champion_auc,
@@ -94,6 +99,7 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
                 "rows": len(data),
                 "search_iterations": settings.search_iterations,
                 "cv_folds": settings.cv_folds,
+                "decision_threshold": settings.decision_threshold,
                 "data": str(settings.training_data or "generated-sample"),
             }
         )
@@ -115,6 +121,9 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
 
     name = settings.model_name
     client.set_model_version_tag(name, version, "gate", "passed" if gate.passed else "failed")
+    client.set_model_version_tag(
+        name, version, THRESHOLD_TAG, repr(float(settings.decision_threshold))
+    )
     client.set_model_version_tag(name, version, "gate_reason", gate.summary())
     client.set_model_version_tag(name, version, "test_roc_auc", f"{metrics['roc_auc']:.6f}")
     client.set_registered_model_alias(name, CHALLENGER, version)

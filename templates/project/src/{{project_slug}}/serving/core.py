@@ -187,7 +187,7 @@ class Predictor:
         return self.model.predict(frame)[1]
 
     def respond(self, probability: np.ndarray, single: bool) -> dict[str, Any]:
-        labels = (probability >= 0.5).astype("int64")
+        labels = self.model.labels(probability)
         if single:
             return {
                 "model_version": self.model.version,
