@@ -108,6 +108,11 @@ def ado_schema(root: Path) -> Finding:
     return _run("azure-pipelines-schema", command, root)
 
 
+def renovate_schema(root: Path) -> Finding:
+    command = [_tool("check-jsonschema"), "--builtin-schema", "vendor.renovate", "renovate.json"]
+    return _run("renovate-schema", command, root)
+
+
 def shellcheck(root: Path, *, github: bool, ado: bool) -> Finding:
     """Every run/bash/script/inlineScript block, as the runners execute it (bash -e), and
     the repository's .sh files. No `${{ }}` may reach a script: values go through env."""
@@ -144,6 +149,8 @@ def validate_project(project: Path) -> list[Finding]:
         findings += [zizmor(project), github_schemas(project)]
     if ado:
         findings.append(ado_schema(project))
+    if (project / "renovate.json").is_file():
+        findings.append(renovate_schema(project))
     findings.append(shellcheck(project, github=github, ado=ado))
     if (project / "databricks.yml").is_file():
         from ._bundle import BundleError, validate_bundle

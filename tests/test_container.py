@@ -3,15 +3,19 @@ quota (not the host's cores), and what the infra tells the container."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import runpy
 from pathlib import Path
 
 import pytest
+import yaml
 
+from generator import _validate as validate
 from goldpath_infra._base import workers_for
 
-from .conftest import Render
+from .conftest import Render, derived, option_values
 
 
 def workers(conf: Path, monkeypatch: pytest.MonkeyPatch, cgroup: Path, **env: str) -> int:
@@ -73,3 +77,51 @@ def test_one_decision_threshold(rendered: Render) -> None:
     ]
     assert literal == []
     assert "decision_threshold: float = Field(" in (package / "config.py").read_text()
+
+
+@pytest.mark.parametrize("python_version", option_values("python_version"))
+@pytest.mark.parametrize("serving", option_values("serving"))
+def test_every_base_image_is_pinned_by_digest(
+    rendered: Render, python_version: str, serving: str
+) -> None:
+    dockerfile = (
+        rendered(python_version=python_version, serving=serving) / "Dockerfile"
+    ).read_text()
+    froms = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert len(froms) == 2
+    for line in froms:
+        assert re.match(r"^FROM [\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}( AS \w+)?$", line), line
+    assert not dockerfile.startswith("# syntax="), "no floating frontend image"
+    assert "--require-hashes" in dockerfile
+    if serving != "none":
+        copy = next(
+            line
+            for line in dockerfile.splitlines()
+            if "gunicorn.conf.py" in line and "COPY" in line
+        )
+        assert "--chown" not in copy, "server config must stay root-owned, read-only to the app"
+
+
+def test_build_requirements_are_hash_pinned(rendered: Render) -> None:
+    text = (rendered() / "requirements-build.txt").read_text()
+    assert re.search(r"^uv==\d+\.\d+\.\d+ \\$", text, re.MULTILINE)
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}", text)) >= 2
+
+
+@pytest.mark.parametrize("ci", option_values("ci"))
+def test_dependency_updates_cover_images_python_and_ci(rendered: Render, ci: str) -> None:
+    project = rendered(ci=ci)
+    if derived("uses_github", ci=ci):
+        config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
+        ecosystems = {u["package-ecosystem"] for u in config["updates"]}
+        assert {"docker", "uv", "pip", "github-actions"} <= ecosystems
+        assert all(u["cooldown"]["default-days"] >= 7 for u in config["updates"])
+    else:
+        assert not (project / ".github").exists()
+        config = json.loads((project / "renovate.json").read_text())
+        assert {"dockerfile", "pep621", "pip_requirements", "azure-pipelines"} <= set(
+            config["enabledManagers"]
+        )
+        assert config["minimumReleaseAge"] == "7 days"
+        finding = validate.renovate_schema(project)
+        assert finding.ok, finding.output

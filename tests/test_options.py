@@ -188,6 +188,8 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
         expected.add("/.github")
     if ci == "github":
         expected |= {"/azure-pipelines.yml", "/.azure-pipelines"}
+    if ci != "azure-devops":
+        expected.add("/renovate.json")
     if cloud != "gcp" or ci == "github":
         expected.add("/.azure-pipelines/scripts")
     if serving == "none":

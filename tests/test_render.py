@@ -91,7 +91,10 @@ def test_python_version_reaches_every_file(rendered: Render, python_version: str
     pyproject = (project / "pyproject.toml").read_text()
     assert f'requires-python = ">={python_version}"' in pyproject
     assert f'target-version = "py{python_version.replace(".", "")}"' in pyproject
-    assert f"ARG PYTHON_VERSION={python_version}" in (project / "Dockerfile").read_text()
+    assert (
+        f"FROM python:{python_version}-slim-bookworm@sha256:"
+        in (project / "Dockerfile").read_text()
+    )
 
 
 @pytest.mark.parametrize(("serving", "cloud"), PAIRS)
