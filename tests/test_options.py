@@ -193,7 +193,9 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
     if cloud != "gcp" or ci == "github":
         expected.add("/.azure-pipelines/scripts")
     if serving == "none":
-        expected |= SERVICE_FILES
+        expected |= SERVICE_FILES | {"/.azure-pipelines/scripts/deploy-gcp.sh"}
+    else:
+        expected.add("/.azure-pipelines/scripts/deploy-job-gcp.sh")
     if serving != "fastapi":
         expected.add("/src/pkg/serving/batching.py")
     if not combination["databricks"]:

@@ -200,11 +200,12 @@ def test_azure_devops_promotes_one_digest_through_environments(
     assert groups, "settings come from variable groups"
 
 
+@pytest.mark.parametrize("serving", option_values("serving"))
 @pytest.mark.parametrize(("ci", "cloud"), PAIRS)
 def test_readme_documents_every_variable_the_pipelines_read(
-    rendered: Render, ci: str, cloud: str
+    rendered: Render, ci: str, cloud: str, serving: str
 ) -> None:
-    project = rendered(ci=ci, cloud=cloud)
+    project = rendered(ci=ci, cloud=cloud, serving=serving)
     readme = (project / "README.md").read_text()
     files = [
         *project.glob(".github/workflows/*.yml"),
@@ -216,7 +217,7 @@ def test_readme_documents_every_variable_the_pipelines_read(
     ado_macros = set(re.findall(r"\$\(([A-Z][A-Z0-9_]+)\)", text))
     # Variables the pipeline YAML defines itself need no setup.
     defined = set(re.findall(r"- name: ([A-Z][A-Z0-9_]+)\n\s+value:", text))
-    used = (github_vars | ado_macros) - defined - {"SERVICE_NAME"}
+    used = (github_vars | ado_macros) - defined
     assert used, "no pipeline variables found"
     undocumented = sorted(name for name in used if f"`{name}`" not in readme)
     assert not undocumented, f"README lacks setup for {undocumented}"
@@ -247,3 +248,32 @@ def test_databricks_bundle_is_validated_and_deployed_behind_approvals(
     assert stages["prod"]["parameters"]["dependsOn"] == ["Bundle_staging", "Deploy_staging"]
     text = "\n".join(p.read_text() for p in project.rglob("*.yml"))
     assert "DATABRICKS_TOKEN" not in text, "no personal access tokens"
+
+
+@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
+def test_batch_only_pipelines_deploy_and_run_a_job(rendered: Render, ci: str, cloud: str) -> None:
+    """A batch-only project has no endpoint: its pipelines roll the digest out to a job and
+    run it once (`smoke`), never curl a URL, and pass the same linters as a service's."""
+    project = rendered(ci=ci, cloud=cloud, serving="none")
+    github, ado = derived("uses_github", ci=ci), derived("uses_azure_devops", ci=ci)
+    files = [*project.glob(".github/workflows/*.yml"), *project.glob("azure-pipelines.yml"),
+             *project.glob(".azure-pipelines/**/*")]  # fmt: skip
+    text = "\n".join(p.read_text() for p in files if p.is_file())
+    assert "/readyz" not in text
+    assert not re.search(r"curl [^|]*(https://\$|\$URL|\$\{url\}|\$\{fqdn\})", text)
+    assert "gcloud run deploy" not in text
+    assert "containerapp update" not in text
+    if cloud == "gcp":
+        assert "gcloud run jobs update" in text
+        assert "--wait" in text
+        assert "--args=smoke" in text
+    else:
+        assert "az containerapp job update" in text
+        assert "--args smoke" in text
+    if github:
+        assert_zizmor_clean(project)
+        assert_schemas(project, github=True, ado=False)
+    if ado:
+        assert_schemas(project, github=False, ado=True)
+    assert_yamllint(project)
+    shellcheck_scripts(project, github=github, ado=ado)

@@ -6,11 +6,12 @@ security rules run by `pulumi preview --policy-pack` and by the offline tests;
 """
 
 from ._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig
-from ._service import ServiceConfig, current_environment, platform_stack
+from ._service import JobConfig, ServiceConfig, current_environment, platform_stack
 
 __all__ = [
     "ENVIRONMENTS",
     "ConfigError",
+    "JobConfig",
     "Ownership",
     "ServiceConfig",
     "StackConfig",

@@ -5,7 +5,8 @@ generated `infra/__main__.py` has no per-cloud code."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import pulumi
 
@@ -53,6 +54,51 @@ class ServiceConfig:
         )
 
 
+# A batch job's smoke run (`python -m <package> smoke`): score a small generated sample, so
+# the job proves it can load the model and write output without touching real data. It is
+# also what an unconfigured job runs; `jobArgs` sets the real batch's arguments.
+SMOKE_ARGS = ("smoke",)
+_CRON = r"(\S+\s+){4}\S+"
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """A batch-only project's job: model name, ownership, image, arguments, schedule."""
+
+    model_name: str
+    ownership: Ownership
+    alert_email: str
+    image: str | None
+    args: tuple[str, ...] = SMOKE_ARGS
+    schedule: str | None = None  # cron, in UTC; None: run on demand (CI, or by hand)
+    timeout_s: int = 3600
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_stack(
+        cls, *, model_name: str, owner: str, project: str, env: str, alert_example: str
+    ) -> JobConfig:
+        config = StackConfig()
+        args = config.strings("jobArgs", required=False)
+        schedule = config.optional("schedule")
+        if schedule is not None:
+            schedule = config.text("schedule", pattern=_CRON, example="'0 6 * * 1-5'")
+        return cls(
+            model_name=model_name,
+            ownership=Ownership(owner=owner, project=project, env=env),
+            alert_email=config.text(
+                "alertEmail", pattern=r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", example=alert_example
+            ),
+            image=config.optional("image"),
+            args=tuple(args) if args else SMOKE_ARGS,
+            schedule=schedule,
+            timeout_s=config.integer("jobTimeoutSeconds", default=3600, minimum=60, maximum=86400),
+        )
+
+
+ConfigT = TypeVar("ConfigT", ServiceConfig, JobConfig)
+
+
 def platform_stack(cloud: str) -> pulumi.StackReference:
     """The shared platform stack this service builds on (config `platformStack`)."""
     name = StackConfig().text(
@@ -68,8 +114,10 @@ def root_alias() -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
 
 
-class ServiceStackBase(pulumi.ComponentResource):
-    """One call for every cloud: `ServiceStack(name, env=..., platform=..., config=...)`.
+class StackBase(pulumi.ComponentResource, Generic[ConfigT]):
+    """One call for every cloud and both deployment shapes:
+    `ServiceStack(name, env=..., platform=..., config=ServiceConfig)` for a web service,
+    `BatchJobStack(name, env=..., platform=..., config=JobConfig)` for a batch-only project.
     Each cloud's subclass builds its resources in `_build` and returns its outputs."""
 
     TYPE = "goldpath:ServiceStack"
@@ -81,7 +129,7 @@ class ServiceStackBase(pulumi.ComponentResource):
         *,
         env: str,
         platform: pulumi.StackReference,
-        config: ServiceConfig,
+        config: ConfigT,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(self.TYPE, name, None, opts)
@@ -95,7 +143,11 @@ class ServiceStackBase(pulumi.ComponentResource):
         name: str,
         env: str,
         platform: pulumi.StackReference,
-        config: ServiceConfig,
+        config: ConfigT,
         children: pulumi.ResourceOptions,
     ) -> Mapping[str, pulumi.Input[str]]:
         raise NotImplementedError
+
+
+ServiceStackBase = StackBase[ServiceConfig]
+BatchJobStackBase = StackBase[JobConfig]

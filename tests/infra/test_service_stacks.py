@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pulumi import RunError
 
+from goldpath_infra._service import SMOKE_ARGS
 from goldpath_infra.policies import POLICIES
 from goldpath_infra.testing import check_policies, run_program, stack_config
 
@@ -128,3 +129,59 @@ def test_service_stacks_share_one_call_signature() -> None:
     assert inspect.signature(gcp.ServiceStack.__init__) == inspect.signature(
         azure.ServiceStack.__init__
     )
+
+
+def run_job(rendered: Render, cloud: str, env: str, **extra: str) -> Any:
+    program = rendered(cloud=cloud, serving="none") / "infra"
+    config = stack_config(program, env)
+    config.update({f"project-service:{k}": v for k, v in extra.items()})
+    return run_program(
+        program,
+        config=config,
+        project="project-service",
+        stack=env,
+        stack_references={f"organization/goldpath-platform-{cloud}/{env}": PLATFORM_OUTPUTS[cloud]},
+    )
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("cloud", option_values("cloud"))
+def test_batch_only_project_provisions_a_job_and_no_service(
+    rendered: Render, cloud: str, env: str
+) -> None:
+    recording = run_job(rendered, cloud, env)
+    assert check_policies(recording, POLICIES) == []
+    assert_component_shape(recording)
+    assert recording.stack_outputs["jobName"] == f"project-{env}"
+    assert "serviceUrl" not in recording.stack_outputs
+    if cloud == "gcp":
+        assert recording.of_type("gcp:cloudrunv2/service:Service") == []
+        job = recording.one("gcp:cloudrunv2/job:Job").inputs
+        container = job["template"]["template"]["containers"][0]
+        assert container["args"] == list(SMOKE_ARGS)
+        assert "ports" not in container
+        assert recording.of_type("gcp:cloudscheduler/job:Job") == []  # on demand by default
+        runner = recording.one("gcp:cloudrunv2/jobIamMember:JobIamMember").inputs
+        assert runner["member"].startswith("serviceAccount:goldpath-deployer@")
+    else:
+        assert recording.of_type("azure-native:app:ContainerApp") == []
+        job = recording.one("azure-native:app:Job").inputs
+        assert job["configuration"]["triggerType"] == "Manual"
+        assert "ingress" not in job["configuration"]
+        assert job["configuration"]["replicaRetryLimit"] == 0
+
+
+@pytest.mark.parametrize("cloud", option_values("cloud"))
+def test_a_scheduled_job_and_a_bad_schedule(rendered: Render, cloud: str) -> None:
+    recording = run_job(rendered, cloud, "dev", schedule="0 6 * * 1-5")
+    if cloud == "gcp":
+        cron = recording.one("gcp:cloudscheduler/job:Job").inputs
+        assert cron["schedule"] == "0 6 * * 1-5"
+        assert cron["httpTarget"]["uri"].endswith("/jobs/project-dev:run")
+        assert len(recording.of_type("gcp:cloudrunv2/jobIamMember:JobIamMember")) == 2
+    else:
+        job = recording.one("azure-native:app:Job").inputs
+        assert job["configuration"]["triggerType"] == "Schedule"
+        assert job["configuration"]["scheduleTriggerConfig"]["cronExpression"] == "0 6 * * 1-5"
+    with pytest.raises(RunError, match="project-service:schedule"):
+        run_job(rendered, cloud, "dev", schedule="every monday")

@@ -2,6 +2,8 @@
 Workload Identity Federation for CI, monitoring, and the APIs they need."""
 
 from .apis import RequiredApis
+from .batch_job import BatchJob
+from .batch_job_stack import BatchJobStack
 from .ci_identity import CiIdentity
 from .model_registry import ModelRegistry
 from .monitoring import Monitoring
@@ -10,6 +12,8 @@ from .service_stack import ServiceStack
 from .serving import ServingService
 
 __all__ = [
+    "BatchJob",
+    "BatchJobStack",
     "CiIdentity",
     "ContainerRegistry",
     "ModelRegistry",

@@ -77,12 +77,39 @@ def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     print(f"@{move.alias} of {move.name}: v{move.previous or '-'} -> v{move.version} (rollback)")
 
 
+def _rows(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a row count from 1 to 1000000")
+    return int(text)
+
+
 def _batch(args: argparse.Namespace, settings: Settings) -> None:
     from .batch import score_file
     from .registry import load_serving_model
 
-    report = score_file(args.input, args.output, load_serving_model(settings))
+    model = load_serving_model(settings)
+    if args.sample is not None:
+        # An explicit smoke run (the deploy pipeline's job check): generated rows, real model.
+        import tempfile
+
+        from .data import make_rfq_sample, write_table
+        from .schema import TARGET
+
+        with tempfile.TemporaryDirectory() as scratch:
+            source = Path(scratch) / "sample.csv"
+            write_table(make_rfq_sample(args.sample).drop(columns=[TARGET]), source)
+            report = score_file(source, args.output, model)
+    else:
+        report = score_file(args.input, args.output, model)
     print(f"scored {report.rows} rows with v{report.model_version} into {report.output}")
+
+
+def _smoke(args: argparse.Namespace, settings: Settings) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        sample = argparse.Namespace(input=None, sample=100, output=Path(scratch) / "scored.csv")
+        _batch(sample, settings)
 
 
 def _monitor(args: argparse.Namespace, settings: Settings) -> None:
@@ -138,9 +165,20 @@ def _parser() -> argparse.ArgumentParser:
     rollback.set_defaults(handler=_rollback)
 
     batch = commands.add_parser("batch", help="score a CSV or Parquet file")
-    batch.add_argument("--input", type=Path, required=True)
+    source = batch.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", type=Path, help="CSV or Parquet file to score")
+    source.add_argument(
+        "--sample", type=_rows, metavar="ROWS", help="score ROWS generated rows (a smoke run)"
+    )
     batch.add_argument("--output", type=Path, required=True)
     batch.set_defaults(handler=_batch)
+
+    smoke = commands.add_parser(
+        "smoke",
+        help="score 100 generated rows with the serving model and exit 0 "
+        "(the deploy pipeline's check of the batch job; no data needed)",
+    )
+    smoke.set_defaults(handler=_smoke)
 
     monitor = commands.add_parser(
         "monitor", help="drift between a reference and a current sample (exit 3 on drift)"
