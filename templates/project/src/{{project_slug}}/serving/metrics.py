@@ -1,5 +1,5 @@
-"""Prometheus metrics. With several worker processes, set PROMETHEUS_MULTIPROC_DIR to an
-empty folder so `/metrics` aggregates all workers instead of whichever one answered."""
+"""Prometheus metrics, summed over every worker: gunicorn.conf.py gives each server start
+its own PROMETHEUS_MULTIPROC_DIR (or empties the one you set) before the workers fork."""
 
 from __future__ import annotations
 
