@@ -52,6 +52,11 @@ def _sqlite_file(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) == b"SQLite format 3\x00"
+
+
 def connect(settings: Settings) -> MlflowClient:
     """Point MLflow at the configured stores (creating the local folder) and return a client."""
     uri = settings.mlflow_tracking_uri
@@ -135,6 +140,12 @@ def load_serving_model(settings: Settings) -> LoadedModel:
         raise ModelNotFoundError(
             f"no MLflow store at {settings.mlflow_tracking_uri}: run `make train` then "
             "`make promote`, or point MLFLOW_TRACKING_URI at the registry"
+        )
+    if database is not None and not _is_sqlite(database):
+        # An empty or damaged file: MLflow would write a fresh schema into it. Leave it as is.
+        raise ModelNotFoundError(
+            f"{database} is not an MLflow SQLite store (empty or damaged); serving will not "
+            "write to it: restore it, or remove it and run `make train` then `make promote`"
         )
     client = connect(settings)
     found = alias_version(client, settings.model_name, settings.serving_alias)
