@@ -7,6 +7,7 @@ environment is linked from the cache, not downloaded.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -48,9 +49,11 @@ def test_first_make_test_is_green(tmp_path: Path, variant: str) -> None:
     assert "failed" not in output.splitlines()[-1]
     # The real-server test ran, not skipped.
     assert "skipped" not in output.splitlines()[-1]
-    # Every variant serves: the robustness tests (fuzz, SIGTERM, readiness, load failure)
-    # ran against the real server, all seven of them.
-    assert "tests/test_robustness.py ......." in output
+    # Every variant serves: the robustness tests (fuzz, SIGTERM, readiness, load failure,
+    # a worker dying while the store is down) ran against the real server, all eight, and
+    # the server tests (the champion served, metrics summed over workers), both.
+    assert re.search(r"tests/test_robustness\.py \.{8}\s", output), output[-3000:]
+    assert re.search(r"tests/test_server\.py \.{2}\s", output), output[-3000:]
     if variant == "azure-databricks":
         assert "tests/test_spark.py ." in output
 

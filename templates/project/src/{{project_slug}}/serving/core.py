@@ -247,26 +247,60 @@ def load_predictor(settings: Settings) -> Predictor:
     request path)."""
     predictor = Predictor(load_serving_model(settings), settings.max_batch_size)
     settle_heap()
+    mark_loaded()
     return predictor
 
 
-def _first_to_fail() -> bool:
-    """Whether this worker is the first of its gunicorn master to fail loading the model.
-
-    The claim is a file named after the master's pid and start time, so it is fresh for
-    every server run. Anything unexpected counts as first: then the worker simply exits.
-    """
+def _server_run_file(kind: str) -> Path | None:
+    """A flag file for this gunicorn server run: named after the master's pid and start
+    time, so it is fresh for every run (gunicorn.conf.py removes them on exit)."""
     master = os.getppid()
     try:
         stat = Path(f"/proc/{master}/stat").read_text()
         started = stat[stat.rindex(")") + 2 :].split()[19]
-        claim = Path(tempfile.gettempdir()) / f"{PACKAGE}-load-failed-{master}-{started}"
+    except (OSError, ValueError, IndexError):
+        return None
+    return Path(tempfile.gettempdir()) / f"{PACKAGE}-{kind}-{master}-{started}"
+
+
+def _first_to_fail() -> bool:
+    """Whether this worker is the first of its gunicorn master to fail loading the model.
+    Anything unexpected counts as first: then the worker simply exits."""
+    claim = _server_run_file("load-failed")
+    if claim is None:
+        return True
+    try:
         claim.touch(exist_ok=False)
     except FileExistsError:
         return False
-    except (OSError, ValueError, IndexError):
+    except OSError:
         return True
     return True
+
+
+def mark_loaded() -> None:
+    """Record that a worker of this server run serves a model (see `retry_delay`)."""
+    flag = _server_run_file("loaded")
+    if flag is not None:
+        flag.touch(exist_ok=True)
+
+
+def retry_delay(exc: BaseException, attempt: int) -> float | None:
+    """When another worker of this server run already serves the model, a worker that
+    cannot load (say a replacement started while the store is unreachable) must not stop
+    the whole service: it logs one line and retries with backoff, unready, while the others
+    serve. None: nobody serves yet, so the failure is the service's (`exit_load_failed`)."""
+    flag = _server_run_file("loaded")
+    if flag is None or not flag.exists():
+        return None
+    delay = float(min(60, 2**attempt))
+    reason = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
+    log.error(
+        "model failed to load in this worker; the other workers keep serving; retry in %.0f s: %s",
+        delay,
+        " ".join(reason.split()),
+    )
+    return delay
 
 
 def exit_load_failed(exc: BaseException) -> None:
