@@ -1,0 +1,53 @@
+"""What a newcomer is told matches what the project has: copier's closing message names
+only make targets that exist, and `.PHONY` lists no target the Makefile lacks."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from generator._template import REPO_ROOT, render
+
+from .conftest import option_values
+
+
+def targets(makefile: str) -> set[str]:
+    return set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
+
+
+@pytest.mark.parametrize("serving", option_values("serving"))
+def test_closing_message_and_phony_match_the_targets(
+    tmp_path: Path, serving: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = render(
+        tmp_path / "p", template=str(REPO_ROOT), vcs_ref="HEAD", data={"serving": serving},
+        quiet=False,
+    )  # fmt: skip
+    message = capsys.readouterr().err
+    makefile = (project / "Makefile").read_text()
+    named = set(re.findall(r"^\s+make (\w[\w-]*)", message, re.MULTILINE))
+    assert {"setup", "test", "train", "promote"} <= named
+    assert named <= targets(makefile), named - targets(makefile)
+    assert ("serve" in named) is (serving != "none")
+    assert ("curl" in message) is (serving != "none")
+    phony = set(re.search(r"^\.PHONY: (.*)$", makefile, re.MULTILINE).group(1).split())  # type: ignore[union-attr]
+    assert phony <= targets(makefile), phony - targets(makefile)
+    assert targets(makefile) <= phony
+
+
+def test_batch_of_a_missing_file_fails_instead_of_generating_it(tmp_path: Path) -> None:
+    project = render(tmp_path / "p", template=str(REPO_ROOT), vcs_ref="HEAD")
+    # Dry runs: what make would do, without installing anything.
+    named = subprocess.run(
+        ["make", "-n", "batch", "INPUT=data/my_typo.csv"], cwd=project,
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert " data --output" not in named
+    assert "batch --input data/my_typo.csv" in named
+    default = subprocess.run(
+        ["make", "-n", "batch"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+    assert " data --output data/to_score.csv" in default
