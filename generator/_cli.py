@@ -96,9 +96,14 @@ def _fleet_status(args: argparse.Namespace) -> int:
 
 
 def _fleet_update(args: argparse.Namespace) -> int:
-    from ._fleet import ATTENTION, table, to_json, update_fleet
+    from ._fleet import ATTENTION, UpdateResult, table, to_json, update_fleet
 
     _stop_on_sigterm()
+
+    def progress(done: int, total: int, result: UpdateResult) -> None:
+        # On stderr, as each repo finishes: a long rollout is never silent.
+        print(f"[{done}/{total}] {result.repo}: {result.status}", file=sys.stderr, flush=True)
+
     results = update_fleet(
         _repos(args),
         jobs=args.jobs,
@@ -108,6 +113,7 @@ def _fleet_update(args: argparse.Namespace) -> int:
         run_tests=not args.skip_tests,
         push=args.push,
         template=args.template,
+        progress=progress,
     )
     if args.json:
         print(to_json(results))

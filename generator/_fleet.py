@@ -15,7 +15,7 @@ import re
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -404,7 +404,13 @@ def _apply_update(
     return result
 
 
-def update_fleet(repos: Sequence[str], *, jobs: int = 1, **options: Any) -> list[UpdateResult]:
+def update_fleet(
+    repos: Sequence[str],
+    *,
+    jobs: int = 1,
+    progress: Callable[[int, int, UpdateResult], None] | None = None,
+    **options: Any,
+) -> list[UpdateResult]:
     """Update each repo in a worker process (copier changes the working directory, and a
     worker's process group can be killed whole): the workers, copier's tasks and test runs
     all die with this process. On SIGINT (or SIGTERM, which the CLI turns into it) the
@@ -414,8 +420,10 @@ def update_fleet(repos: Sequence[str], *, jobs: int = 1, **options: Any) -> list
     pool = worker_pool(jobs)
     try:
         futures = {pool.submit(update_repo, repo, **options): repo for repo in repos}
-        for future in as_completed(futures):
+        for done, future in enumerate(as_completed(futures), 1):
             results[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, len(futures), results[futures[future]])
     except KeyboardInterrupt:
         # Each worker leads its own process group: stop the workers and all they started.
         for process in list(getattr(pool, "_processes", {}).values()):

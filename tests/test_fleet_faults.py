@@ -174,6 +174,7 @@ def test_sigkill_leaves_checkouts_intact_and_rerun_finishes(
     output = rerun.communicate(timeout=300)[0]
     assert rerun.returncode == 0, output
     assert "Traceback" not in output
+    assert "[2/2] " in output, "progress is shown as each repo finishes"
     for repo in repos:
         assert_complete_update(repo)
         assert snapshot(repo) == before[repo]
