@@ -228,6 +228,13 @@ def rollback(settings: Settings) -> AliasMove:
     target = history[-1]
     client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
     client.set_registered_model_alias(name, settings.serving_alias, target)
+    if previous is not None:
+        # The rolled-back version must not come back through the next `make promote`:
+        # it loses @challenger and says why on its tags; promoting it again takes its number.
+        client.set_model_version_tag(name, previous, "rolled_back", "true")
+        challenger = alias_version(client, name, CHALLENGER)
+        if challenger is not None and str(challenger.version) == previous:
+            client.delete_registered_model_alias(name, CHALLENGER)
     log.info("rolled back", extra={"model": name, "version": target, "previous": previous})
     return AliasMove(name, settings.serving_alias, target, previous)
 
