@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,16 @@ def new_project(
     if location.local is not None:
         answers = check_answers(answers, load_questions(location.local))
     ref = vcs_ref or location.default_ref
-    render(destination, template=location.source, data=answers, vcs_ref=ref, defaults=defaults)
+    # Without a terminal (CI, a script, `< /dev/null`) nobody can answer a prompt: the
+    # answers are the defaults, the preset and --data.
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    render(
+        destination,
+        template=location.source,
+        data=answers,
+        vcs_ref=ref,
+        defaults=defaults or not interactive,
+    )
     git_commit_all(destination, "Start from goldpath")
     recorded = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     print(f"Created {destination} from goldpath {recorded.get('_commit', '(untagged)')}.")

@@ -47,9 +47,14 @@ def load_preset(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise GoldpathError(f"preset {path} does not exist")
     try:
-        preset = yaml.safe_load(path.read_text())
+        preset = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise GoldpathError(f"preset {path} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise GoldpathError(f"preset {path}{where}: not valid YAML ({problem})") from None
+    except UnicodeDecodeError:
+        raise GoldpathError(f"preset {path}: not UTF-8 text") from None
     if not isinstance(preset, dict):
         raise GoldpathError(f"preset {path} must be a mapping of answers (question: value)")
     return preset

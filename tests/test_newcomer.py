@@ -51,3 +51,32 @@ def test_batch_of_a_missing_file_fails_instead_of_generating_it(tmp_path: Path) 
         ["make", "-n", "batch"], cwd=project, capture_output=True, text=True, check=True
     ).stdout
     assert " data --output data/to_score.csv" in default
+
+
+def test_new_without_a_terminal_uses_defaults_and_presets(tmp_path: Path) -> None:
+    """The README's `goldpath new ... --preset` from a script: no prompt, no traceback."""
+    import sys
+
+    project = tmp_path / "rfq"
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "new", str(project),
+         "--preset", str(REPO_ROOT / "presets" / "gcp-cloudrun.yml")],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert (project / ".copier-answers.yml").is_file()
+
+
+def test_a_broken_preset_is_one_line_with_its_line_number(tmp_path: Path) -> None:
+    import sys
+
+    preset = tmp_path / "preset.yml"
+    preset.write_text("cloud: gcp\nserving: [fastapi\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "new", str(tmp_path / "x"), "--preset", str(preset)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"preset {preset} line " in result.stderr
