@@ -70,6 +70,19 @@ def _promote(args: argparse.Namespace, settings: Settings) -> None:
         print(f"@{move.alias} of {move.name} is already v{move.version}")
 
 
+def _status(args: argparse.Namespace, settings: Settings) -> None:
+    from .registry import lifecycle_status
+
+    rows = lifecycle_status(settings)
+    if args.json:
+        print(json.dumps(rows))
+        return
+    print(f"{settings.model_name} in {settings.mlflow_tracking_uri}")
+    for row in rows:
+        details = ", ".join(f"{k} {v}" for k, v in row.items() if k not in {"alias", "version"})
+        print(f"  @{row['alias']:<11} v{row['version']}" + (f"  ({details})" if details else ""))
+
+
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     from .registry import rollback
 
@@ -160,6 +173,10 @@ def _parser() -> argparse.ArgumentParser:
     promote = commands.add_parser("promote", help="move @champion to a version that passed")
     promote.add_argument("--version", help="model version (default: the @challenger)")
     promote.set_defaults(handler=_promote)
+
+    status = commands.add_parser("status", help="which versions hold @champion and @challenger")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=_status)
 
     rollback = commands.add_parser("rollback", help="move @champion back to the previous one")
     rollback.set_defaults(handler=_rollback)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -237,6 +238,30 @@ def rollback(settings: Settings) -> AliasMove:
             client.delete_registered_model_alias(name, CHALLENGER)
     log.info("rolled back", extra={"model": name, "version": target, "previous": previous})
     return AliasMove(name, settings.serving_alias, target, previous)
+
+
+def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
+    """What is live: the versions holding @champion and @challenger, with their gate,
+    test ROC AUC, threshold and registration time."""
+    client = connect(settings)
+    rows = []
+    for alias in (settings.serving_alias, CHALLENGER):
+        found = alias_version(client, settings.model_name, alias)
+        if found is None:
+            rows.append({"alias": alias, "version": "-"})
+            continue
+        created = datetime.fromtimestamp(found.creation_timestamp / 1000, tz=UTC)
+        rows.append(
+            {
+                "alias": alias,
+                "version": str(found.version),
+                "registered": created.isoformat(timespec="seconds"),
+                "gate": found.tags.get("gate", "-"),
+                "test_roc_auc": found.tags.get("test_roc_auc", "-"),
+                THRESHOLD_TAG: found.tags.get(THRESHOLD_TAG, "-"),
+            }
+        )
+    return rows
 
 
 def export_model(settings: Settings, destination: Path) -> LoadedModel:
