@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -50,6 +51,12 @@ def configure_logging(level: str = "INFO", stream: str = "stdout") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Libraries that log per call at INFO would drown the service's own lines.
+    # Libraries that log per call at INFO would drown the service's own lines. MLflow sets
+    # its loggers' level again when it is imported (later, lazily): its variable holds it.
+    quiet = str(level).upper() != "DEBUG"
+    if quiet:
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        # "Failed to resolve installed pip version" on every model save: uv projects have no pip.
+        logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
     for noisy in ("mlflow", "alembic", "urllib3", "httpx", "py4j"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.WARNING if quiet else logging.DEBUG)
