@@ -35,12 +35,19 @@ PLATFORM_OUTPUTS: dict[str, dict[str, Any]] = {
 
 
 def run_service(
-    rendered: Render, cloud: str, env: str, config: dict[str, Any] | None = None
+    rendered: Render,
+    cloud: str,
+    env: str,
+    config: dict[str, Any] | None = None,
+    serving: str = "fastapi",
+    **extra: str,
 ) -> Any:
-    program = rendered(cloud=cloud) / "infra"
+    program = rendered(cloud=cloud, serving=serving) / "infra"
+    config = stack_config(program, env) if config is None else config
+    config.update({f"project-service:{k}": v for k, v in extra.items()})
     return run_program(
         program,
-        config=stack_config(program, env) if config is None else config,
+        config=config,
         project="project-service",
         stack=env,
         stack_references={f"organization/goldpath-platform-{cloud}/{env}": PLATFORM_OUTPUTS[cloud]},
@@ -132,16 +139,7 @@ def test_service_stacks_share_one_call_signature() -> None:
 
 
 def run_job(rendered: Render, cloud: str, env: str, **extra: str) -> Any:
-    program = rendered(cloud=cloud, serving="none") / "infra"
-    config = stack_config(program, env)
-    config.update({f"project-service:{k}": v for k, v in extra.items()})
-    return run_program(
-        program,
-        config=config,
-        project="project-service",
-        stack=env,
-        stack_references={f"organization/goldpath-platform-{cloud}/{env}": PLATFORM_OUTPUTS[cloud]},
-    )
+    return run_service(rendered, cloud, env, serving="none", **extra)
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pulumi
-from pulumi_azure_native import app, authorization, managedidentity, operationalinsights
+from pulumi_azure_native import app
 
-from .._base import Ownership, child, workers_for
-from ._roles import ACR_PULL, role_definition
+from .._base import Ownership, workers_for
+from ._environment import app_environment
 
 
 class ServingService(pulumi.ComponentResource):
@@ -45,47 +45,18 @@ class ServingService(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:azure:ServingService", name, None, opts)
-        self.logs = operationalinsights.Workspace(
-            f"{name}-logs",
+        base = app_environment(
+            self,
+            name,
             resource_group_name=resource_group_name,
             location=location,
-            sku={"name": "PerGB2018"},
-            retention_in_days=log_retention_days,
-            tags=ownership.labels,
-            opts=child(self),
+            subscription_id=subscription_id,
+            registry_id=registry_id,
+            ownership=ownership,
+            log_retention_days=log_retention_days,
         )
-        keys = operationalinsights.get_shared_keys_output(
-            resource_group_name=resource_group_name, workspace_name=self.logs.name
-        )
-        self.environment = app.ManagedEnvironment(
-            f"{name}-env",
-            resource_group_name=resource_group_name,
-            location=location,
-            app_logs_configuration={
-                "destination": "log-analytics",
-                "log_analytics_configuration": {
-                    "customer_id": self.logs.customer_id,
-                    "shared_key": keys.primary_shared_key,
-                },
-            },
-            tags=ownership.labels,
-            opts=child(self),
-        )
-        self.identity = managedidentity.UserAssignedIdentity(
-            f"{name}-identity",
-            resource_group_name=resource_group_name,
-            location=location,
-            tags=ownership.labels,
-            opts=child(self),
-        )
-        pull = authorization.RoleAssignment(
-            f"{name}-acr-pull",
-            principal_id=self.identity.principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_id=role_definition(subscription_id, ACR_PULL),
-            scope=registry_id,
-            opts=child(self),
-        )
+        self.logs, self.environment, self.identity = base.logs, base.environment, base.identity
+        pull = base.pull
         self.app = app.ContainerApp(
             name,
             container_app_name=name,
