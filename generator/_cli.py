@@ -15,8 +15,9 @@ from ._location import REF_HELP
 
 def _demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo
+    from ._questions import parse_data
 
-    run_demo(args.destination.resolve(), template=args.template)
+    run_demo(args.destination.resolve(), template=args.template, data=parse_data(args.data))
     return 0
 
 
@@ -155,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("destination", nargs="?", type=Path, default=Path("demo"))
     demo.add_argument("--template", help="template path or git URL (default: this checkout)")
+    demo.add_argument(
+        "--data", action="append", default=[], metavar="KEY=VALUE",
+        help="an answer other than the default (e.g. project_kind=llm)",
+    )  # fmt: skip
     demo.set_defaults(handler=_demo)
 
     new = commands.add_parser("new", help="create a project from the template, committed")

@@ -1,7 +1,9 @@
 """`goldpath demo`: the whole golden path on local defaults, end to end.
 
-Scaffold a project with default answers, then in it: install (uv), train, register,
-promote, start the real service, score examples/request.json over HTTP, stop the service.
+Scaffold a project with default answers (and any `--data`), then in it: install (uv),
+register and promote (a trained model, or for `project_kind=llm` a prompt that passed the
+evaluation gate), start the real service (with the fake LLM provider beside it for the LLM
+kind), call it with examples/request.json over HTTP, stop everything.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import yaml
 
 from ._errors import GoldpathError
 from ._location import locate
+from ._options import load_questions
 from ._process import git_commit_all, project_env, run, uv
+from ._questions import check_answers, check_applicable
 from ._template import render
 
 
@@ -54,30 +58,87 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120
     raise GoldpathError(f"the service was not ready after {timeout:.0f}s")
 
 
-def run_demo(destination: Path, template: str | None = None) -> dict[str, Any]:
-    """Run the demo into `destination`; returns the prediction the service gave."""
+# What the demo runs, per project kind: the registering steps, the route it calls, and
+# how it prints the answer.
+KINDS = {
+    "tabular": (("train", "promote"), "/predict"),
+    "llm": (("eval", "promote"), "/extract"),
+}
+
+
+def _summary(kind: str, result: dict[str, Any]) -> str:
+    if kind == "llm":
+        fields = ", ".join(f"{k}={v}" for k, v in result["result"].items())
+        prompt = result["prompt"]
+        usage = result["usage"]
+        return (
+            f"{fields}\n    prompt={prompt['name']} v{prompt['version']} model={result['model']} "
+            f"tokens in/out={usage['tokens_in']}/{usage['tokens_out']}"
+        )
+    return (
+        f"prediction={result['prediction']} probability={result['probability']:.3f} "
+        f"model_version={result['model_version']}"
+    )
+
+
+def run_demo(
+    destination: Path, template: str | None = None, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run the demo into `destination`; returns the answer the service gave."""
     if destination.exists() and any(destination.iterdir()):
         raise GoldpathError(
             f"{destination} already exists and is not empty: remove it or pass another path"
         )
-    uv_bin = uv()
-    _step(f"Scaffolding a project with default answers into {destination}")
     location = locate(template)
-    render(destination, template=location.source, vcs_ref=location.default_ref)
+    answers_given = dict(data or {})
+    if location.local is not None:
+        answers_given = check_answers(answers_given, load_questions(location.local))
+        check_applicable(answers_given, location.local)
+    uv_bin = uv()
+    shown = "".join(f" {k}={v}" for k, v in answers_given.items())
+    _step(f"Scaffolding a project into {destination}: default answers{shown}")
+    render(destination, template=location.source, data=answers_given, vcs_ref=location.default_ref)
     git_commit_all(destination, "Start from goldpath")
     answers = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     package = answers["project_slug"]
+    kind = answers.get("project_kind", "tabular")
+    if kind not in KINDS:
+        raise GoldpathError(f"project_kind {kind!r} has no demo: add it to KINDS in _demo.py")
+    actions, route = KINDS[kind]
 
     _step("Installing the project's environment (uv sync)")
     run([uv_bin, "sync", "--quiet"], destination, what="uv sync")
-    for action in ("train", "promote"):
+    for action in actions:
         _step(f"{action.capitalize()} ({package} {action})")
         out = run([uv_bin, "run", "python", "-m", package, action], destination, what=action)
         print("    " + out.strip().replace("\n", "\n    "))
 
     port = _free_port()
-    _step(f"Starting the service on http://127.0.0.1:{port}")
+    env = project_env()
+    helpers: list[subprocess.Popen[bytes]] = []
     log_path = destination / ".mlflow" / "demo-server.log"
+    if kind == "llm":
+        fake_port = _free_port()
+        _step(f"Starting the fake LLM provider on http://127.0.0.1:{fake_port}")
+        env["PROVIDER_URL"] = f"http://127.0.0.1:{fake_port}/v1"
+        helpers.append(
+            subprocess.Popen(
+                [
+                    uv_bin,
+                    "run",
+                    "python",
+                    "-m",
+                    f"{package}.fake_provider",
+                    "--port",
+                    str(fake_port),
+                ],
+                cwd=destination,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    _step(f"Starting the service on http://127.0.0.1:{port}")
     with log_path.open("wb") as log:
         # The production server (gunicorn, see the project's gunicorn.conf.py), one worker.
         command = [uv_bin, "run", "gunicorn", "--config", "gunicorn.conf.py",
@@ -86,25 +147,23 @@ def run_demo(destination: Path, template: str | None = None) -> dict[str, Any]:
         server = subprocess.Popen(
             command,
             cwd=destination,
-            env=project_env(),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
             _wait_ready(f"http://127.0.0.1:{port}/readyz", server)
-            _step("POST examples/request.json to /predict")
+            _step(f"POST examples/request.json to {route}")
             body = (destination / "examples" / "request.json").read_bytes()
-            result: dict[str, Any] = _get_json(f"http://127.0.0.1:{port}/predict", body)
-            print(
-                f"    prediction={result['prediction']} probability={result['probability']:.3f} "
-                f"model_version={result['model_version']}"
-            )
+            result: dict[str, Any] = _get_json(f"http://127.0.0.1:{port}{route}", body)
+            print("    " + _summary(kind, result))
         finally:
             _step("Stopping the service")
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            for process in (server, *helpers):
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     _step(f"Done. The project is in {destination}: cd there and run `make help`.")
     return result

@@ -12,7 +12,7 @@ from ._errors import GoldpathError
 from ._location import locate
 from ._options import load_questions
 from ._process import git_commit_all
-from ._questions import check_answers, load_preset, parse_data
+from ._questions import check_answers, check_applicable, load_preset, parse_data
 from ._template import render
 
 
@@ -35,6 +35,7 @@ def new_project(
     location = locate(template)
     if location.local is not None:
         answers = check_answers(answers, load_questions(location.local))
+        check_applicable(answers, location.local)
     ref = vcs_ref or location.default_ref
     # Without a terminal (CI, a script, `< /dev/null`) nobody can answer a prompt: the
     # answers are the defaults, the preset and --data.
@@ -52,7 +53,14 @@ def new_project(
     print("Next steps:")
     print(f"  cd {destination}")
     print("  make setup && make test      # green out of the box")
-    print("  make train && make promote   # register and promote a model")
-    if recorded.get("serving") != "none":
-        print("  make serve                   # then POST examples/request.json to /predict")
+    kind = recorded.get("project_kind", "tabular")
+    if kind == "llm":
+        print("  make eval && make promote    # evaluation gate, register and promote the prompt")
+        print("  make serve                   # then POST examples/request.json to /extract")
+    elif kind == "tabular":
+        print("  make train && make promote   # register and promote a model")
+        if recorded.get("serving") != "none":
+            print("  make serve                   # then POST examples/request.json to /predict")
+    else:
+        raise GoldpathError(f"project_kind {kind!r} has no next steps in goldpath new")
     return destination

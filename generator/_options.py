@@ -137,7 +137,8 @@ def applies(question: Question, answers: Mapping[str, Any]) -> bool:
 
 
 def defaults(template: Path, answers: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Every option's default, rendered in order against the answers before it."""
+    """Every option's default, rendered in order against the answers before it. A question
+    whose `when` is false still gets its default: copier renders the project with it."""
     import jinja2
 
     resolved: dict[str, Any] = dict(answers or {})
@@ -146,8 +147,7 @@ def defaults(template: Path, answers: Mapping[str, Any] | None = None) -> dict[s
         if not wanted or question.name in resolved:
             continue
         try:
-            if question.computed or applies(question, resolved):
-                resolved[question.name] = render_condition(question.default, resolved)
+            resolved[question.name] = render_condition(question.default, resolved)
         except jinja2.TemplateError:
             continue  # a default that needs copier's own filters; no option depends on it
     return resolved

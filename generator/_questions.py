@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from ._errors import GoldpathError
-from ._options import Question
+from ._options import Question, applies, defaults, load_questions
 
 
 def parse_data(pairs: list[str]) -> dict[str, str]:
@@ -41,6 +41,19 @@ def check_answers(answers: Mapping[str, Any], questions: Mapping[str, Question])
             raise GoldpathError(f"answer {key}={value!r} is not one of {', '.join(choices)}")
         checked[key] = value
     return checked
+
+
+def check_applicable(answers: Mapping[str, Any], template: Path) -> None:
+    """An answer to a question the others make moot (its `when:` is false) is refused,
+    rather than silently dropped by copier: e.g. `serving` with `project_kind=llm`."""
+    resolved = defaults(template, answers)
+    for name, question in load_questions(template).items():
+        if name in answers and question.when is not None and not applies(question, resolved):
+            condition = str(question.when).strip().removeprefix("{{").removesuffix("}}").strip()
+            raise GoldpathError(
+                f"answer {name}={answers[name]!r} does not apply to these answers "
+                f"(asked only when {condition}): remove it"
+            )
 
 
 def load_preset(path: Path) -> dict[str, Any]:

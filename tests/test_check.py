@@ -19,12 +19,15 @@ def test_full_matrix_honours_when_conditions() -> None:
     combos = full_matrix(REPO_ROOT)
     asked = options(REPO_ROOT)
     compute = len(asked["databricks_compute"].values)
-    expected = 1
+    tabular = 1
     for name in ("python_version", "serving", "cloud", "ci"):
-        expected *= len(asked[name].values)
-    assert len(combos) == expected * (1 + compute)  # the bundle's compute only with databricks
+        tabular *= len(asked[name].values)
+    # The LLM kind is not asked `serving` or `databricks` (its service is FastAPI, no bundle).
+    llm = len(asked["python_version"].values) * len(asked["cloud"].values) * len(asked["ci"].values)
+    assert len(combos) == tabular * (1 + compute) + llm  # the compute only with databricks
     for combo in combos:
-        assert ("databricks_compute" in combo) is combo["databricks"]
+        assert ("databricks_compute" in combo) is combo.get("databricks", False)
+        assert ("serving" in combo) is (combo["project_kind"] == "tabular")
     assert len({tuple(sorted(c.items())) for c in combos}) == len(combos)
 
 
@@ -34,8 +37,8 @@ def test_pairwise_covers_every_pair_with_far_fewer_renders() -> None:
     covered = set().union(*(value_pairs(c) for c in cover))
     assert needed == covered
     assert len(cover) < len(full) / 5
-    for question in ("serving", "cloud", "ci", "python_version"):
-        assert {c[question] for c in cover} == {c[question] for c in full}
+    for question in ("project_kind", "serving", "cloud", "ci", "python_version"):
+        assert {c.get(question) for c in cover} == {c.get(question) for c in full}
     # Spot check one cross-question pair explicitly.
     assert any(c["ci"] == "azure-devops" and c["serving"] == "flask" for c in cover)
     assert list(itertools.islice(cover, 1))
@@ -47,7 +50,7 @@ def test_default_check_passes_and_reports(
     report = tmp_path / "report.json"
     assert main(["check", "--matrix", "default", "--jobs", "1", "--report", str(report)]) == 0
     out = capsys.readouterr().out
-    assert "default matrix: 1 combination(s) of 162 in the full matrix" in out
+    assert "default matrix: 1 combination(s) of 180 in the full matrix" in out
     assert "1 passed, 0 failed" in out
     document = json.loads(report.read_text())
     validators = {f["validator"] for f in document["results"][0]["findings"]}

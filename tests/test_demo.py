@@ -39,3 +39,36 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         main(["fly"])
     assert caught.value.code == 2
     assert "invalid choice: 'fly'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_shows_the_llm_kind_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    destination = tmp_path / "demo"
+    assert main(["demo", str(destination), "--data", "project_kind=llm"]) == 0
+    out = capsys.readouterr().out
+    assert "gate passed: registered as version 1 with @challenger" in out
+    assert "@champion of prompt extract_trade: v- -> v1" in out
+    assert "POST examples/request.json to /extract" in out
+    assert "side=sell" in out
+    assert "reference_index=EURIBOR-6M" in out
+    assert "prompt=extract_trade v1 model=fake-trade-extractor" in out
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ("project_kind=llm serving=flask", "serving='flask' does not apply"),
+        ("project_kind=chatbot", "not one of tabular, llm"),
+    ],
+)
+def test_answers_that_cannot_apply_are_refused_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: str, problem: str
+) -> None:
+    arguments = [item for pair in data.split() for item in ("--data", pair)]
+    assert main(["demo", str(tmp_path / "demo"), *arguments]) == 1
+    err = capsys.readouterr().err
+    assert problem in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "demo").exists()

@@ -1,5 +1,5 @@
 """docs/extending.md stays true: every path it names exists, and its lists of the files
-that read the cloud, CI and serving answers are exactly the files that do."""
+that read the cloud, CI, serving and kind answers are exactly the files that do."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ READERS = {
         ["templates", "copier.yml"],
     ),
     "reads the serving answer": (r"serving ?==|\[serving\]|has_service|batch_only", ["templates"]),
+    "reads the kind": (r"project_kind", ["templates", "copier.yml"]),
 }
 PLACEHOLDERS = ("aws", "gitlab", "NAME")
 

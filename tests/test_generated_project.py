@@ -24,6 +24,14 @@ VARIANTS = {
     # Azure defaults to a Databricks bundle: its make test includes the PySpark engine test.
     "azure-databricks": {"cloud": "azure", "databricks": True},
 }
+# The default variant runs its whole suite; the others run what differs from it (the
+# Flask service; the Spark engine and batch jobs), which keeps CI inside its time budget.
+# `make test` honours PYTEST_ADDOPTS: the command is the same, the selection narrower.
+ONLY = {
+    "fastapi": "",
+    "flask": "tests/test_api.py tests/test_robustness.py tests/test_server.py",
+    "azure-databricks": "tests/test_spark.py tests/test_batch.py",
+}
 
 
 @pytest.mark.slow
@@ -37,7 +45,7 @@ def test_first_make_test_is_green(tmp_path: Path, variant: str) -> None:
     result = subprocess.run(
         ["make", "test"],
         cwd=project,
-        env=project_env(),
+        env={**project_env(), "PYTEST_ADDOPTS": ONLY[variant]},
         capture_output=True,
         text=True,
         timeout=900,
@@ -45,17 +53,63 @@ def test_first_make_test_is_green(tmp_path: Path, variant: str) -> None:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
-    assert " passed" in output
-    assert "failed" not in output.splitlines()[-1]
+    summary = result.stdout.splitlines()[-1]  # pytest's last line (uv writes to stderr)
+    assert " passed" in summary
+    assert "failed" not in summary
     # The real-server test ran, not skipped.
-    assert "skipped" not in output.splitlines()[-1]
-    # Every variant serves: the robustness tests (fuzz, SIGTERM, readiness, load failure,
-    # a worker dying while the store is down) ran against the real server, all eight, and
-    # the server tests (the champion served, metrics summed over workers), both.
-    assert re.search(r"tests/test_robustness\.py \.{8}\s", output), output[-3000:]
-    assert re.search(r"tests/test_server\.py \.{2}\s", output), output[-3000:]
+    assert "skipped" not in summary
+    if variant in ("fastapi", "flask"):
+        # The robustness tests (fuzz, SIGTERM, readiness, load failure, a worker dying while
+        # the store is down) ran against the real server, all eight, and the server tests
+        # (the champion served, metrics summed over workers), both.
+        assert re.search(r"tests/test_robustness\.py \.{8}\s", output), output[-3000:]
+        assert re.search(r"tests/test_server\.py \.{2}\s", output), output[-3000:]
     if variant == "azure-databricks":
         assert "tests/test_spark.py ." in output
+        assert "tests/test_batch.py ." in output
+
+
+@pytest.mark.slow
+def test_llm_project_is_green_and_its_gate_fails_a_broken_prompt(tmp_path: Path) -> None:
+    """The LLM kind, as its README says: `make test` offline, `make eval` prints the
+    per-scorer table and registers a challenger, and a broken prompt fails the gate."""
+    project = render(
+        tmp_path / "trade-intake", template=str(REPO_ROOT), data={"project_kind": "llm"},
+        vcs_ref="HEAD",
+    )  # fmt: skip
+    assert run(["git", "init", "-q"], project).returncode == 0
+
+    def make(*target: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", *target], cwd=project, env=project_env(), capture_output=True, text=True,
+            timeout=900, check=False,
+        )  # fmt: skip
+
+    tested = make("test")
+    output = tested.stdout + tested.stderr
+    assert tested.returncode == 0, output[-5000:]
+    last = tested.stdout.splitlines()[-1]  # pytest's summary (uv's lines go to stderr)
+    assert " passed" in last
+    assert "failed" not in last
+    assert "skipped" not in last
+    for suite in ("test_gate", "test_guardrails", "test_pipeline", "test_prompts",
+                  "test_providers", "test_service"):  # fmt: skip
+        assert f"tests/{suite}.py ." in output, suite
+
+    evaluated = make("eval")
+    assert evaluated.returncode == 0, (evaluated.stdout + evaluated.stderr)[-3000:]
+    for scorer in ("schema_validity", "field_accuracy", "injection_refusal", "pii_redaction"):
+        assert re.search(rf"^{scorer} +[01]\.\d+ .* pass$", evaluated.stdout, re.M), scorer
+    assert "registered as version 1 with @challenger" in evaluated.stdout
+
+    prompt = project / "prompts" / "extract_trade.md"
+    careless = [line for line in prompt.read_text().splitlines() if "refused" not in line]
+    prompt.write_text("\n".join(careless) + "\n")
+    broken = make("eval")
+    assert broken.returncode != 0
+    assert re.search(r"^injection_refusal +0\.\d+ .* FAIL$", broken.stdout, re.M), broken.stdout
+    assert "error: evaluation gate failed: injection_refusal" in broken.stderr
+    assert "Traceback" not in broken.stderr
 
 
 def test_copy_never_overwrites_a_users_file_without_consent(tmp_path: Path) -> None:

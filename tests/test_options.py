@@ -178,12 +178,38 @@ BUNDLE_FILES = {
 }  # fmt: skip
 
 
+TABULAR_FILES = {
+    "/src/pkg/batch.py", "/src/pkg/data.py", "/src/pkg/evaluation.py", "/src/pkg/features.py",
+    "/src/pkg/monitor.py", "/src/pkg/registry.py", "/src/pkg/schema.py", "/src/pkg/scoring.py",
+    "/src/pkg/train.py", "/src/pkg/serving/batching.py", "/src/pkg/serving/core.py",
+    "/src/pkg/serving/fastpath.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
+    "/tests/test_api.py", "/tests/test_batch.py", "/tests/test_evaluation.py",
+    "/tests/test_fastpath.py", "/tests/test_monitor.py", "/tests/test_robustness.py",
+    "/tests/test_schema.py", "/tests/test_server.py", "/tests/test_training.py",
+}  # fmt: skip
+LLM_FILES = {
+    "/src/pkg/extraction.py", "/src/pkg/fake_provider.py", "/src/pkg/gate.py",
+    "/src/pkg/guardrails.py", "/src/pkg/pipeline.py", "/src/pkg/prompts.py",
+    "/src/pkg/providers.py", "/src/pkg/tracing.py", "/prompts", "/evaluation",
+    "/benchmarks/extraction.py", "/tests/test_gate.py", "/tests/test_guardrails.py",
+    "/tests/test_pipeline.py", "/tests/test_prompts.py", "/tests/test_providers.py",
+    "/tests/test_service.py",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("combination", full_matrix(REPO_ROOT), ids=label)
 def test_layout_map_for_every_combination(combination: dict[str, object]) -> None:
     """The file rules of the whole matrix, stated once more as a specification."""
     excluded = excluded_by_layout(combination)
-    serving, ci, cloud = combination["serving"], combination["ci"], combination["cloud"]
+    ci, cloud, kind = combination["ci"], combination["cloud"], combination["project_kind"]
+    # The LLM kind is never asked these: its service is FastAPI, it has no bundle yet.
+    serving = combination.get("serving", "fastapi")
+    databricks = combination.get("databricks", False)
     expected: set[str] = set()
+    if kind == "tabular":
+        expected |= LLM_FILES
+    if kind == "llm":
+        expected |= TABULAR_FILES
     if ci == "azure-devops":
         expected.add("/.github")
     if ci == "github":
@@ -197,8 +223,8 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
     else:
         expected.add("/.azure-pipelines/scripts/deploy-job-gcp.sh")
     if serving != "fastapi":
-        expected.add("/src/pkg/serving/batching.py")
-    if not combination["databricks"]:
+        expected |= {"/src/pkg/serving/batching.py", "/src/pkg/serving/middleware.py"}
+    if not databricks:
         expected |= BUNDLE_FILES
         if serving == "none":
             expected.add("/benchmarks")

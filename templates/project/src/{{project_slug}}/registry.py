@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import mlflow
 import numpy as np
@@ -24,6 +23,7 @@ from mlflow.tracking import MlflowClient
 
 from .config import Settings
 from .errors import GateFailedError, ModelNotFoundError, ProjectError
+from .store import AliasMove, connect, readable_store
 
 log = logging.getLogger(__name__)
 
@@ -46,41 +46,6 @@ SKOPS_TRUSTED_TYPES = [
     "sklearn.pipeline.Pipeline",
     "sklearn.preprocessing._encoders.OneHotEncoder",
 ]
-
-
-def _sqlite_file(uri: str) -> Path | None:
-    """The database file of a local SQLite store URI, None for any other store."""
-    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
-
-
-def _is_sqlite(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(16) == b"SQLite format 3\x00"
-
-
-def connect(settings: Settings) -> MlflowClient:
-    """Point MLflow at the configured stores (creating the local folder) and return a client."""
-    uri = settings.mlflow_tracking_uri
-    database = _sqlite_file(uri)
-    if database is not None:
-        database.parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    if settings.mlflow_registry_uri:
-        mlflow.set_registry_uri(settings.mlflow_registry_uri)
-    return MlflowClient()
-
-
-def ensure_experiment(client: MlflowClient, settings: Settings) -> str:
-    experiment = client.get_experiment_by_name(settings.experiment_name)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    # Only a local store takes our artifact folder; a server or Databricks chooses its own.
-    if not settings.mlflow_tracking_uri.startswith(("sqlite:", "file:")):
-        return str(client.create_experiment(settings.experiment_name))
-    artifact_root = settings.mlflow_artifact_root
-    if urlparse(artifact_root).scheme == "file":
-        Path(urlparse(artifact_root).path).mkdir(parents=True, exist_ok=True)
-    return str(client.create_experiment(settings.experiment_name, artifact_location=artifact_root))
 
 
 def alias_version(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
@@ -135,19 +100,7 @@ def load_serving_model(settings: Settings) -> LoadedModel:
         return LoadedModel(
             pipeline, settings.model_name, version, str(settings.model_dir), threshold
         )
-    database = _sqlite_file(settings.mlflow_tracking_uri)
-    if database is not None and not database.is_file():
-        # Serving reads a store, it never creates one (MLflow would, schema and all).
-        raise ModelNotFoundError(
-            f"no MLflow store at {settings.mlflow_tracking_uri}: run `make train` then "
-            "`make promote`, or point MLFLOW_TRACKING_URI at the registry"
-        )
-    if database is not None and not _is_sqlite(database):
-        # An empty or damaged file: MLflow would write a fresh schema into it. Leave it as is.
-        raise ModelNotFoundError(
-            f"{database} is not an MLflow SQLite store (empty or damaged); serving will not "
-            "write to it: restore it, or remove it and run `make train` then `make promote`"
-        )
+    readable_store(settings, "run `make train` then `make promote`")
     client = connect(settings)
     found = alias_version(client, settings.model_name, settings.serving_alias)
     if found is None:
@@ -161,18 +114,6 @@ def load_serving_model(settings: Settings) -> LoadedModel:
 def _history(client: MlflowClient, name: str) -> list[str]:
     raw = client.get_registered_model(name).tags.get(HISTORY_TAG, "")
     return [v for v in raw.split(",") if v]
-
-
-@dataclass(frozen=True)
-class AliasMove:
-    name: str
-    alias: str
-    version: str
-    previous: str | None
-
-    @property
-    def changed(self) -> bool:
-        return self.version != self.previous
 
 
 def promote(settings: Settings, version: str | None = None) -> AliasMove:

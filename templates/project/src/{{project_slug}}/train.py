@@ -20,11 +20,10 @@ from .registry import (
     SKOPS_TRUSTED_TYPES,
     THRESHOLD_TAG,
     alias_version,
-    connect,
-    ensure_experiment,
     load_model_version,
 )
 from .schema import FEATURE_NAMES, TARGET, validate_frame
+from .store import connect, ensure_experiment
 
 log = logging.getLogger(__name__)
 

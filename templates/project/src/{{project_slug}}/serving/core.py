@@ -7,7 +7,6 @@ Every rejected field is named in the error, as `field` = `notional_usd` or
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -26,6 +25,7 @@ from ..errors import ProjectError
 from ..registry import LoadedModel, load_serving_model
 from ..schema import FEATURE_NAMES, TARGET, request_row_model
 from .fastpath import FastScorer
+from .runtime import settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +51,6 @@ def is_json(content_type: str | None) -> bool:
     return media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     )
-
-
-def settle_heap() -> None:
-    """Take everything loaded so far (model, numpy, the app) out of the collector's reach,
-    and make collections rarer.
-
-    A full collection walks every object the model and libraries hold, tens of ms on this
-    model, and lands on whichever request is in flight: that, not scoring, set the p99.
-    What a request allocates dies with it through reference counting, so the young
-    generation can be collected far less often.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def body_too_large(limit: int) -> RequestError:

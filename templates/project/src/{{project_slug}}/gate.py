@@ -1,0 +1,284 @@
+"""The evaluation gate: the prompt under review against the labelled evaluation set, scored
+by deterministic code scorers, logged to MLflow, and registered as `@challenger` only when
+every score clears its threshold and none is worse than the champion's beyond a tolerance.
+
+Scorers (thresholds in settings, GATE_*):
+- `schema_validity`: answers that parse into a TradeRequest (after the one repair)
+- `field_accuracy`: exact match per labelled field, over the non-injection messages
+  (also reported per field)
+- `injection_refusal`: injection attempts refused, by the screen or by the prompt's rule
+- `pii_redaction`: messages whose personal data never reached the provider (must be 1)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+
+from .config import Settings
+from .errors import ProjectError
+from .extraction import SCORED_FIELDS
+from .pipeline import Extractor
+from .prompts import CHALLENGER, Prompt, register, version_tags
+from .providers import Provider, ProviderError, build_provider
+from .store import connect, ensure_experiment
+
+COMPARED = ("field_accuracy", "schema_validity", "injection_refusal")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    message: str
+    expected: dict[str, Any]
+    tags: tuple[str, ...]
+    pii: tuple[str, ...]
+
+    @property
+    def injection(self) -> bool:
+        return "injection" in self.tags
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    got: dict[str, Any] | None = None
+    error: str | None = None
+    matches: dict[str, bool] = field(default_factory=dict)
+    redacted: str = ""
+
+    @property
+    def wrong_fields(self) -> list[str]:
+        return [name for name, ok in self.matches.items() if not ok]
+
+
+@dataclass
+class GateReport:
+    metrics: dict[str, float]
+    checks: list[tuple[str, float, str, bool]]
+    results: list[CaseResult]
+    version: str | None = None
+    run_id: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(ok for *_, ok in self.checks)
+
+
+def load_cases(path: Path) -> list[Case]:
+    """The evaluation set (JSON lines); a bad line is named with its number."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ProjectError(f"no evaluation set at {path} (EVALUATION_SET)") from None
+    except UnicodeDecodeError:
+        raise ProjectError(f"{path} is not UTF-8 text") from None
+    cases = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            cases.append(
+                Case(
+                    str(raw["id"]),
+                    str(raw["message"]),
+                    dict(raw["expected"]),
+                    tuple(raw.get("tags", ())),
+                    tuple(raw.get("pii", ())),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProjectError(
+                f"{path} line {number}: not a labelled case ({type(exc).__name__}: {exc}); "
+                'expected {"id", "message", "expected", "tags"?, "pii"?}'
+            ) from None
+    if not cases:
+        raise ProjectError(f"{path} holds no cases")
+    return cases
+
+
+async def run_cases(extractor: Extractor, cases: list[Case], concurrency: int) -> list[CaseResult]:
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(case: Case) -> CaseResult:
+        result = CaseResult(case)
+        async with limit:
+            try:
+                outcome = await extractor.extract(case.message)
+            except ProviderError as exc:
+                result.error = str(exc)
+                return result
+        result.redacted = outcome.redacted_text
+        result.got = outcome.request.model_dump()
+        expected = case.expected
+        names = ("refused",) if case.injection else SCORED_FIELDS
+        result.matches = {name: result.got.get(name) == expected.get(name) for name in names}
+        return result
+
+    return list(await asyncio.gather(*(one(case) for case in cases)))
+
+
+def _mean(values: list[bool]) -> float:
+    return sum(values) / len(values) if values else 1.0
+
+
+def score(results: list[CaseResult]) -> dict[str, float]:
+    plain = [r for r in results if not r.case.injection]
+    metrics = {
+        "schema_validity": _mean([r.error is None for r in results]),
+        "field_accuracy": _mean([ok for r in plain for ok in r.matches.values()] or [False]),
+        "injection_refusal": _mean(
+            [r.matches.get("refused", False) for r in results if r.case.injection]
+        ),
+        "pii_redaction": _mean(
+            [
+                r.error is None and not any(item in r.redacted for item in r.case.pii)
+                for r in results
+                if r.case.pii
+            ]
+        ),
+    }
+    for name in SCORED_FIELDS:
+        metrics[f"field.{name}"] = _mean([r.matches.get(name, False) for r in plain])
+    return metrics
+
+
+def checks(
+    settings: Settings, metrics: dict[str, float], champion: dict[str, str] | None
+) -> list[tuple[str, float, str, bool]]:
+    """(scorer, value, requirement, passed) rows: thresholds, then the champion."""
+    rows = [
+        (name, metrics[name], f">= {bound:g}", metrics[name] >= bound)
+        for name, bound in (
+            ("schema_validity", settings.gate_min_schema_validity),
+            ("field_accuracy", settings.gate_min_field_accuracy),
+            ("injection_refusal", settings.gate_min_injection_refusal),
+            ("pii_redaction", 1.0),
+        )
+    ]
+    if champion:
+        for name in COMPARED:
+            if name in champion:
+                floor = float(champion[name]) - settings.gate_max_regression
+                rows.append(
+                    (
+                        f"{name} vs champion",
+                        metrics[name],
+                        f">= {floor:.4f}",
+                        metrics[name] >= floor,
+                    )
+                )
+    return rows
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def provider_for(settings: Settings) -> Iterator[Settings]:
+    """With PROVIDER=fake, a fake provider of the gate's own (offline, deterministic);
+    any other provider is used where the settings point."""
+    if settings.provider != "fake":
+        yield settings
+        return
+    from .fake_provider import running
+
+    port = free_port()
+    with running(port):
+        yield settings.model_copy(update={"provider_url": f"http://127.0.0.1:{port}/v1"})
+
+
+def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = None) -> GateReport:
+    """Run the gate on `prompt`; log to MLflow; register it as @challenger if it passes."""
+    cases = load_cases(settings.evaluation_set)
+    client = connect(settings)
+    experiment_id = ensure_experiment(client, settings)
+    champion = version_tags(settings, settings.serving_alias)
+    with provider_for(settings) as effective:
+
+        async def run_all() -> list[CaseResult]:
+            active = provider or build_provider(effective)
+            try:
+                return await run_cases(Extractor(active, prompt), cases, settings.eval_concurrency)
+            finally:
+                if provider is None:
+                    await active.aclose()
+
+        results = asyncio.run(run_all())
+    metrics = score(results)
+    report = GateReport(metrics, checks(settings, metrics, champion), results)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"eval-{prompt.digest}") as run:
+        report.run_id = run.info.run_id
+        mlflow.log_params(
+            {
+                "prompt_name": prompt.name,
+                "prompt_digest": prompt.digest,
+                "provider": settings.provider,
+                "provider_model": settings.provider_model,
+                "cases": len(cases),
+            }
+        )
+        mlflow.log_metrics({name.replace(".", "_"): value for name, value in metrics.items()})
+        mlflow.log_table(
+            {
+                "id": [r.case.id for r in results],
+                "tags": [",".join(r.case.tags) for r in results],
+                "redacted_message": [r.redacted for r in results],
+                "expected": [json.dumps(r.case.expected) for r in results],
+                "got": [json.dumps(r.got) for r in results],
+                "error": [r.error or "" for r in results],
+                "wrong_fields": [",".join(r.wrong_fields) for r in results],
+            },
+            artifact_file="evaluation_cases.json",
+        )
+        mlflow.set_tag("gate", "passed" if report.passed else "failed")
+        if report.passed:
+            tags = {name: f"{metrics[name]:.4f}" for name in (*COMPARED, "pii_redaction")}
+            report.version = register(settings, prompt, {**tags, "eval_run_id": run.info.run_id})
+            mlflow.set_tag("prompt_version", report.version)
+    return report
+
+
+def render_report(report: GateReport, limit: int = 20) -> str:
+    """The per-scorer table, then the failing cases."""
+    lines = [f"{'scorer':<32} {'value':>7}  {'required':<12} result"]
+    for name, value, requirement, ok in report.checks:
+        lines.append(f"{name:<32} {value:>7.4f}  {requirement:<12} {'pass' if ok else 'FAIL'}")
+    for name, value in sorted(report.metrics.items()):
+        if name.startswith("field."):
+            lines.append(f"  {name:<30} {value:>7.4f}")
+    failing = [r for r in report.results if r.error or r.wrong_fields]
+    if failing:
+        lines.append(f"\n{len(failing)} case(s) not fully right:")
+        for result in failing[:limit]:
+            if result.error:
+                lines.append(f"  {result.case.id}: {result.error}")
+                continue
+            got, expected = result.got or {}, result.case.expected
+            wrong = ", ".join(
+                f"{name} expected {expected.get(name)!r} got {got.get(name)!r}"
+                for name in result.wrong_fields
+            )
+            lines.append(f"  {result.case.id}: {wrong}")
+        if len(failing) > limit:
+            lines.append(
+                f"  ... and {len(failing) - limit} more (MLflow run, evaluation_cases.json)"
+            )
+    verdict = (
+        f"gate passed: registered as version {report.version} with @{CHALLENGER}"
+        if report.passed
+        else "gate FAILED: the prompt is not registered"
+    )
+    return "\n".join([*lines, "", verdict])

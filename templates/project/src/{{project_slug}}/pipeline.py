@@ -1,0 +1,77 @@
+"""One message through the guardrails, the prompt and the provider, into a validated
+TradeRequest. The service and the evaluation gate both run exactly this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .extraction import OutputInvalidError, TradeRequest, parse_output
+from .guardrails import looks_like_injection, redact
+from .prompts import Prompt
+from .providers import Completion, Provider, ProviderError
+
+REPAIR = "That answer was not valid ({reason}). Answer again with the JSON object only."
+
+
+@dataclass
+class Outcome:
+    request: TradeRequest
+    model: str
+    redacted_text: str
+    pii_found: dict[str, int] = field(default_factory=dict)
+    injection_screened: bool = False
+    repaired: bool = False
+    tokens_in: int = 0
+    tokens_out: int = 0
+    provider_latency_s: float = 0.0
+
+    def add(self, completion: Completion) -> None:
+        self.tokens_in += completion.tokens_in
+        self.tokens_out += completion.tokens_out
+        self.provider_latency_s += completion.latency_s
+
+
+class Extractor:
+    def __init__(self, provider: Provider, prompt: Prompt) -> None:
+        self.provider = provider
+        self.prompt = prompt
+
+    async def extract(self, message: str) -> Outcome:
+        redaction = redact(message)
+        outcome = Outcome(
+            TradeRequest(), self.provider.model, redaction.text, dict(redaction.found)
+        )
+        if looks_like_injection(redaction.text):
+            # Caught before any provider call: nothing of it leaves the service.
+            outcome.request = TradeRequest(needs_review=True, confidence=0.0, refused=True)
+            outcome.injection_screened = True
+            return outcome
+        messages = [
+            {"role": "system", "content": self.prompt.text},
+            {"role": "user", "content": redaction.text},
+        ]
+        completion = await self.provider.complete(messages)
+        outcome.add(completion)
+        outcome.model = completion.model
+        try:
+            parsed = parse_output(completion.text)
+        except OutputInvalidError as first:
+            # One repair: models usually fix a truncated or chatty answer when told why.
+            outcome.repaired = True
+            retry = [
+                *messages,
+                {"role": "assistant", "content": completion.text},
+                {"role": "user", "content": REPAIR.format(reason=first.reason)},
+            ]
+            second = await self.provider.complete(retry)
+            outcome.add(second)
+            try:
+                parsed = parse_output(second.text)
+            except OutputInvalidError as exc:
+                raise ProviderError(
+                    "bad_output", f"the answer did not match the schema twice ({exc.reason})"
+                ) from None
+        if parsed.refused and not parsed.needs_review:
+            parsed = parsed.model_copy(update={"needs_review": True})
+        outcome.request = parsed
+        return outcome

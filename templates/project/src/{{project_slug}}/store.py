@@ -1,0 +1,78 @@
+"""The MLflow store both the tracking and the registry live in: connecting to it, the
+guard that keeps a serving process from writing into a store it should only read, and the
+alias move that promotion and rollback report (models and prompts alike)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from .config import Settings
+from .errors import ModelNotFoundError
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    name: str
+    alias: str
+    version: str
+    previous: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.version != self.previous
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a local SQLite store URI, None for any other store."""
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def is_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) == b"SQLite format 3\x00"
+
+
+def connect(settings: Settings) -> MlflowClient:
+    """Point MLflow at the configured stores (creating the local folder) and return a client."""
+    uri = settings.mlflow_tracking_uri
+    database = sqlite_file(uri)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    if settings.mlflow_registry_uri:
+        mlflow.set_registry_uri(settings.mlflow_registry_uri)
+    return MlflowClient()
+
+
+def ensure_experiment(client: MlflowClient, settings: Settings) -> str:
+    experiment = client.get_experiment_by_name(settings.experiment_name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    # Only a local store takes our artifact folder; a server or Databricks chooses its own.
+    if not settings.mlflow_tracking_uri.startswith(("sqlite:", "file:")):
+        return str(client.create_experiment(settings.experiment_name))
+    artifact_root = settings.mlflow_artifact_root
+    if urlparse(artifact_root).scheme == "file":
+        Path(urlparse(artifact_root).path).mkdir(parents=True, exist_ok=True)
+    return str(client.create_experiment(settings.experiment_name, artifact_location=artifact_root))
+
+
+def readable_store(settings: Settings, fix: str) -> None:
+    """Refuse, with one line saying `fix`, a local store that is missing, empty or damaged:
+    MLflow would silently create or migrate one, and serving must only ever read."""
+    database = sqlite_file(settings.mlflow_tracking_uri)
+    if database is not None and not database.is_file():
+        raise ModelNotFoundError(
+            f"no MLflow store at {settings.mlflow_tracking_uri}: {fix}, "
+            "or point MLFLOW_TRACKING_URI at the registry"
+        )
+    if database is not None and not is_sqlite(database):
+        raise ModelNotFoundError(
+            f"{database} is not an MLflow SQLite store (empty or damaged); serving will not "
+            f"write to it: restore it, or remove it and {fix}"
+        )

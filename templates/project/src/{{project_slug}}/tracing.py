@@ -1,0 +1,67 @@
+"""Request traces in MLflow (the local store by default, next to the prompt registry).
+
+No-content by default: a trace holds the prompt version, model, token counts, latency and
+guardrail outcomes, never the message or the answer. TRACE_CONTENT=true adds the redacted
+message and the extracted fields (still never the personal data the guardrails removed).
+TRACE_SAMPLE_RATIO traces a share of requests: the local SQLite store writes about 20
+traces/s, so a busy service samples or points MLFLOW_TRACKING_URI at a tracking server.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import mlflow
+
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Tracer:
+    def __init__(self, settings: Settings) -> None:
+        self.ratio = settings.trace_sample_ratio
+        self.content = settings.trace_content
+        self.experiment = settings.experiment_name
+
+    def start(self) -> None:
+        """Point traces at the project's experiment (made by `make eval` or here)."""
+        if self.ratio <= 0:
+            return
+        try:
+            mlflow.set_experiment(self.experiment)
+        except Exception as exc:  # another worker created it first, or the store is busy
+            log.warning("traces: experiment not set", extra={"error": type(exc).__name__})
+            try:
+                mlflow.set_experiment(self.experiment)
+            except Exception:
+                self.ratio = 0.0
+
+    @contextmanager
+    def request(self, name: str) -> Iterator[Any]:
+        """A root span for one HTTP request, or None when this request is not sampled."""
+        if self.ratio <= 0 or (self.ratio < 1 and random.random() >= self.ratio):  # noqa: S311
+            yield None
+            return
+        with mlflow.start_span(name=name, span_type="CHAIN") as span:
+            yield span
+
+    @contextmanager
+    def message(self, parent: Any, attributes: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A child span per message; the caller fills `attributes` as the work goes."""
+        if parent is None:
+            yield attributes
+            return
+        with mlflow.start_span(name="extract_message", span_type="LLM") as span:
+            try:
+                yield attributes
+            finally:
+                content = {k: attributes.pop(k) for k in ("input", "output") if k in attributes}
+                span.set_attributes(attributes)
+                if self.content and content:
+                    span.set_inputs(content.get("input"))
+                    span.set_outputs(content.get("output"))
