@@ -101,6 +101,18 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         {"settings": {"userLabels": {"owner": "team"}}},
     ),
     (
+        "ai-local-auth-disabled",
+        "azure-native:cognitiveservices:Account",
+        {"properties": {"disableLocalAuth": True}, "tags": LABELS},
+        {"properties": {"publicNetworkAccess": "Disabled"}, "tags": LABELS},
+    ),
+    (
+        "ownership-labels",
+        "azure-native:cognitiveservices:Account",
+        {"properties": {"disableLocalAuth": True}, "tags": LABELS},
+        {"properties": {"disableLocalAuth": True}, "tags": {"owner": "team"}},
+    ),
+    (
         "ownership-labels",
         "azure-native:monitor:ActionGroup",
         {"tags": LABELS},
@@ -122,8 +134,19 @@ def test_policy_passes_good_and_flags_bad(
 
 
 def test_every_policy_has_a_case() -> None:
-    assert {p.name for p in POLICIES} == {case[0] for case in CASES}
+    # no-long-lived-keys has no passing resource of its type: tested on its own below.
+    assert {p.name for p in POLICIES} == {case[0] for case in CASES} | {"no-long-lived-keys"}
 
 
 def test_untaggable_resources_are_not_asked_for_labels() -> None:
     assert violations("azure-native:authorization:RoleAssignment", {"scope": "/x"}) == []
+
+
+@pytest.mark.parametrize("type_", ["gcp:apikeys/key:Key", "gcp:serviceaccount/key:Key"])
+def test_no_long_lived_key_is_ever_created(type_: str) -> None:
+    found = violations(type_, {"displayName": "model access"})
+    assert any(v.startswith("no-long-lived-keys:") for v in found), found
+
+
+def test_a_service_account_itself_is_not_a_key() -> None:
+    assert violations("gcp:serviceaccount/account:Account", {"accountId": "svc"}) == []

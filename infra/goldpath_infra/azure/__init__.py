@@ -5,6 +5,7 @@ from .batch_job import BatchJob
 from .batch_job_stack import BatchJobStack
 from .ci_identity import CiIdentity
 from .databricks import DatabricksWorkspace
+from .llm_endpoint import LlmEndpoint
 from .model_registry import ModelRegistry
 from .monitoring import Monitoring
 from .registry import ContainerRegistry
@@ -17,6 +18,7 @@ __all__ = [
     "CiIdentity",
     "ContainerRegistry",
     "DatabricksWorkspace",
+    "LlmEndpoint",
     "ModelRegistry",
     "Monitoring",
     "ServiceStack",

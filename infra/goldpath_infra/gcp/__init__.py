@@ -5,6 +5,7 @@ from .apis import RequiredApis
 from .batch_job import BatchJob
 from .batch_job_stack import BatchJobStack
 from .ci_identity import CiIdentity
+from .llm_endpoint import LlmEndpoint
 from .model_registry import ModelRegistry
 from .monitoring import Monitoring
 from .registry import ContainerRegistry
@@ -16,6 +17,7 @@ __all__ = [
     "BatchJobStack",
     "CiIdentity",
     "ContainerRegistry",
+    "LlmEndpoint",
     "ModelRegistry",
     "Monitoring",
     "RequiredApis",

@@ -68,6 +68,16 @@ POLICIES: list[ResourceValidationPolicy] = [
         gcp.wif_condition,
     ),
     _policy(
+        "ai-local-auth-disabled",
+        "AI accounts (Azure OpenAI) accept Entra ID tokens only, never keys.",
+        azure.ai_local_auth,
+    ),
+    _policy(
+        "no-long-lived-keys",
+        "No API keys or service account keys: model access and CI are keyless.",
+        gcp.no_keys,
+    ),
+    _policy(
         "ownership-labels",
         "Taggable resources carry owner, project and env.",
         _each(gcp.ownership, azure.ownership),

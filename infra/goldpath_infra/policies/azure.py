@@ -21,6 +21,7 @@ AZURE_TAGGABLE = {
     "azure-native:databricks:Workspace",
     "azure-native:monitor:ActionGroup",
     "azure-native:monitor:MetricAlert",
+    "azure-native:cognitiveservices:Account",
 }
 
 
@@ -74,3 +75,14 @@ def serving_private(args: ResourceValidationArgs, report: ReportViolation) -> No
 def ownership(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type in AZURE_TAGGABLE:
         missing_labels(args.props.get("tags"), report)
+
+
+def ai_local_auth(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != "azure-native:cognitiveservices:Account":
+        return
+    props = args.props.get("properties") or {}
+    if props.get("disableLocalAuth") is not True:
+        report(
+            "AI account must set disable_local_auth=True: callers use Entra ID tokens, never keys",
+            None,
+        )

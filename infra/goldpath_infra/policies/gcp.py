@@ -57,3 +57,16 @@ def wif_condition(args: ResourceValidationArgs, report: ReportViolation) -> None
 def ownership(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type in GCP_LABEL_PATHS:
         missing_labels(get(args.props, *GCP_LABEL_PATHS[args.resource_type]), report)
+
+
+# Resources that are long-lived keys: an API key, or a service account key file.
+KEY_RESOURCES = {"gcp:apikeys/key:Key", "gcp:serviceaccount/key:Key"}
+
+
+def no_keys(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in KEY_RESOURCES:
+        report(
+            f"{args.resource_type} is a long-lived key; use workload identity or the "
+            "service account's own identity (no keys for model access or anything else)",
+            None,
+        )

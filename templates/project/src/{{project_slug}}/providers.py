@@ -16,6 +16,7 @@ token, an OAuth token from the CI's OIDC exchange); it is read again when it cha
 from __future__ import annotations
 
 import asyncio
+import calendar
 import json
 import math
 import random
@@ -213,7 +214,12 @@ class GoogleToken(_ExpiringToken):
             self.credentials, _ = google.auth.default(scopes=[GOOGLE_SCOPE])
         credentials = self.credentials
         await asyncio.to_thread(credentials.refresh, google.auth.transport.requests.Request())
-        expiry = credentials.expiry.timestamp() if credentials.expiry else time.time() + 3000
+        # google-auth keeps `expiry` as a naive UTC datetime: read it as UTC, not local time.
+        expiry = (
+            calendar.timegm(credentials.expiry.utctimetuple())
+            if credentials.expiry
+            else time.time() + 3000
+        )
         return str(credentials.token), expiry
 
 
