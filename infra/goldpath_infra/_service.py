@@ -23,9 +23,34 @@ def current_environment() -> str:
     return env
 
 
+KINDS = ("tabular", "llm")
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    """The model an LLM service (project_kind=llm) calls, provisioned beside it as an
+    `LlmEndpoint`: the model (an Azure OpenAI deployment or a Vertex model id), its version
+    (Azure) and the deployment's capacity in thousands of tokens per minute (Azure)."""
+
+    model: str
+    model_version: str | None
+    capacity: int
+
+    @classmethod
+    def from_stack(cls, config: StackConfig) -> LlmConfig:
+        return cls(
+            model=config.text(
+                "llmModel", pattern=r"[A-Za-z0-9][\w./-]{0,99}", example="gpt-4o-mini"
+            ),
+            model_version=config.optional("llmModelVersion"),
+            capacity=config.integer("llmCapacity", default=10, minimum=1, maximum=100_000),
+        )
+
+
 @dataclass(frozen=True)
 class ServiceConfig:
-    """A service's settings: model name, ownership, scaling, ingress, alerts, image."""
+    """A service's settings: model name, ownership, scaling, ingress, alerts, image, and
+    for an LLM service the model endpoint it calls."""
 
     model_name: str
     ownership: Ownership
@@ -34,11 +59,21 @@ class ServiceConfig:
     public: bool = False
     min_instances: int = 0
     max_instances: int = 5
+    llm: LlmConfig | None = None
 
     @classmethod
     def from_stack(
-        cls, *, model_name: str, owner: str, project: str, env: str, alert_example: str
+        cls,
+        *,
+        model_name: str,
+        owner: str,
+        project: str,
+        env: str,
+        alert_example: str,
+        kind: str = "tabular",
     ) -> ServiceConfig:
+        if kind not in KINDS:
+            raise ConfigError(f"project kind {kind!r} is not one of {list(KINDS)}")
         config = StackConfig()
         return cls(
             model_name=model_name,
@@ -51,6 +86,7 @@ class ServiceConfig:
             public=config.boolean("allowPublicIngress", default=False),
             min_instances=config.integer("minInstances", default=0, maximum=100),
             max_instances=config.integer("maxInstances", default=5, minimum=1, maximum=1000),
+            llm=LlmConfig.from_stack(config) if kind == "llm" else None,
         )
 
 

@@ -25,7 +25,7 @@ OUTPUTS = {
     },
     "azure": {
         "imageRegistry", "ciClientId", "tenantId", "subscriptionId", "resourceGroup",
-        "mlflowTrackingUri", "databricksHost", "registryId", "location",
+        "mlflowTrackingUri", "databricksHost", "registryId", "location", "ciPrincipalId",
     },
 }  # fmt: skip
 

@@ -11,6 +11,7 @@ import pytest
 from pulumi import RunError
 
 from goldpath_infra._service import SMOKE_ARGS
+from goldpath_infra.azure._roles import COGNITIVE_SERVICES_OPENAI_USER
 from goldpath_infra.policies import POLICIES
 from goldpath_infra.testing import check_policies, run_program, stack_config
 
@@ -183,3 +184,90 @@ def test_a_scheduled_job_and_a_bad_schedule(rendered: Render, cloud: str) -> Non
         assert job["configuration"]["scheduleTriggerConfig"]["cronExpression"] == "0 6 * * 1-5"
     with pytest.raises(RunError, match="project-service:schedule"):
         run_job(rendered, cloud, "dev", schedule="every monday")
+
+
+def run_llm_service(rendered: Render, cloud: str, env: str, **extra: str | None) -> Any:
+    program = rendered(cloud=cloud, project_kind="llm") / "infra"
+    config = stack_config(program, env)
+    for key, value in extra.items():
+        if value is None:
+            config.pop(f"project-service:{key}")
+        else:
+            config[f"project-service:{key}"] = value
+    return run_program(
+        program,
+        config=config,
+        project="project-service",
+        stack=env,
+        stack_references={
+            f"organization/goldpath-platform-{cloud}/{env}": {
+                **PLATFORM_OUTPUTS[cloud],
+                "ciPrincipalId": "99999999-0000-0000-0000-000000000000",
+                "trainerServiceAccount": "goldpath-trainer@acme-ml-dev.iam.gserviceaccount.com",
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("cloud", option_values("cloud"))
+def test_llm_service_stack_wires_its_keyless_model_endpoint(
+    rendered: Render, cloud: str, env: str
+) -> None:
+    recording = run_llm_service(rendered, cloud, env)
+    assert check_policies(recording, POLICIES) == []
+    assert_component_shape(recording)
+    outputs = recording.stack_outputs
+    # The gate on main reads these with `pulumi stack output` (train pipeline).
+    assert outputs["provider"] == {"gcp": "vertex", "azure": "azure-openai"}[cloud]
+    assert outputs["llmEndpoint"].startswith("https://")
+    if cloud == "gcp":
+        service = recording.one("gcp:cloudrunv2/service:Service").inputs
+        envs = {e["name"]: e.get("value") for e in service["template"]["containers"][0]["envs"]}
+        assert envs["PROVIDER"] == "vertex"
+        assert envs["VERTEX_PROJECT"] == "acme-ml-dev"
+        assert envs["VERTEX_LOCATION"] == "europe-west2"
+        assert envs["PROVIDER_MODEL"] == outputs["llmModel"] == "google/gemini-2.0-flash"
+        grants = recording.of_type("gcp:projects/iAMMember:IAMMember")
+        members = [
+            g.inputs["member"] for g in grants if g.inputs["role"] == "roles/aiplatform.user"
+        ]
+        # The service's own account, and in dev the CI trainer that runs the gate on main.
+        assert len(members) == (2 if env == "dev" else 1)
+        assert any("goldpath-trainer@" in m for m in members) == (env == "dev")
+    else:
+        app = recording.one("azure-native:app:ContainerApp").inputs
+        container_env = {e["name"]: e.get("value") for e in app["template"]["containers"][0]["env"]}
+        account = recording.one("azure-native:cognitiveservices:Account").inputs
+        assert account["properties"]["disableLocalAuth"] is True
+        assert account["properties"]["publicNetworkAccess"] == (
+            "Disabled" if env == "prod" else "Enabled"
+        )
+        assert container_env["PROVIDER"] == "azure-openai"
+        assert (
+            container_env["AZURE_OPENAI_ENDPOINT"]
+            == outputs["llmEndpoint"]
+            == (f"https://project-{env}-ai.openai.azure.com")
+        )
+        assert container_env["AZURE_CLIENT_ID"]  # DefaultAzureCredential picks the app's identity
+        assert container_env["PROVIDER_MODEL"] == "gpt-4o-mini"
+        deployment = recording.one("azure-native:cognitiveservices:Deployment").inputs
+        assert deployment["sku"]["capacity"] == {"dev": 10, "staging": 30, "prod": 100}[env]
+        grants = recording.of_type("azure-native:authorization:RoleAssignment")
+        principals = [
+            g.inputs["principalId"]
+            for g in grants
+            if g.inputs["roleDefinitionId"].endswith(COGNITIVE_SERVICES_OPENAI_USER)
+        ]
+        # The app's identity, and in dev the CI identity that runs the gate on main.
+        assert len(principals) == (2 if env == "dev" else 1)
+        assert ("99999999-0000-0000-0000-000000000000" in principals) == (env == "dev")
+
+
+def test_llm_service_stack_config_errors_name_the_key(rendered: Render) -> None:
+    with pytest.raises(RunError, match="project-service:llmModel is missing"):
+        run_llm_service(rendered, "azure", "dev", llmModel=None)
+    with pytest.raises(RunError, match="llmModelVersion is missing"):
+        run_llm_service(rendered, "azure", "dev", llmModelVersion=None)
+    with pytest.raises(RunError, match="project-service:llmCapacity is 'many', not a whole"):
+        run_llm_service(rendered, "azure", "dev", llmCapacity="many")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 from pulumi_azure_native import authorization, cognitiveservices
 
@@ -11,17 +13,25 @@ class LlmEndpoint(pulumi.ComponentResource):
     """An Azure OpenAI account (Cognitive Services, kind OpenAI) and one model deployment,
     reached with Entra ID tokens only: local (key) authentication is disabled, so no API
     key exists to leak. Public network access is off when `private` (prod), and the role
-    Cognitive Services OpenAI User goes to the service's managed identity and nobody else."""
+    Cognitive Services OpenAI User goes to the service's managed identity, plus the
+    `evaluators` named explicitly (the CI identity that runs the evaluation gate on main),
+    and nobody else."""
 
     endpoint: pulumi.Output[str]
     deployment_name: pulumi.Output[str]
+
+    @staticmethod
+    def url_for(name: str) -> str:
+        """The endpoint an account of this name answers on (its custom subdomain), known
+        before the account exists, so a service can be configured with it up front."""
+        return f"https://{name}.openai.azure.com"
 
     def __init__(
         self,
         name: str,
         *,
         resource_group_name: pulumi.Input[str],
-        location: str,
+        location: pulumi.Input[str],
         subscription_id: pulumi.Input[str],
         principal_id: pulumi.Input[str],
         model: str,
@@ -29,6 +39,7 @@ class LlmEndpoint(pulumi.ComponentResource):
         capacity: int,
         private: bool,
         ownership: Ownership,
+        evaluators: Sequence[pulumi.Input[str]] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:azure:LlmEndpoint", name, None, opts)
@@ -65,15 +76,21 @@ class LlmEndpoint(pulumi.ComponentResource):
             sku=cognitiveservices.SkuArgs(name="Standard", capacity=capacity),
             opts=child(self),
         )
-        self.user = authorization.RoleAssignment(
-            f"{name}-openai-user",
-            principal_id=principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_id=role_definition(subscription_id, COGNITIVE_SERVICES_OPENAI_USER),
-            scope=self.account.id,
-            opts=child(self),
-        )
-        self.endpoint = pulumi.Output.concat("https://", name, ".openai.azure.com")
+        principals = {"user": principal_id} | {
+            f"evaluator-{index}": evaluator for index, evaluator in enumerate(evaluators)
+        }
+        self.grants = [
+            authorization.RoleAssignment(
+                f"{name}-openai-{grantee}",
+                principal_id=principal,
+                principal_type="ServicePrincipal",
+                role_definition_id=role_definition(subscription_id, COGNITIVE_SERVICES_OPENAI_USER),
+                scope=self.account.id,
+                opts=child(self),
+            )
+            for grantee, principal in principals.items()
+        ]
+        self.endpoint = pulumi.Output.from_input(self.url_for(name))
         self.deployment_name = self.deployment.name
         self.register_outputs(
             {

@@ -5,7 +5,9 @@ from collections.abc import Mapping
 import pulumi
 from pulumi_azure_native import authorization
 
+from .._base import ConfigError
 from .._service import ServiceConfig, ServiceStackBase
+from .llm_endpoint import LlmEndpoint
 from .monitoring import Monitoring
 from .serving import ServingService
 
@@ -29,6 +31,17 @@ class ServiceStack(ServiceStackBase):
     ) -> Mapping[str, pulumi.Input[str]]:
         client = authorization.get_client_config_output()
         resource_group = platform.require_output("resourceGroup")
+        env_vars: dict[str, pulumi.Input[str]] = {
+            "MODEL_NAME": config.model_name,
+            "MLFLOW_TRACKING_URI": platform.require_output("mlflowTrackingUri"),
+        }
+        llm_account = f"{name}-ai"
+        if config.llm:
+            env_vars |= {
+                "PROVIDER": "azure-openai",
+                "AZURE_OPENAI_ENDPOINT": LlmEndpoint.url_for(llm_account),
+                "PROVIDER_MODEL": config.llm.model,
+            }
         self.service = ServingService(
             name,
             resource_group_name=resource_group,
@@ -40,10 +53,7 @@ class ServiceStack(ServiceStackBase):
             ownership=config.ownership,
             min_replicas=config.min_instances,
             max_replicas=config.max_instances,
-            env={
-                "MODEL_NAME": config.model_name,
-                "MLFLOW_TRACKING_URI": platform.require_output("mlflowTrackingUri"),
-            },
+            env=env_vars,
             public=config.public,
             image_managed_by_ci=True,
             opts=children,
@@ -56,7 +66,35 @@ class ServiceStack(ServiceStackBase):
             app_id=self.service.app.id,
             opts=children,
         )
-        return {
+        outputs: dict[str, pulumi.Input[str]] = {
             "serviceUrl": self.service.url,
             "identityClientId": self.service.identity_client_id,
         }
+        if config.llm:
+            if not config.llm.model_version:
+                raise ConfigError(
+                    "configuration llmModelVersion is missing; set it with "
+                    "`pulumi config set llmModelVersion 2024-07-18` (the model's version)"
+                )
+            self.llm = LlmEndpoint(
+                llm_account,
+                resource_group_name=resource_group,
+                location=platform.require_output("location"),
+                subscription_id=client.subscription_id,
+                principal_id=self.service.identity.principal_id,
+                # CI runs the evaluation gate on main against this endpoint (dev's).
+                evaluators=[platform.require_output("ciPrincipalId")] if env == "dev" else [],
+                model=config.llm.model,
+                model_version=config.llm.model_version,
+                capacity=config.llm.capacity,
+                private=env == "prod",
+                ownership=config.ownership,
+                opts=children,
+            )
+            # What the pipelines read (`pulumi stack output`): the provider for the gate.
+            outputs |= {
+                "provider": "azure-openai",
+                "llmEndpoint": self.llm.endpoint,
+                "llmModel": config.llm.model,
+            }
+        return outputs

@@ -82,7 +82,12 @@ class ServingService(pulumi.ComponentResource):
                         "resources": {"cpu": cpu, "memory": memory},
                         "env": [
                             {"name": k, "value": v}
-                            for k, v in {"WEB_CONCURRENCY": workers_for(cpu), **(env or {})}.items()
+                            for k, v in {
+                                "WEB_CONCURRENCY": workers_for(cpu),
+                                # Which of the app's identities Entra ID tokens are for.
+                                "AZURE_CLIENT_ID": self.identity.client_id,
+                                **(env or {}),
+                            }.items()
                         ],
                         "probes": [
                             {

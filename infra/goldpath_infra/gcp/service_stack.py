@@ -5,6 +5,7 @@ from collections.abc import Mapping
 import pulumi
 
 from .._service import ServiceConfig, ServiceStackBase
+from .llm_endpoint import LlmEndpoint
 from .monitoring import Monitoring
 from .serving import ServingService
 
@@ -28,20 +29,29 @@ class ServiceStack(ServiceStackBase):
     ) -> Mapping[str, pulumi.Input[str]]:
         project = platform.require_output("projectId")
         deployer = platform.require_output("deployerServiceAccount")
+        region = platform.require_output("region")
+        env_vars: dict[str, pulumi.Input[str]] = {
+            "MODEL_NAME": config.model_name,
+            "MLFLOW_TRACKING_URI": platform.require_output("mlflowTrackingUri"),
+        }
+        if config.llm:
+            env_vars |= {
+                "PROVIDER": "vertex",
+                "VERTEX_PROJECT": project,
+                "VERTEX_LOCATION": region,
+                "PROVIDER_MODEL": config.llm.model,
+            }
         self.service = ServingService(
             name,
             project=project,
-            region=platform.require_output("region"),
+            region=region,
             image=config.image or PLACEHOLDER_IMAGE,
             ownership=config.ownership,
             # CI's deployer calls /readyz after each rollout; add the service's real callers.
             invokers=[deployer.apply(lambda email: f"serviceAccount:{email}")],
             min_instances=config.min_instances,
             max_instances=config.max_instances,
-            env={
-                "MODEL_NAME": config.model_name,
-                "MLFLOW_TRACKING_URI": platform.require_output("mlflowTrackingUri"),
-            },
+            env=env_vars,
             public=config.public,
             image_managed_by_ci=True,
             opts=children,
@@ -54,7 +64,28 @@ class ServiceStack(ServiceStackBase):
             service_name=name,
             opts=children,
         )
-        return {
+        outputs: dict[str, pulumi.Input[str]] = {
             "serviceUrl": self.service.url,
             "serviceAccount": self.service.service_account_email,
         }
+        if config.llm:
+            self.llm = LlmEndpoint(
+                f"{name}-llm",
+                project=project,
+                location=region,
+                service_account_email=self.service.service_account_email,
+                # CI runs the evaluation gate on main against dev's Vertex AI.
+                evaluators=[platform.require_output("trainerServiceAccount")]
+                if env == "dev"
+                else [],
+                opts=children,
+            )
+            # What the pipelines read (`pulumi stack output`): the provider for the gate.
+            outputs |= {
+                "provider": "vertex",
+                "llmEndpoint": self.llm.endpoint,
+                "llmModel": config.llm.model,
+                "vertexProject": project,
+                "vertexLocation": region,
+            }
+        return outputs

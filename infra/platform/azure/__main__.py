@@ -100,3 +100,5 @@ pulumi.export("mlflowTrackingUri", model_registry.tracking_uri)
 # Read by each project's service stack (StackReference), not by pipelines.
 pulumi.export("registryId", registry.registry_id)
 pulumi.export("location", location)
+# An LLM service stack lets the CI identity call dev's model (the evaluation gate on main).
+pulumi.export("ciPrincipalId", ci.principal_id)
