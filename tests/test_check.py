@@ -22,9 +22,10 @@ def test_full_matrix_honours_when_conditions() -> None:
     tabular = 1
     for name in ("python_version", "serving", "cloud", "ci"):
         tabular *= len(asked[name].values)
-    # The LLM kind is not asked `serving` or `databricks` (its service is FastAPI, no bundle).
+    # The LLM kind is not asked `serving` (its service is always FastAPI).
     llm = len(asked["python_version"].values) * len(asked["cloud"].values) * len(asked["ci"].values)
-    assert len(combos) == tabular * (1 + compute) + llm  # the compute only with databricks
+    # The compute is asked only with databricks.
+    assert len(combos) == (tabular + llm) * (1 + compute)
     for combo in combos:
         assert ("databricks_compute" in combo) is combo.get("databricks", False)
         assert ("serving" in combo) is (combo["project_kind"] == "tabular")
@@ -50,7 +51,7 @@ def test_default_check_passes_and_reports(
     report = tmp_path / "report.json"
     assert main(["check", "--matrix", "default", "--jobs", "1", "--report", str(report)]) == 0
     out = capsys.readouterr().out
-    assert "default matrix: 1 combination(s) of 180 in the full matrix" in out
+    assert "default matrix: 1 combination(s) of 216 in the full matrix" in out
     assert "1 passed, 0 failed" in out
     document = json.loads(report.read_text())
     validators = {f["validator"] for f in document["results"][0]["findings"]}

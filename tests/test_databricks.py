@@ -43,8 +43,39 @@ def test_bundle_validates(rendered: Render, cloud: str, compute: str) -> None:
     assert result.returncode == 0, result.stdout
 
 
-def test_entry_points_exist_for_every_wheel_task(rendered: Render) -> None:
-    project = rendered(cloud="azure", databricks=True)
+@pytest.mark.parametrize(("cloud", "compute"), VARIANTS)
+def test_llm_bundle_validates_with_extraction_and_evaluation_jobs(
+    rendered: Render, cloud: str, compute: str
+) -> None:
+    project = rendered(project_kind="llm", cloud=cloud, databricks=True, databricks_compute=compute)
+    bundle = validate_bundle(project)
+    jobs = bundle["resources"]["jobs"]
+    assert set(jobs) == {"batch_extraction", "evaluation"}
+    for job in jobs.values():
+        parameters = job["tasks"][0]["python_wheel_task"]["parameters"]
+        options = dict(zip(parameters[::2], parameters[1::2], strict=True))
+        # Both jobs use the Unity Catalog prompt, the serving endpoint and a token budget.
+        assert options["--prompt-name"] == "${var.catalog}.${var.schema}.extract_trade"
+        assert options["--serving-endpoint"] == "${var.serving_endpoint}"
+        assert options["--token-budget"] == "${var.token_budget}"
+    extract = jobs["batch_extraction"]["tasks"][0]["python_wheel_task"]["parameters"]
+    assert "${var.catalog}.${var.schema}.client_messages" in extract
+    evaluate = jobs["evaluation"]["tasks"][0]["python_wheel_task"]["parameters"]
+    assert "${workspace.file_path}/prompts/extract_trade.md" in evaluate
+    assert "schedule" not in jobs["evaluation"]  # on demand
+    assert "registered_models" not in bundle["resources"]  # the prompt registry holds it
+    assert int(bundle["variables"]["token_budget"]["default"]) > 0
+    assert not (project / "resources" / "training.job.yml").exists()
+    result = run(
+        [tool("yamllint"), "--strict", "-c", ".yamllint.yml", "databricks.yml", "resources"],
+        project,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("kind", ["tabular", "llm"])
+def test_entry_points_exist_for_every_wheel_task(rendered: Render, kind: str) -> None:
+    project = rendered(project_kind=kind, cloud="azure", databricks=True)
     pyproject = (project / "pyproject.toml").read_text()
     for job in validate_bundle(project)["resources"]["jobs"].values():
         entry_point = job["tasks"][0]["python_wheel_task"]["entry_point"]

@@ -171,8 +171,9 @@ SERVICE_FILES = {
     "/tests/test_robustness.py", "/tests/test_server.py",
 }  # fmt: skip
 BUNDLE_FILES = {
-    "/databricks.yml", "/resources", "/src/pkg/jobs.py", "/benchmarks/batch_scoring.py",
-    "/tests/test_spark.py", "/.github/workflows/bundle.yml",
+    "/databricks.yml", "/resources", "/src/pkg/jobs.py", "/src/pkg/extraction_jobs.py",
+    "/benchmarks/batch_scoring.py", "/tests/test_spark.py", "/tests/test_spark_extraction.py",
+    "/.github/workflows/bundle.yml",
     "/.azure-pipelines/templates/bundle-stage.yml",
     "/.azure-pipelines/templates/bundle-steps.yml",
 }  # fmt: skip
@@ -180,20 +181,25 @@ BUNDLE_FILES = {
 
 TABULAR_FILES = {
     "/src/pkg/batch.py", "/src/pkg/data.py", "/src/pkg/evaluation.py", "/src/pkg/features.py",
-    "/src/pkg/monitor.py", "/src/pkg/registry.py", "/src/pkg/schema.py", "/src/pkg/scoring.py",
-    "/src/pkg/train.py", "/src/pkg/serving/batching.py", "/src/pkg/serving/core.py",
-    "/src/pkg/serving/fastpath.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
-    "/tests/test_api.py", "/tests/test_batch.py", "/tests/test_evaluation.py",
-    "/tests/test_fastpath.py", "/tests/test_monitor.py", "/tests/test_robustness.py",
-    "/tests/test_schema.py", "/tests/test_server.py", "/tests/test_training.py",
+    "/src/pkg/jobs.py", "/src/pkg/monitor.py", "/src/pkg/registry.py", "/src/pkg/schema.py",
+    "/src/pkg/scoring.py", "/src/pkg/train.py", "/src/pkg/serving/batching.py",
+    "/src/pkg/serving/core.py", "/src/pkg/serving/fastpath.py", "/benchmarks/batch_scoring.py",
+    "/benchmarks/serving.py", "/benchmarks/soak.py", "/resources/batch_inference.job.yml",
+    "/resources/monitoring.job.yml", "/resources/training.job.yml", "/tests/test_api.py",
+    "/tests/test_batch.py", "/tests/test_evaluation.py", "/tests/test_fastpath.py",
+    "/tests/test_monitor.py", "/tests/test_robustness.py", "/tests/test_schema.py",
+    "/tests/test_server.py", "/tests/test_spark.py", "/tests/test_training.py",
 }  # fmt: skip
 LLM_FILES = {
-    "/src/pkg/extraction.py", "/src/pkg/fake_provider.py", "/src/pkg/gate.py",
+    "/src/pkg/batch_extraction.py", "/src/pkg/budget.py", "/src/pkg/extraction.py",
+    "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py", "/src/pkg/gate.py",
     "/src/pkg/guardrails.py", "/src/pkg/pipeline.py", "/src/pkg/prompts.py",
     "/src/pkg/providers.py", "/src/pkg/tracing.py", "/prompts", "/evaluation",
-    "/benchmarks/extraction.py", "/tests/test_gate.py", "/tests/test_guardrails.py",
+    "/benchmarks/extraction.py", "/examples/messages.jsonl",
+    "/resources/batch_extraction.job.yml", "/resources/evaluation.job.yml",
+    "/tests/test_batch_extraction.py", "/tests/test_gate.py", "/tests/test_guardrails.py",
     "/tests/test_pipeline.py", "/tests/test_prompts.py", "/tests/test_providers.py",
-    "/tests/test_service.py",
+    "/tests/test_service.py", "/tests/test_spark_extraction.py",
 }  # fmt: skip
 
 
@@ -202,7 +208,7 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
     """The file rules of the whole matrix, stated once more as a specification."""
     excluded = excluded_by_layout(combination)
     ci, cloud, kind = combination["ci"], combination["cloud"], combination["project_kind"]
-    # The LLM kind is never asked these: its service is FastAPI, it has no bundle yet.
+    # The LLM kind is never asked `serving`: its service is FastAPI.
     serving = combination.get("serving", "fastapi")
     databricks = combination.get("databricks", False)
     expected: set[str] = set()

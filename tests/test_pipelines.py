@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,14 +23,16 @@ from .pipeline_checks import (
 )
 
 PAIRS = option_product("ci", "cloud")
-GITHUB_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if derived("uses_github", ci=ci)]
-ADO_PAIRS = [(ci, cloud) for ci, cloud in PAIRS if derived("uses_azure_devops", ci=ci)]
+# Every project kind ships through the same pipelines: the validators run on each.
+KIND_PAIRS = option_product("project_kind", "ci", "cloud")
+GITHUB_PAIRS = [(k, ci, cloud) for k, ci, cloud in KIND_PAIRS if derived("uses_github", ci=ci)]
+ADO_PAIRS = [(k, ci, cloud) for k, ci, cloud in KIND_PAIRS if derived("uses_azure_devops", ci=ci)]
 LOGIN_ACTIONS = ("google-github-actions/auth", "azure/login")
 
 
-@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
-def test_files_follow_the_ci_answer(rendered: Render, ci: str, cloud: str) -> None:
-    project = rendered(ci=ci, cloud=cloud)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), KIND_PAIRS)
+def test_files_follow_the_ci_answer(rendered: Render, kind: str, ci: str, cloud: str) -> None:
+    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
     github, ado = derived("uses_github", ci=ci), derived("uses_azure_devops", ci=ci)
     for name in ["ci.yml", "cd.yml", "deploy.yml", "rollback.yml", "train.yml"]:
         assert (project / ".github" / "workflows" / name).is_file() is github, name
@@ -43,29 +46,35 @@ def test_files_follow_the_ci_answer(rendered: Render, ci: str, cloud: str) -> No
     assert (project / ".yamllint.yml").is_file()
 
 
-@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
-def test_zizmor_offline_finds_nothing(rendered: Render, ci: str, cloud: str) -> None:
-    assert_zizmor_clean(rendered(ci=ci, cloud=cloud))
+@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
+def test_zizmor_offline_finds_nothing(rendered: Render, kind: str, ci: str, cloud: str) -> None:
+    assert_zizmor_clean(rendered(project_kind=kind, ci=ci, cloud=cloud))
 
 
-@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
-def test_github_files_match_their_schemas(rendered: Render, ci: str, cloud: str) -> None:
-    assert_schemas(rendered(ci=ci, cloud=cloud), github=True, ado=False)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
+def test_github_files_match_their_schemas(rendered: Render, kind: str, ci: str, cloud: str) -> None:
+    assert_schemas(rendered(project_kind=kind, ci=ci, cloud=cloud), github=True, ado=False)
 
 
-@pytest.mark.parametrize(("ci", "cloud"), ADO_PAIRS)
-def test_azure_pipelines_match_their_schema(rendered: Render, ci: str, cloud: str) -> None:
-    assert_schemas(rendered(ci=ci, cloud=cloud), github=False, ado=True)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), ADO_PAIRS)
+def test_azure_pipelines_match_their_schema(
+    rendered: Render, kind: str, ci: str, cloud: str
+) -> None:
+    assert_schemas(rendered(project_kind=kind, ci=ci, cloud=cloud), github=False, ado=True)
 
 
-@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
-def test_yamllint_with_the_shipped_configuration(rendered: Render, ci: str, cloud: str) -> None:
-    assert_yamllint(rendered(ci=ci, cloud=cloud))
+@pytest.mark.parametrize(("kind", "ci", "cloud"), KIND_PAIRS)
+def test_yamllint_with_the_shipped_configuration(
+    rendered: Render, kind: str, ci: str, cloud: str
+) -> None:
+    assert_yamllint(rendered(project_kind=kind, ci=ci, cloud=cloud))
 
 
-@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
-def test_shellcheck_every_script(rendered: Render, ci: str, cloud: str, tmp_path: Path) -> None:
-    project = rendered(ci=ci, cloud=cloud)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), KIND_PAIRS)
+def test_shellcheck_every_script(
+    rendered: Render, kind: str, ci: str, cloud: str, tmp_path: Path
+) -> None:
+    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
     shellcheck_scripts(
         project,
         github=derived("uses_github", ci=ci),
@@ -73,18 +82,18 @@ def test_shellcheck_every_script(rendered: Render, ci: str, cloud: str, tmp_path
     )
 
 
-@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
 def test_actions_pinned_to_full_shas_with_version_comment(
-    rendered: Render, ci: str, cloud: str
+    rendered: Render, kind: str, ci: str, cloud: str
 ) -> None:
-    assert_actions_pinned(rendered(ci=ci, cloud=cloud))
+    assert_actions_pinned(rendered(project_kind=kind, ci=ci, cloud=cloud))
 
 
-@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
 def test_least_privilege_and_only_login_jobs_get_id_tokens(
-    rendered: Render, ci: str, cloud: str
+    rendered: Render, kind: str, ci: str, cloud: str
 ) -> None:
-    project = rendered(ci=ci, cloud=cloud)
+    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
     for name, workflow in workflows(project).items():
         assert workflow["permissions"] == {}, f"{name}: default permissions must be empty"
         assert "pull_request_target" not in (triggers(workflow) or {}), name
@@ -114,11 +123,11 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
         ), name
 
 
-@pytest.mark.parametrize(("ci", "cloud"), GITHUB_PAIRS)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
 def test_one_build_one_digest_promoted_through_gated_environments(
-    rendered: Render, ci: str, cloud: str
+    rendered: Render, kind: str, ci: str, cloud: str
 ) -> None:
-    project = rendered(ci=ci, cloud=cloud)
+    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
     flows = workflows(project)
     cd = flows["cd.yml"]["jobs"]
     assert cd["build"]["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
@@ -148,9 +157,11 @@ def test_one_build_one_digest_promoted_through_gated_environments(
     assert train["promote"]["needs"] == "train"
 
 
-@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
-def test_no_long_lived_cloud_keys_anywhere(rendered: Render, ci: str, cloud: str) -> None:
-    project = rendered(ci=ci, cloud=cloud)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), KIND_PAIRS)
+def test_no_long_lived_cloud_keys_anywhere(
+    rendered: Render, kind: str, ci: str, cloud: str
+) -> None:
+    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
     forbidden = re.compile(
         r"secrets\.|credentials_json|client-secret|clientSecret|creds:|"
         r"GOOGLE_CREDENTIALS|AZURE_CREDENTIALS|servicePrincipalKey|password:\s*\$\(",
@@ -163,15 +174,16 @@ def test_no_long_lived_cloud_keys_anywhere(rendered: Render, ci: str, cloud: str
                 assert not forbidden.search(line), f"{path.name}:{number}: {line.strip()}"
 
 
-@pytest.mark.parametrize(("ci", "cloud"), ADO_PAIRS)
+@pytest.mark.parametrize(("kind", "ci", "cloud"), ADO_PAIRS)
 def test_azure_devops_promotes_one_digest_through_environments(
-    rendered: Render, ci: str, cloud: str
+    rendered: Render, kind: str, ci: str, cloud: str
 ) -> None:
-    project = rendered(ci=ci, cloud=cloud)
+    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
     root = load(project / "azure-pipelines.yml")
     stages = root["stages"]
     build = next(s for s in stages if s.get("stage") == "Build")
-    assert build["dependsOn"] == "CI"
+    # An LLM service is built only when its prompt also passed the offline gate.
+    assert build["dependsOn"] == {"tabular": "CI", "llm": ["CI", "Gate"]}[kind]
     assert "refs/heads/main" in build["condition"]
     deploys = [s for s in stages if s.get("template", "").endswith("deploy-stage.yml")]
     assert [d["parameters"]["environment"] for d in deploys] == ["dev", "staging", "prod"]
@@ -200,12 +212,16 @@ def test_azure_devops_promotes_one_digest_through_environments(
     assert groups, "settings come from variable groups"
 
 
-@pytest.mark.parametrize("serving", option_values("serving"))
+SHAPES = [{"serving": serving} for serving in option_values("serving")]
+SHAPES.append({"project_kind": "llm"})
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: "-".join(shape.values()))
 @pytest.mark.parametrize(("ci", "cloud"), PAIRS)
 def test_readme_documents_every_variable_the_pipelines_read(
-    rendered: Render, ci: str, cloud: str, serving: str
+    rendered: Render, ci: str, cloud: str, shape: dict[str, str]
 ) -> None:
-    project = rendered(ci=ci, cloud=cloud, serving=serving)
+    project = rendered(ci=ci, cloud=cloud, **shape)
     readme = (project / "README.md").read_text()
     files = [
         *project.glob(".github/workflows/*.yml"),
@@ -277,3 +293,83 @@ def test_batch_only_pipelines_deploy_and_run_a_job(rendered: Render, ci: str, cl
         assert_schemas(project, github=False, ado=True)
     assert_yamllint(project)
     shellcheck_scripts(project, github=github, ado=ado)
+
+
+LLM_PAIRS = [(ci, cloud) for kind, ci, cloud in KIND_PAIRS if kind == "llm"]
+
+
+def step_named(steps: list[dict[str, Any]], words: str) -> dict[str, Any]:
+    return next(
+        step for step in steps if words in (step.get("name") or step.get("displayName") or "")
+    )
+
+
+@pytest.mark.parametrize(("ci", "cloud"), LLM_PAIRS)
+def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
+    rendered: Render, ci: str, cloud: str
+) -> None:
+    """The LLM kind's own stages: the PR gate against the fake provider with its table as a
+    summary or artifact; on main the gate against dev's real model, keyless, with a token
+    budget; promotion behind model-promotion; and a deploy smoke test that calls /extract."""
+    project = rendered(project_kind="llm", ci=ci, cloud=cloud)
+    real = {"gcp": "vertex", "azure": "azure-openai"}[cloud]
+    if derived("uses_github", ci=ci):
+        flows = workflows(project)
+        assert "pull_request" in triggers(flows["ci.yml"])
+        gate = flows["ci.yml"]["jobs"]["gate"]
+        assert gate["permissions"] == {"contents": "read"}  # offline: no cloud identity
+        run = step_named(gate["steps"], "Gate the prompt")
+        assert run["env"]["PROVIDER"] == "fake"
+        assert "eval --summary gate.md" in run["run"]
+        summary = step_named(gate["steps"], "job summary")
+        assert summary["if"] == "always()"
+        assert "GITHUB_STEP_SUMMARY" in summary["run"]
+        upload = next(s for s in gate["steps"] if "upload-artifact" in s.get("uses", ""))
+        assert upload["if"] == "always()"
+        assert upload["with"]["path"] == "gate.md"
+
+        train = flows["train.yml"]
+        assert triggers(train)["push"]["branches"] == ["main"]
+        assert "prompts/**" in triggers(train)["push"]["paths"]
+        evaluate = step_named(train["jobs"]["train"]["steps"], "Evaluation gate")
+        assert evaluate["env"]["PROVIDER"] == real
+        assert int(evaluate["env"]["TOKEN_BUDGET"]) > 0
+        assert "eval --json --summary gate.md" in evaluate["run"]
+        assert any(
+            s.get("uses", "").startswith(LOGIN_ACTIONS) for s in train["jobs"]["train"]["steps"]
+        )
+        promote = train["jobs"]["promote"]
+        assert promote["environment"] == "model-promotion"
+        assert promote["needs"] == "train"
+        assert "promote --version" in step_named(promote["steps"], "Promote")["run"]
+
+        deploy = flows["deploy.yml"]["jobs"]["deploy"]["steps"]
+        smoke = step_named(deploy, "Smoke test /extract")
+        assert '"$URL/extract"' in smoke["run"]
+        assert "jq -e" in smoke["run"]
+    if derived("uses_azure_devops", ci=ci):
+        root = load(project / "azure-pipelines.yml")
+        gate = next(s for s in root["stages"] if s.get("stage") == "Gate")
+        assert gate["dependsOn"] == []  # runs on pull requests as well as on main
+        steps = gate["jobs"][0]["steps"]
+        run = step_named(steps, "Evaluation gate")
+        assert run["env"]["PROVIDER"] == "fake"
+        assert "eval --summary gate.md" in run["bash"]
+        assert "task.uploadsummary" in step_named(steps, "run summary")["bash"]
+        artifact = step_named(steps, "as an artifact")
+        assert artifact["condition"] == "succeededOrFailed()"
+
+        train = load(project / ".azure-pipelines" / "train.yml")
+        assert train["trigger"]["branches"]["include"] == ["main"]
+        assert "prompts" in train["trigger"]["paths"]["include"]
+        evaluate = train["stages"][0]["jobs"][0]["steps"][1]
+        assert evaluate["env"]["PROVIDER"] == real
+        assert int(evaluate["env"]["TOKEN_BUDGET"]) > 0
+        assert "task.uploadsummary" in evaluate["inputs"]["inlineScript"]
+        promote = train["stages"][1]
+        assert promote["jobs"][0]["environment"].endswith("-model-promotion")
+
+        deploy = (project / ".azure-pipelines").rglob("*")
+        text = "\n".join(p.read_text() for p in deploy if p.is_file())
+        assert "/extract" in text
+        assert "jq -e" in text

@@ -264,6 +264,17 @@ def test_llm_service_stack_wires_its_keyless_model_endpoint(
         assert ("99999999-0000-0000-0000-000000000000" in principals) == (env == "dev")
 
 
+def test_a_key_based_llm_endpoint_in_the_stack_is_rejected(rendered: Render) -> None:
+    """The generated stack with its AI account switched to key (local) auth, as a careless
+    edit would: the policy pack names it."""
+    recording = run_llm_service(rendered, "azure", "dev")
+    account = recording.one("azure-native:cognitiveservices:Account")
+    account.inputs["properties"]["disableLocalAuth"] = False
+    found = check_policies(recording, POLICIES)
+    assert [v.policy for v in found] == ["ai-local-auth-disabled"], found
+    assert found[0].resource.endswith("project-dev-ai")
+
+
 def test_llm_service_stack_config_errors_name_the_key(rendered: Render) -> None:
     with pytest.raises(RunError, match="project-service:llmModel is missing"):
         run_llm_service(rendered, "azure", "dev", llmModel=None)

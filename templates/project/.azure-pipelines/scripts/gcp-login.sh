@@ -16,3 +16,12 @@ gcloud iam workload-identity-pools create-cred-config "$GCP_WORKLOAD_IDENTITY_PR
   --output-file="$credentials_dir/gcp-credentials.json"
 gcloud auth login --cred-file="$credentials_dir/gcp-credentials.json" --quiet
 export GOOGLE_APPLICATION_CREDENTIALS="$credentials_dir/gcp-credentials.json"
+# Client libraries (e.g. Vertex AI calls in the evaluation gate) may need another of the
+# pool's service accounts than gcloud's: their application-default credentials only.
+if [ -n "${GCP_ADC_SERVICE_ACCOUNT:-}" ]; then
+  gcloud iam workload-identity-pools create-cred-config "$GCP_WORKLOAD_IDENTITY_PROVIDER" \
+    --service-account="$GCP_ADC_SERVICE_ACCOUNT" \
+    --credential-source-file="$credentials_dir/oidc-token.jwt" \
+    --output-file="$credentials_dir/gcp-adc.json"
+  export GOOGLE_APPLICATION_CREDENTIALS="$credentials_dir/gcp-adc.json"
+fi

@@ -178,6 +178,8 @@ class FakeProvider:
         self.malformed_next = 0
         self.received: deque[str] = deque(maxlen=10_000)
         self.calls = 0
+        self.tokens_billed = 0  # what a real provider would invoice: the cost guard's check
+        self.in_flight = self.peak_in_flight = 0  # concurrent calls: the batch bound's check
         self.url = ""  # set by running(): the base URL clients use (PROVIDER_URL)
 
     def reset(self) -> None:
@@ -186,6 +188,8 @@ class FakeProvider:
         self.fail_next = self.malformed_next = 0
         self.fail_status = 503
         self.received.clear()
+        self.tokens_billed = 0
+        self.peak_in_flight = 0
 
     async def __call__(
         self,
@@ -245,7 +249,12 @@ class FakeProvider:
             if message["role"] == "user":
                 self.received.append(message["content"])
         if self.latency_s:
-            await asyncio.sleep(self.latency_s)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.latency_s)
+            finally:
+                self.in_flight -= 1
         if self.fail_next > 0:
             self.fail_next -= 1
             return (
@@ -259,7 +268,12 @@ class FakeProvider:
         if self.malformed_next > 0:
             self.malformed_next -= 1
             content = '{"side": "buy", "notional": '
+        finish = "stop"
+        limit = request.get("max_tokens")
+        if isinstance(limit, int) and _tokens(content) > limit:
+            content, finish = content[: limit * 4], "length"  # cut, as a real model is
         prompt_tokens = sum(_tokens(m["content"]) for m in messages)
+        self.tokens_billed += prompt_tokens + _tokens(content)
         return (
             200,
             {
@@ -271,7 +285,7 @@ class FakeProvider:
                     {
                         "index": 0,
                         "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
+                        "finish_reason": finish,
                     }
                 ],
                 "usage": {

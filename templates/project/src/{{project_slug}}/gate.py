@@ -23,12 +23,13 @@ from typing import Any
 
 import mlflow
 
+from .budget import TokenBudget, budgeted
 from .config import Settings
 from .errors import ProjectError
 from .extraction import SCORED_FIELDS
 from .pipeline import Extractor
 from .prompts import CHALLENGER, Prompt, register, version_tags
-from .providers import Provider, ProviderError, build_provider
+from .providers import Provider, ProviderError
 from .store import connect, ensure_experiment
 
 COMPARED = ("field_accuracy", "schema_validity", "injection_refusal")
@@ -65,6 +66,7 @@ class GateReport:
     metrics: dict[str, float]
     checks: list[tuple[str, float, str, bool]]
     results: list[CaseResult]
+    tokens: int = 0
     version: str | None = None
     run_id: str | None = None
 
@@ -206,19 +208,16 @@ def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = Non
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
     champion = version_tags(settings, settings.serving_alias)
+    budget = TokenBudget(settings.token_budget)
     with provider_for(settings) as effective:
 
         async def run_all() -> list[CaseResult]:
-            active = provider or build_provider(effective)
-            try:
+            async with budgeted(effective, budget, provider) as active:
                 return await run_cases(Extractor(active, prompt), cases, settings.eval_concurrency)
-            finally:
-                if provider is None:
-                    await active.aclose()
 
         results = asyncio.run(run_all())
     metrics = score(results)
-    report = GateReport(metrics, checks(settings, metrics, champion), results)
+    report = GateReport(metrics, checks(settings, metrics, champion), results, budget.spent)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"eval-{prompt.digest}") as run:
         report.run_id = run.info.run_id
         mlflow.log_params(
@@ -231,6 +230,7 @@ def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = Non
             }
         )
         mlflow.log_metrics({name.replace(".", "_"): value for name, value in metrics.items()})
+        mlflow.log_metric("tokens", report.tokens)
         mlflow.log_table(
             {
                 "id": [r.case.id for r in results],
@@ -282,3 +282,31 @@ def render_report(report: GateReport, limit: int = 20) -> str:
         else "gate FAILED: the prompt is not registered"
     )
     return "\n".join([*lines, "", verdict])
+
+
+def render_markdown(report: GateReport, prompt: Prompt, provider: str, limit: int = 20) -> str:
+    """The per-scorer table as Markdown: a GitHub job summary, an Azure DevOps summary."""
+    verdict = "passed" if report.passed else "FAILED"
+    lines = [
+        f"### Evaluation gate {verdict}: prompt `{prompt.name}` ({prompt.digest})",
+        "",
+        f"{len(report.results)} cases, provider `{provider}`, {report.tokens} tokens",
+        "",
+        "| scorer | value | required | result |",
+        "|---|---:|---|---|",
+    ]
+    for name, value, requirement, ok in report.checks:
+        lines.append(f"| {name} | {value:.4f} | {requirement} | {'pass' if ok else '**FAIL**'} |")
+    for name, value in sorted(report.metrics.items()):
+        if name.startswith("field."):
+            lines.append(f"| {name} | {value:.4f} | | |")
+    failing = [r for r in report.results if r.error or r.wrong_fields]
+    if failing:
+        lines += [
+            "",
+            f"{len(failing)} case(s) not fully right (ids only: messages stay out "
+            "of CI logs): " + ", ".join(r.case.id for r in failing[:limit]),
+        ]
+    if report.version:
+        lines += ["", f"Registered as version {report.version} with `@{CHALLENGER}`."]
+    return "\n".join(lines) + "\n"

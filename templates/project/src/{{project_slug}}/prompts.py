@@ -45,7 +45,8 @@ class Prompt:
 
 def working_prompt(settings: Settings) -> Prompt:
     """The prompt file under review, not yet registered."""
-    path = settings.prompts_dir / f"{settings.prompt_name}.md"
+    # A Unity Catalog name (catalog.schema.name) is reviewed as prompts/<name>.md too.
+    path = settings.prompts_dir / f"{settings.prompt_name.rsplit('.', 1)[-1]}.md"
     try:
         text = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:

@@ -1,0 +1,167 @@
+"""Batch extraction: a table of client messages through the same Extractor as the service
+(guardrails, the champion prompt, the same provider client), with a bounded number of calls
+in flight, into trade requests stamped with the prompt version and the run's timestamp.
+
+One function does the work on a pandas frame, `extract_frame`; `extract_spark` runs that
+same function on every partition with `mapInPandas`, so a local run and a Databricks job
+give the same rows. A message the provider fails on gets its `error` and no fields; the
+cost guard (TOKEN_BUDGET) stops the run instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .budget import TokenBudget, budgeted
+from .config import Settings
+from .errors import ProjectError
+from .pipeline import Extractor
+from .prompts import Prompt
+from .providers import Provider, ProviderError
+
+INPUT_COLUMNS = ("message_id", "message")
+# The output table: name and Spark SQL type, in order (mapInPandas needs the schema).
+OUTPUT_SCHEMA = (
+    ("message_id", "string"),
+    ("side", "string"),
+    ("instrument", "string"),
+    ("notional", "double"),
+    ("currency", "string"),
+    ("tenor", "string"),
+    ("reference_index", "string"),
+    ("needs_review", "boolean"),
+    ("confidence", "double"),
+    ("refused", "boolean"),
+    ("error", "string"),
+    ("prompt_name", "string"),
+    ("prompt_version", "string"),
+    ("model", "string"),
+    ("tokens_in", "bigint"),
+    ("tokens_out", "bigint"),
+    ("extracted_at", "timestamp"),
+)
+_PANDAS_TYPES = {
+    "string": "object",
+    "double": "float64",
+    "boolean": "object",  # nullable: a failed message has no answer
+    "bigint": "int64",
+    "timestamp": "datetime64[us, UTC]",
+}
+
+
+def check_input(columns: list[str]) -> None:
+    missing = [name for name in INPUT_COLUMNS if name not in columns]
+    if missing:
+        raise ProjectError(
+            f"the messages table lacks column(s) {missing}: it needs {list(INPUT_COLUMNS)} "
+            f"(it has {columns[:20]})"
+        )
+    duplicated = sorted({name for name in columns if columns.count(name) > 1})
+    if duplicated:
+        raise ProjectError(f"the messages table has duplicated column(s) {duplicated}")
+
+
+def read_messages(path: Path) -> pd.DataFrame:
+    """A local messages file (CSV, Parquet or JSON lines), with one clear line if it is not."""
+    if not path.is_file():
+        raise ProjectError(f"no messages file at {path}")
+    if path.stat().st_size == 0:
+        raise ProjectError(f"{path} is empty: it needs columns {list(INPUT_COLUMNS)}")
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif path.suffix == ".jsonl":
+            frame = pd.read_json(path, lines=True, dtype={"message_id": str})
+        elif path.suffix == ".csv":
+            # pandas renames a repeated header ("message.1"): read the header as written.
+            with path.open(encoding="utf-8", newline="") as handle:
+                check_input(next(csv.reader(handle), []))
+            frame = pd.read_csv(path, dtype={"message_id": str}, encoding="utf-8")
+        else:
+            raise ProjectError(f"{path}: use a .csv, .parquet or .jsonl file")
+    except ProjectError:
+        raise
+    except Exception as exc:  # every reader has its own error types
+        raise ProjectError(
+            f"{path} is not a readable messages file ({type(exc).__name__})"
+        ) from None
+    check_input([str(name) for name in frame.columns])
+    return frame
+
+
+async def _extract_all(
+    extractor: Extractor, rows: list[tuple[str, Any]], concurrency: int
+) -> list[dict[str, Any]]:
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(message_id: str, message: Any) -> dict[str, Any]:
+        row: dict[str, Any] = {"message_id": message_id, "error": None}
+        if not isinstance(message, str) or not message.strip():
+            row["error"] = "empty message"
+            return row
+        async with limit:
+            try:
+                outcome = await extractor.extract(message)
+            except ProviderError as exc:
+                row["error"] = f"{exc.kind}: {exc}"
+                return row
+        row.update(outcome.request.model_dump())
+        row.update(model=outcome.model, tokens_in=outcome.tokens_in, tokens_out=outcome.tokens_out)
+        return row
+
+    return list(await asyncio.gather(*(one(i, m) for i, m in rows)))
+
+
+def extract_frame(
+    frame: pd.DataFrame,
+    settings: Settings,
+    prompt: Prompt,
+    *,
+    extracted_at: datetime,
+    budget: TokenBudget | None = None,
+    provider: Provider | None = None,
+) -> pd.DataFrame:
+    """Every message of `frame` (columns message_id, message) as one output row, in order."""
+    check_input([str(name) for name in frame.columns])
+    budget = budget if budget is not None else TokenBudget(settings.token_budget)
+    rows = list(zip(frame["message_id"].astype(str), frame["message"], strict=True))
+
+    async def run() -> list[dict[str, Any]]:
+        async with budgeted(settings, budget, provider) as active:
+            return await _extract_all(Extractor(active, prompt), rows, settings.batch_concurrency)
+
+    results = asyncio.run(run()) if rows else []
+    out = pd.DataFrame(results, columns=[name for name, _ in OUTPUT_SCHEMA])
+    out["prompt_name"] = prompt.name
+    out["prompt_version"] = prompt.version
+    out["tokens_in"] = out["tokens_in"].fillna(0)
+    out["tokens_out"] = out["tokens_out"].fillna(0)
+    out["extracted_at"] = pd.Timestamp(extracted_at)
+    return out.astype({name: _PANDAS_TYPES[kind] for name, kind in OUTPUT_SCHEMA})
+
+
+def spark_schema() -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in OUTPUT_SCHEMA)
+
+
+def extract_spark(df: Any, settings: Settings, prompt: Prompt, *, extracted_at: datetime) -> Any:
+    """`extract_frame` on every partition of a Spark DataFrame (mapInPandas). Each partition
+    task gets an equal share of TOKEN_BUDGET, so the shares together never exceed it, and at
+    most BATCH_CONCURRENCY calls in flight."""
+    check_input(list(df.columns))
+    partitions = max(1, df.rdd.getNumPartitions())
+    share = max(1, settings.token_budget // partitions)
+
+    def per_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        budget = TokenBudget(share, total=settings.token_budget)
+        for batch in batches:
+            yield extract_frame(batch, settings, prompt, extracted_at=extracted_at, budget=budget)
+
+    return df.select(*INPUT_COLUMNS).mapInPandas(per_partition, spark_schema())
