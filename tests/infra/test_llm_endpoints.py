@@ -18,6 +18,10 @@ from .conftest import assert_component_shape
 
 SUB = "00000000-0000-0000-0000-000000000000"
 PRINCIPAL = "11111111-2222-3333-4444-555555555555"
+SUBNET = (
+    "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/e"
+)
+ZONE = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/z"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -29,6 +33,8 @@ def test_azure_openai_takes_entra_tokens_only_and_is_private_in_prod(env: str) -
             f"trade-intake-{env}-oai", resource_group_name="rg", location="swedencentral",
             subscription_id=SUB, principal_id=PRINCIPAL, model="gpt-4o-mini",
             model_version="2024-07-18", capacity=30, private=env == "prod", ownership=own,
+            private_endpoint_subnet_id=SUBNET if env == "prod" else None,
+            private_dns_zone_id=ZONE if env == "prod" else None,
         )  # fmt: skip
         pulumi.export("endpoint", endpoint.endpoint)
 
@@ -49,8 +55,26 @@ def test_azure_openai_takes_entra_tokens_only_and_is_private_in_prod(env: str) -
     assert grants[0].inputs["principalId"] == PRINCIPAL
     assert grants[0].inputs["roleDefinitionId"].endswith(COGNITIVE_SERVICES_OPENAI_USER)
     assert rec.stack_outputs["endpoint"] == f"https://trade-intake-{env}-oai.openai.azure.com"
+    endpoints = rec.of_type("azure-native:network:PrivateEndpoint")
+    assert len(endpoints) == (1 if private else 0)
+    if private:
+        link = endpoints[0].inputs["privateLinkServiceConnections"][0]
+        assert link["groupIds"] == ["account"]
+        assert endpoints[0].inputs["subnet"]["id"] == SUBNET
+        zones = rec.one("azure-native:network:PrivateDnsZoneGroup").inputs
+        assert zones["privateDnsZoneConfigs"][0]["privateDnsZoneId"] == ZONE
     assert_component_shape(rec)
     assert check_policies(rec, POLICIES) == []
+
+
+def test_a_private_azure_openai_needs_a_private_endpoint() -> None:
+    own = Ownership(owner="fo-quant-ml", project="trade-intake", env="prod")
+    with pytest.raises(Exception, match="private=True needs private_endpoint_subnet_id"):
+        run_program(lambda: AzureLlmEndpoint(
+            "oai", resource_group_name="rg", location="swedencentral", subscription_id=SUB,
+            principal_id=PRINCIPAL, model="gpt-4o-mini", model_version="2024-07-18",
+            capacity=10, private=True, ownership=own,
+        ))  # fmt: skip
 
 
 def test_azure_openai_capacity_must_be_positive() -> None:

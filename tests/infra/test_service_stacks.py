@@ -262,6 +262,19 @@ def test_llm_service_stack_wires_its_keyless_model_endpoint(
         # The app's identity, and in dev the CI identity that runs the gate on main.
         assert len(principals) == (2 if env == "dev" else 1)
         assert ("99999999-0000-0000-0000-000000000000" in principals) == (env == "dev")
+        # Prod: no public access to the model, so the app reaches it through its VNet.
+        environment = recording.one("azure-native:app:ManagedEnvironment").inputs
+        endpoints = recording.of_type("azure-native:network:PrivateEndpoint")
+        if env == "prod":
+            subnet = recording.named("project-prod-apps")
+            assert subnet.inputs["delegations"][0]["serviceName"] == "Microsoft.App/environments"
+            assert "infrastructureSubnetId" in environment["vnetConfiguration"]
+            assert len(endpoints) == 1
+            zone = recording.one("azure-native:privatedns:PrivateZone").inputs
+            assert zone["privateZoneName"] == "privatelink.openai.azure.com"
+        else:
+            assert "vnetConfiguration" not in environment
+            assert endpoints == []
 
 
 def test_a_key_based_llm_endpoint_in_the_stack_is_rejected(rendered: Render) -> None:

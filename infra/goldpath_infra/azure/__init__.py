@@ -8,6 +8,7 @@ from .databricks import DatabricksWorkspace
 from .llm_endpoint import LlmEndpoint
 from .model_registry import ModelRegistry
 from .monitoring import Monitoring
+from .private_network import PrivateNetwork
 from .registry import ContainerRegistry
 from .service_stack import ServiceStack
 from .serving import ServingService
@@ -21,6 +22,7 @@ __all__ = [
     "LlmEndpoint",
     "ModelRegistry",
     "Monitoring",
+    "PrivateNetwork",
     "ServiceStack",
     "ServingService",
 ]

@@ -31,6 +31,7 @@ def app_environment(
     registry_id: pulumi.Input[str],
     ownership: Ownership,
     log_retention_days: int,
+    infrastructure_subnet_id: pulumi.Input[str] | None = None,
 ) -> AppEnvironment:
     logs = operationalinsights.Workspace(
         f"{name}-logs",
@@ -55,6 +56,12 @@ def app_environment(
                 "shared_key": keys.primary_shared_key,
             },
         },
+        # In a PrivateNetwork's subnet, apps reach private endpoints (an LlmEndpoint in prod).
+        vnet_configuration=(
+            {"infrastructure_subnet_id": infrastructure_subnet_id}
+            if infrastructure_subnet_id is not None
+            else None
+        ),
         tags=ownership.labels,
         opts=child(parent),
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pulumi
-from pulumi_azure_native import authorization, cognitiveservices
+from pulumi_azure_native import authorization, cognitiveservices, network
 
 from .._base import Ownership, child
 from ._roles import COGNITIVE_SERVICES_OPENAI_USER, role_definition
@@ -40,11 +40,19 @@ class LlmEndpoint(pulumi.ComponentResource):
         private: bool,
         ownership: Ownership,
         evaluators: Sequence[pulumi.Input[str]] = (),
+        private_endpoint_subnet_id: pulumi.Input[str] | None = None,
+        private_dns_zone_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:azure:LlmEndpoint", name, None, opts)
         if capacity < 1:
             raise ValueError(f"LlmEndpoint {name}: capacity must be >= 1 (thousands of tokens/min)")
+        if private and (private_endpoint_subnet_id is None or private_dns_zone_id is None):
+            # With public access off, only a private endpoint reaches the account.
+            raise ValueError(
+                f"LlmEndpoint {name}: private=True needs private_endpoint_subnet_id and "
+                "private_dns_zone_id (a PrivateNetwork), or nothing could call it"
+            )
         self.account = cognitiveservices.Account(
             name,
             account_name=name,
@@ -90,6 +98,32 @@ class LlmEndpoint(pulumi.ComponentResource):
             )
             for grantee, principal in principals.items()
         ]
+        if private:
+            self.private_endpoint = network.PrivateEndpoint(
+                f"{name}-pe",
+                resource_group_name=resource_group_name,
+                location=location,
+                subnet={"id": private_endpoint_subnet_id},
+                private_link_service_connections=[
+                    {
+                        "name": name,
+                        "private_link_service_id": self.account.id,
+                        "group_ids": ["account"],
+                    }
+                ],
+                tags=ownership.labels,
+                opts=child(self),
+            )
+            network.PrivateDnsZoneGroup(
+                f"{name}-pe-dns",
+                resource_group_name=resource_group_name,
+                private_endpoint_name=self.private_endpoint.name,
+                private_dns_zone_group_name="default",
+                private_dns_zone_configs=[
+                    {"name": "openai", "private_dns_zone_id": private_dns_zone_id}
+                ],
+                opts=child(self),
+            )
         self.endpoint = pulumi.Output.from_input(self.url_for(name))
         self.deployment_name = self.deployment.name
         self.register_outputs(

@@ -9,6 +9,7 @@ from .._base import ConfigError
 from .._service import ServiceConfig, ServiceStackBase
 from .llm_endpoint import LlmEndpoint
 from .monitoring import Monitoring
+from .private_network import OPENAI_ZONE, PrivateNetwork
 from .serving import ServingService
 
 # Microsoft's sample container: the first revision runs it until CI deploys the real image.
@@ -36,6 +37,18 @@ class ServiceStack(ServiceStackBase):
             "MLFLOW_TRACKING_URI": platform.require_output("mlflowTrackingUri"),
         }
         llm_account = f"{name}-ai"
+        # In prod the model endpoint takes no public traffic: the app reaches it privately.
+        self.network = (
+            PrivateNetwork(
+                name,
+                resource_group_name=resource_group,
+                location=platform.require_output("location"),
+                ownership=config.ownership,
+                opts=children,
+            )
+            if config.llm and env == "prod"
+            else None
+        )
         if config.llm:
             env_vars |= {
                 "PROVIDER": "azure-openai",
@@ -56,6 +69,7 @@ class ServiceStack(ServiceStackBase):
             env=env_vars,
             public=config.public,
             image_managed_by_ci=True,
+            infrastructure_subnet_id=self.network.apps_subnet_id if self.network else None,
             opts=children,
         )
         self.monitoring = Monitoring(
@@ -87,7 +101,11 @@ class ServiceStack(ServiceStackBase):
                 model=config.llm.model,
                 model_version=config.llm.model_version,
                 capacity=config.llm.capacity,
-                private=env == "prod",
+                private=self.network is not None,
+                private_endpoint_subnet_id=self.network.endpoints_subnet_id
+                if self.network
+                else None,
+                private_dns_zone_id=self.network.zones[OPENAI_ZONE].id if self.network else None,
                 ownership=config.ownership,
                 opts=children,
             )

@@ -42,6 +42,7 @@ class ServingService(pulumi.ComponentResource):
         public: bool = False,
         log_retention_days: int = 30,
         image_managed_by_ci: bool = False,
+        infrastructure_subnet_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:azure:ServingService", name, None, opts)
@@ -54,6 +55,7 @@ class ServingService(pulumi.ComponentResource):
             registry_id=registry_id,
             ownership=ownership,
             log_retention_days=log_retention_days,
+            infrastructure_subnet_id=infrastructure_subnet_id,
         )
         self.logs, self.environment, self.identity = base.logs, base.environment, base.identity
         pull = base.pull

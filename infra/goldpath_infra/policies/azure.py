@@ -22,6 +22,10 @@ AZURE_TAGGABLE = {
     "azure-native:monitor:ActionGroup",
     "azure-native:monitor:MetricAlert",
     "azure-native:cognitiveservices:Account",
+    "azure-native:network:VirtualNetwork",
+    "azure-native:network:PrivateEndpoint",
+    "azure-native:privatedns:PrivateZone",
+    "azure-native:privatedns:VirtualNetworkLink",
 }
 
 
