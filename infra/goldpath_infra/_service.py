@@ -35,6 +35,8 @@ class LlmConfig:
     model: str
     model_version: str | None
     capacity: int
+    # Azure, prod: the private network the service reaches its model through.
+    address_space: str = "10.40.0.0/16"
 
     @classmethod
     def from_stack(cls, config: StackConfig) -> LlmConfig:
@@ -44,6 +46,12 @@ class LlmConfig:
             ),
             model_version=config.optional("llmModelVersion"),
             capacity=config.integer("llmCapacity", default=10, minimum=1, maximum=100_000),
+            address_space=config.text(
+                "privateAddressSpace",
+                default="10.40.0.0/16",
+                pattern=r"10\.\d{1,3}\.\d{1,3}\.0/(1[6-9]|2[0-2])",
+                example="10.52.0.0/16",
+            ),
         )
 
 

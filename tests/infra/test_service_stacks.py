@@ -270,6 +270,8 @@ def test_llm_service_stack_wires_its_keyless_model_endpoint(
             assert subnet.inputs["delegations"][0]["serviceName"] == "Microsoft.App/environments"
             assert "infrastructureSubnetId" in environment["vnetConfiguration"]
             assert len(endpoints) == 1
+            vnet = recording.one("azure-native:network:VirtualNetwork").inputs
+            assert vnet["addressSpace"]["addressPrefixes"] == ["10.40.0.0/16"]
             zone = recording.one("azure-native:privatedns:PrivateZone").inputs
             assert zone["privateZoneName"] == "privatelink.openai.azure.com"
         else:
@@ -295,3 +297,7 @@ def test_llm_service_stack_config_errors_name_the_key(rendered: Render) -> None:
         run_llm_service(rendered, "azure", "dev", llmModelVersion=None)
     with pytest.raises(RunError, match="project-service:llmCapacity is 'many', not a whole"):
         run_llm_service(rendered, "azure", "dev", llmCapacity="many")
+    with pytest.raises(
+        RunError, match=r"project-service:privateAddressSpace is '192\.168\.0\.0/24'"
+    ):
+        run_llm_service(rendered, "azure", "prod", privateAddressSpace="192.168.0.0/24")

@@ -44,6 +44,7 @@ class ServiceStack(ServiceStackBase):
                 resource_group_name=resource_group,
                 location=platform.require_output("location"),
                 ownership=config.ownership,
+                address_space=config.llm.address_space,
                 opts=children,
             )
             if config.llm and env == "prod"
