@@ -75,7 +75,7 @@ def test_files_follow_the_serving_answer(rendered: Render, serving: str, cloud: 
         assert 'worker_class = "uvicorn_worker.UvicornWorker"' in gunicorn_conf
     elif serving == "flask":
         assert "from flask import" in app
-        assert 'worker_class = "gthread"' in gunicorn_conf
+        assert 'worker_class = "gevent"' in gunicorn_conf
     if served:
         assert "gunicorn --config gunicorn.conf.py" in makefile
         assert '"gunicorn", "--config", "/app/gunicorn.conf.py"' in dockerfile
