@@ -72,10 +72,13 @@ def test_files_follow_the_serving_answer(rendered: Render, serving: str, cloud: 
     gunicorn_conf = (project / "gunicorn.conf.py").read_text() if served else ""
     if serving == "fastapi":
         assert "from fastapi import" in app
-        assert 'worker_class = "uvicorn_worker.UvicornWorker"' in gunicorn_conf
+        assert 'worker_class = "project.serving.worker.Worker"' in gunicorn_conf
+        assert "(UvicornWorker):" in (package / "serving" / "worker.py").read_text()
     elif serving == "flask":
         assert "from flask import" in app
-        assert 'worker_class = "gevent"' in gunicorn_conf
+        assert 'worker_class = "project.serving.worker.Worker"' in gunicorn_conf
+        assert "(GeventWorker):" in (package / "serving" / "worker.py").read_text()
+        assert 'keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))' in gunicorn_conf
     if served:
         assert "gunicorn --config gunicorn.conf.py" in makefile
         assert '"gunicorn", "--config", "/app/gunicorn.conf.py"' in dockerfile
@@ -122,3 +125,18 @@ def test_answers_file_records_every_answer(rendered: Render) -> None:
     answers = (project / ".copier-answers.yml").read_text()
     for line in ["serving: flask", "cloud: azure", "ci: both", "databricks: true", "_commit:"]:
         assert line in answers
+
+
+@pytest.mark.parametrize("serving", ["fastapi", "flask"])
+def test_the_slim_images_dependencies_are_the_projects_own(rendered: Render, serving: str) -> None:
+    """The `serving` group (what the slim image installs) repeats specifiers from
+    `dependencies`: the same strings, so one lock resolves both to the same versions, and
+    none of the training stack."""
+    import tomllib
+
+    pyproject = tomllib.loads((rendered(serving=serving) / "pyproject.toml").read_text())
+    group = pyproject["dependency-groups"]["serving"]
+    assert group, "empty serving group"
+    assert set(group) <= set(pyproject["project"]["dependencies"])
+    heavy = ("mlflow", "scikit-learn", "pandas", "scipy", "pyarrow", "skops")
+    assert not [spec for spec in group if spec.startswith(heavy)]

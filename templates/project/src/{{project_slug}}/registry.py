@@ -205,12 +205,19 @@ def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
     return rows
 
 
-def export_model(settings: Settings, destination: Path) -> LoadedModel:
-    """Copy the serving model out of the registry into `destination`, to bake into an image."""
+def export_model(settings: Settings, destination: Path) -> tuple[LoadedModel, str]:
+    """Copy the serving model out of the registry into `destination`, to bake into an image,
+    with its lean serving artifact when the model compiles; the second value says which."""
+    from .serving import lean
+
     if destination.exists() and any(destination.iterdir()):
         raise ProjectError(f"export destination {destination} is not empty")
     model = load_serving_model(settings)
     destination.mkdir(parents=True, exist_ok=True)
     mlflow.artifacts.download_artifacts(artifact_uri=model.uri, dst_path=str(destination))
     (destination / VERSION_FILE).write_text(model.version + "\n")
-    return model
+    try:
+        path = lean.export(model, destination)
+    except ProjectError as exc:
+        return model, f"{exc}; MODEL_DIR serves the full MLflow model"
+    return model, f"lean serving artifact {path.name}, checked against the pipeline"

@@ -4,12 +4,14 @@ and the serving request schema, so the three can never disagree."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .errors import DataValidationError
+
+if TYPE_CHECKING:  # the serving path validates rows, never frames: no pandas import there
+    import pandas as pd
 
 TARGET = "hit"
 
@@ -88,6 +90,8 @@ def validate_frame(frame: pd.DataFrame, *, require_target: bool = False) -> pd.D
 
     Raises DataValidationError listing every problem, so one run shows the whole fix.
     """
+    import pandas as pd
+
     problems: list[str] = []
     wanted = list(FEATURE_NAMES) + ([TARGET] if require_target else [])
     missing = [name for name in wanted if name not in frame.columns]

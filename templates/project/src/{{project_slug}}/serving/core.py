@@ -13,19 +13,22 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from ..config import PACKAGE, Settings
-from ..data import make_rfq_sample
 from ..errors import ProjectError
-from ..registry import LoadedModel, load_serving_model
 from ..schema import FEATURE_NAMES, TARGET, request_row_model
+from . import lean
 from .fastpath import FastScorer
 from .runtime import settle_heap
+
+if TYPE_CHECKING:
+    # Imported where used: a worker serving the lean artifact never loads MLflow, skops,
+    # scikit-learn or pandas (seconds of start-up each).
+    from ..registry import LoadedModel
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,13 @@ def body_too_large(limit: int) -> RequestError:
     return RequestError(
         413, [{"field": "body", "message": f"request body exceeds {limit} bytes; send fewer rows"}]
     )
+
+
+def body_too_slow(timeout: float) -> RequestError:
+    return RequestError(
+        408, [{"field": "body", "message": f"request body not received within {timeout:g} s "
+               "(CLIENT_TIMEOUT_S)"}],
+    )  # fmt: skip
 
 
 def _field(prefix: str, loc: tuple[int | str, ...]) -> str:
@@ -122,11 +132,16 @@ def openapi_document(title: str, version: str, max_batch_size: int) -> dict[str,
 class Predictor:
     """Validates request bodies against the feature schema and scores them."""
 
-    def __init__(self, model: LoadedModel, max_batch_size: int) -> None:
+    def __init__(self, model: LoadedModel | lean.LeanModel, max_batch_size: int) -> None:
         self.model = model
         self.max_batch_size = max_batch_size
         self.row_model: type[BaseModel] = request_row_model()
         self.fast: FastScorer | None = None
+        if isinstance(model, lean.LeanModel):
+            self.fast = model.scorer  # checked against the full pipeline at export
+            return
+        from ..data import make_rfq_sample
+
         try:
             scorer = FastScorer(model.pipeline)
             sample = make_rfq_sample(256, seed=3).drop(columns=[TARGET])
@@ -207,6 +222,10 @@ class Predictor:
         """Hit probabilities for validated rows, on the numpy fast path when available."""
         if self.fast is not None:
             return self.fast.predict_proba(self.fast.encode(rows))
+        import pandas as pd
+
+        if isinstance(self.model, lean.LeanModel):  # never: a lean model always has `fast`
+            raise ProjectError("the lean serving model has no scorer")
         frame = pd.DataFrame.from_records(rows, columns=list(FEATURE_NAMES))
         return self.model.predict(frame)[1]
 
@@ -231,7 +250,14 @@ class Predictor:
 def load_predictor(settings: Settings) -> Predictor:
     """The serving model from MODEL_DIR or the registry, ready to score (slow: run it off the
     request path)."""
-    predictor = Predictor(load_serving_model(settings), settings.max_batch_size)
+    model: LoadedModel | lean.LeanModel
+    if settings.model_dir is not None and (settings.model_dir / lean.LEAN_FILE).exists():
+        model = lean.load(settings.model_dir)
+    else:
+        from ..registry import load_serving_model
+
+        model = load_serving_model(settings)
+    predictor = Predictor(model, settings.max_batch_size)
     settle_heap()
     mark_loaded()
     return predictor
@@ -271,7 +297,7 @@ def mark_loaded() -> None:
         flag.touch(exist_ok=True)
 
 
-def retry_delay(exc: BaseException, attempt: int) -> float | None:
+def retry_delay(exc: BaseException, attempt: int, longest: float = 60) -> float | None:
     """When another worker of this server run already serves the model, a worker that
     cannot load (say a replacement started while the store is unreachable) must not stop
     the whole service: it logs one line and retries with backoff, unready, while the others
@@ -279,7 +305,7 @@ def retry_delay(exc: BaseException, attempt: int) -> float | None:
     flag = _server_run_file("loaded")
     if flag is None or not flag.exists():
         return None
-    delay = float(min(60, 2**attempt))
+    delay = float(min(longest, 2**attempt))
     reason = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
     log.error(
         "model failed to load in this worker; the other workers keep serving; retry in %.0f s: %s",

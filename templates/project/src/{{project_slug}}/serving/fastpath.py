@@ -11,12 +11,17 @@ the service falls back to the full pipeline if it ever differs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..schema import CATEGORICAL_FEATURES, FEATURE_NAMES, NUMERIC_FEATURES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# CompiledForest's arrays, as saved in the lean serving artifact (serving/lean.py).
+FOREST_ARRAYS = ("feature", "threshold", "left", "right", "missing_left", "value")
 
 
 class CompiledForest:
@@ -57,27 +62,61 @@ class CompiledForest:
             self.right[t, :count] = np.where(leaf, own, nodes["right"])
         self.depth = int(max(nodes["depth"].max() for nodes in trees))
         self.baseline = float(np.ravel(estimator._baseline_prediction)[0])
-        self.trees = np.arange(len(trees))[:, None]
+        self._flatten()
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: dict[str, np.ndarray], depth: int, baseline: float
+    ) -> CompiledForest:
+        """A forest rebuilt from `arrays()` without scikit-learn (the lean artifact)."""
+        forest = cls.__new__(cls)
+        for name in FOREST_ARRAYS:
+            setattr(forest, name, arrays[name])
+        forest.depth, forest.baseline = depth, baseline
+        forest._flatten()
+        return forest
+
+    def _flatten(self) -> None:
+        """Every tree's nodes end to end in 1-D arrays, children as flat indices: `take` on
+        those costs less than 2-D fancy indexing per step (measured on this model: 142 ->
+        78-91 us for one row, 2.0 -> 0.9-1.0 ms for 50 rows)."""
+        offsets = (np.arange(len(self.feature)) * self.feature.shape[1])[:, None]
+        self.roots = offsets
+        self.flat_feature = self.feature.ravel()
+        self.flat_threshold = self.threshold.ravel()
+        self.flat_missing_left = self.missing_left.ravel()
+        self.flat_value = self.value.ravel()
+        self.flat_left = (self.left + offsets).ravel()
+        self.flat_right = (self.right + offsets).ravel()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in FOREST_ARRAYS}
 
     def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
-        rows = np.arange(len(matrix))[None, :]
-        node = np.zeros((len(self.trees), len(matrix)), dtype=np.intp)
+        values = np.ascontiguousarray(matrix, dtype=np.float64).ravel()
+        row_start = np.arange(len(matrix))[None, :] * matrix.shape[1]
+        node = np.repeat(self.roots, len(matrix), axis=1)  # (trees, rows), flat node indices
         for _ in range(self.depth):
-            x = matrix[rows, self.feature[self.trees, node]]
-            below = x <= self.threshold[self.trees, node]
-            go_left = np.where(np.isnan(x), self.missing_left[self.trees, node], below)
-            node = np.where(go_left, self.left[self.trees, node], self.right[self.trees, node])
-        raw = self.baseline + self.value[self.trees, node].sum(axis=0)
+            x = values.take(self.flat_feature.take(node) + row_start)
+            below = x <= self.flat_threshold.take(node)
+            go_left = np.where(np.isnan(x), self.flat_missing_left.take(node), below)
+            node = np.where(go_left, self.flat_left.take(node), self.flat_right.take(node))
+        raw = self.baseline + self.flat_value.take(node).sum(axis=0)
         return 1.0 / (1.0 + np.exp(-raw))
 
 
 class FastScorer:
+    """Encodes validated rows as the fitted pipeline's matrix and scores it."""
+
+    forest: CompiledForest | None
+    estimator: Any
+
     def __init__(self, pipeline: Any) -> None:
         preprocess = pipeline.named_steps["preprocess"]
         encoder = preprocess.named_transformers_["categorical"]
         self.estimator = pipeline.named_steps["model"]
         try:
-            self.forest: CompiledForest | None = CompiledForest(self.estimator)
+            self.forest = CompiledForest(self.estimator)
         except (AttributeError, KeyError, TypeError, ValueError):
             self.forest = None
         self.lookups: list[dict[str, int]] = []
@@ -87,6 +126,15 @@ class FastScorer:
             offset += len(categories)
         self.numeric_offset = offset
         self.width = offset + len(NUMERIC_FEATURES)
+
+    @classmethod
+    def from_parts(cls, lookups: list[dict[str, int]], forest: CompiledForest) -> FastScorer:
+        """A scorer from saved encodings and trees, without the pipeline (lean artifact)."""
+        scorer = cls.__new__(cls)
+        scorer.estimator, scorer.forest, scorer.lookups = None, forest, lookups
+        scorer.numeric_offset = sum(len(lookup) for lookup in lookups)
+        scorer.width = scorer.numeric_offset + len(NUMERIC_FEATURES)
+        return scorer
 
     def encode(self, rows: Sequence[dict[str, Any]]) -> np.ndarray:
         matrix = np.zeros((len(rows), self.width), dtype=np.float64)
