@@ -34,11 +34,18 @@ class Question:
         return self.when is False
 
     @property
+    def boolean(self) -> bool:
+        """A yes/no question: copier's `bool`, or `yaml` with exactly true and false."""
+        return self.type == "bool" or (
+            len(self.choices) == 2 and all(c is True or c is False for c in self.choices)
+        )
+
+    @property
     def values(self) -> tuple[Any, ...]:
         """The values an option takes in a matrix; empty for free-text questions."""
         if self.choices:
             return self.choices
-        if self.type == "bool":
+        if self.boolean:
             return (False, True)
         return ()
 

@@ -32,7 +32,7 @@ def check_answers(answers: Mapping[str, Any], questions: Mapping[str, Question])
         if question is None or question.computed:
             known = ", ".join(sorted(n for n, q in questions.items() if not q.computed))
             raise GoldpathError(f"unknown answer {key!r}: the template asks {known}")
-        if question.type == "bool" and isinstance(value, str):
+        if question.boolean and isinstance(value, str):
             if value.lower() not in {"true", "false", "yes", "no", "1", "0"}:
                 raise GoldpathError(f"answer {key}={value!r} is not a boolean: use true or false")
             value = value.lower() in {"true", "yes", "1"}

@@ -62,6 +62,11 @@ def test_layout_conditions_read_positively() -> None:
 def test_every_choice_question_is_checked_against_the_handled_values() -> None:
     handled = OPTIONS.read_text()
     for question in options(REPO_ROOT).values():
+        if question.boolean:  # yes/no: its validator refuses anything but true and false
+            assert question.type == "yaml", question.name
+            assert question.validator is not None
+            assert "sameas true" in question.validator
+            continue
         if not question.choices:
             continue
         assert f'"{question.name}": [' in handled, question.name

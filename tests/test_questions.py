@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,27 @@ def test_invalid_answer_fails_with_the_validator_message(
 def test_choice_outside_options_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(GoldpathError, match="serving"):
         render(tmp_path / "p", data={"serving": "django"}, vcs_ref="HEAD")
+
+
+@pytest.mark.parametrize("value", ["maybe", "1", "tru"])
+def test_a_yes_no_answer_is_true_or_false_only(tmp_path: Path, value: str) -> None:
+    """copier's own CLI, as the README's `copier copy` runs it: a bool question would cast
+    "maybe" to true and generate the bundle; a yes/no choice refuses it by name."""
+    destination = tmp_path / "p"
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref", "HEAD",
+         "--data", f"databricks={value}", str(REPO_ROOT), str(destination)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "'databricks'" in result.stderr.strip().splitlines()[-1]
+    assert not (destination / ".copier-answers.yml").exists()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("false", False), ("no", False), ("true", True)])
+def test_yes_no_answers_are_recorded_as_booleans(
+    tmp_path: Path, value: str, expected: bool
+) -> None:
+    project = render(tmp_path / "p", data={"databricks": value}, vcs_ref="HEAD")
+    assert answers_of(project)["databricks"] is expected
+    assert (project / "databricks.yml").exists() is expected
