@@ -91,38 +91,44 @@ def openapi_request_schema(max_batch_size: int) -> dict[str, Any]:
     return {"oneOf": [row, batch]}
 
 
+_ERRORS = {
+    "400": {"description": "Body is not JSON"},
+    "413": {"description": "Body too large"},
+    "415": {"description": "Body is not sent as JSON (Content-Type)"},
+    "422": {"description": "A field is invalid"},
+    "503": {"description": "Model not loaded yet, or overloaded: retry after Retry-After"},
+}
+
+
+def predict_operation(max_batch_size: int) -> dict[str, Any]:
+    """POST /predict as an OpenAPI operation (the route is plain: no framework writes it)."""
+    return {
+        "post": {
+            "tags": ["model"],
+            "summary": "Score one row or a batch",
+            "description": 'One row (an object of features) or a batch: `{"instances": [...]}`.',
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": openapi_request_schema(max_batch_size)}},
+            },
+            "responses": {"200": {"description": "Predictions"}, **_ERRORS},
+        }
+    }
+
+
 def openapi_document(title: str, version: str, max_batch_size: int) -> dict[str, Any]:
     """The service's OpenAPI 3.1 document, for the frameworks that do not generate one."""
-    errors = {
-        "400": {"description": "Body is not JSON"},
-        "413": {"description": "Body too large"},
-        "415": {"description": "Body is not sent as JSON (Content-Type)"},
-        "422": {"description": "A field is invalid"},
-        "503": {"description": "Model not loaded yet, or overloaded: retry after Retry-After"},
-    }
     probe = {"get": {"tags": ["operations"], "responses": {"200": {"description": "OK"}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "paths": {
-            "/predict": {
-                "post": {
-                    "tags": ["model"],
-                    "summary": "Score one row or a batch",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {"schema": openapi_request_schema(max_batch_size)}
-                        },
-                    },
-                    "responses": {"200": {"description": "Predictions"}, **errors},
-                }
-            },
+            "/predict": predict_operation(max_batch_size),
             "/healthz": probe,
             "/readyz": {
                 "get": {
                     **probe["get"],
-                    "responses": {"200": {"description": "Ready"}, "503": errors["503"]},
+                    "responses": {"200": {"description": "Ready"}, "503": _ERRORS["503"]},
                 }
             },
         },
