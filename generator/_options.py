@@ -184,11 +184,16 @@ Combination = dict[str, Any]
 def full_matrix(template: Path) -> list[Combination]:
     """Every valid combination of the options, `when:` conditions honoured."""
     opts = list(options(template).values())
+    computed = [q for q in load_questions(template).values() if q.computed]
     combinations: list[Combination] = [{}]
     for question in opts:
         expanded: list[Combination] = []
         for answers in combinations:
-            if applies(question, answers):
+            # `when:` may read a computed value (e.g. uses_github) of the answers so far.
+            context = {**answers}
+            for value in computed:
+                context.setdefault(value.name, render_condition(value.default, context))
+            if applies(question, context):
                 expanded += [{**answers, question.name: value} for value in question.values]
             else:
                 expanded.append(answers)

@@ -11,7 +11,7 @@ import yaml
 from generator import _validate as validate
 
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
-VERSION_COMMENT = re.compile(r"^ # v\d+\.\d+\.\d+$")
+VERSION_COMMENT = re.compile(r"^ # v\d+\.\d+\.\d+(-node20)?$")
 
 
 def load(path: Path) -> Any:
@@ -38,7 +38,7 @@ def assert_actions_pinned(root: Path) -> None:
     for path in (root / ".github" / "workflows").glob("*.yml"):
         for line in path.read_text().splitlines():
             match = re.match(r"^\s*(?:- )?uses: (\S+)(.*)$", line)
-            if not match or match.group(1).startswith("$/"):
+            if not match or match.group(1).startswith(("$/", "./")):
                 continue
             assert SHA_PIN.match(match.group(1)), f"{path.name}: not SHA-pinned: {line}"
             assert VERSION_COMMENT.match(match.group(2)), f"{path.name}: no version: {line}"

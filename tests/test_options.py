@@ -225,6 +225,8 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
         expected |= TABULAR_FILES
     if ci == "azure-devops":
         expected.add("/.github")
+    if not combination.get("github_enterprise", False):
+        expected.add("/.github/zizmor.yml")
     if ci == "github":
         expected |= {"/azure-pipelines.yml", "/.azure-pipelines"}
     if ci != "azure-devops":

@@ -373,3 +373,40 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
         text = "\n".join(p.read_text() for p in deploy if p.is_file())
         assert "/extract" in text
         assert "jq -e" in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "cloud", "databricks"), option_product("project_kind", "cloud", "databricks")
+)
+def test_github_enterprise_server_variant(
+    rendered: Render, kind: str, cloud: str, databricks: bool
+) -> None:
+    """GHES has no `$/` self-repository form and no artifacts v4: the variant avoids both,
+    passes the same validators, and its README names every third-party action to sync."""
+    github_com = rendered(project_kind=kind, ci="github", cloud=cloud, databricks=databricks)
+    project = rendered(
+        project_kind=kind, ci="github", cloud=cloud, databricks=databricks, github_enterprise=True
+    )
+    calls, actions = set(), set()
+    for path in sorted((project / ".github" / "workflows").glob("*.yml")):
+        text = path.read_text()
+        assert "$/" not in text, path.name
+        for line in text.splitlines():
+            match = re.match(r"^\s*(?:- )?uses: (\S+)", line)
+            if match:
+                (calls if match.group(1).startswith("./") else actions).add(match.group(1))
+        assert (github_com / ".github" / "workflows" / path.name).read_text().count(
+            "$/.github/workflows/"
+        ) == text.count("./.github/workflows/"), path.name
+    assert calls, "no reusable workflow calls found"
+    assert all(a.split("@")[0] != "actions/upload-artifact" or a.endswith(
+        "@c24449f33cd45d4826c6702db7e49f7cdb9b551d") for a in actions)  # fmt: skip
+    assert_actions_pinned(project)
+    assert_zizmor_clean(project)
+    assert_schemas(project, github=True, ado=False)
+    section = (project / "README.md").read_text().split("#### On GitHub Enterprise Server")[1]
+    third_party = {a.split("@")[0] for a in actions if not a.startswith("actions/")}
+    assert third_party
+    for action in third_party:
+        assert f"`{action}`" in section.split("####")[0], action
+    assert "On GitHub Enterprise Server" not in (github_com / "README.md").read_text()

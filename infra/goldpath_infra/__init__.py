@@ -5,7 +5,7 @@ security rules run by `pulumi preview --policy-pack` and by the offline tests;
 `testing` the mock harness that runs a whole program without the Pulumi engine.
 """
 
-from ._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig
+from ._base import ENVIRONMENTS, ConfigError, Ownership, StackConfig, github_issuer
 from ._service import JobConfig, ServiceConfig, current_environment, platform_stack
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "ServiceConfig",
     "StackConfig",
     "current_environment",
+    "github_issuer",
     "platform_stack",
 ]

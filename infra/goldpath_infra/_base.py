@@ -131,3 +131,18 @@ def workers_for(cpu: float | str) -> str:
     least one. Set explicitly because a process inside the container sees the host's cores
     (os.cpu_count() ignores the quota), and each worker holds its own copy of the model."""
     return str(max(1, int(float(cpu))))
+
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
+
+def github_issuer(config: StackConfig) -> str:
+    """The OIDC issuer CI tokens come from: github.com's, or a GitHub Enterprise Server's
+    (`githubEnterpriseHost`), which issues them under its own host name."""
+    host = config.text(
+        "githubEnterpriseHost",
+        default="",
+        pattern=r"|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+",
+        example="github.acme-bank.example",
+    )
+    return f"https://{host}/_services/token" if host else GITHUB_ISSUER

@@ -85,6 +85,7 @@ def test_azure_ci_identity_can_deploy_only_into_the_serving_group() -> None:
         ("gcp", {"goldpath-platform-gcp:githubRepositories": "acme/x"}, "githubRepositories must be a list"),
         ("azure", {"goldpath-platform-azure:databricks": "maybe"}, "databricks is 'maybe', not true or false"),
         ("azure", {"goldpath-platform-azure:namePrefix": None}, "namePrefix is missing"),
+        ("gcp", {"goldpath-platform-gcp:githubEnterpriseHost": "https://ghe"}, "githubEnterpriseHost is 'https://ghe', which is not valid"),
     ],
 )  # fmt: skip
 def test_bad_configuration_names_the_key(
@@ -112,3 +113,25 @@ def test_policy_pack_entry_point_uses_the_tested_policies() -> None:
     assert "from goldpath_infra.policies import POLICIES" in source
     assert "policies=POLICIES" in source
     assert Path(REPO_ROOT / "infra" / "policypack" / "PulumiPolicy.yaml").is_file()
+
+
+@pytest.mark.parametrize("cloud", option_values("cloud"))
+def test_ci_trusts_a_github_enterprise_server_when_named(cloud: str) -> None:
+    """GHES issues Actions' OIDC tokens under its own host: the trust follows the config."""
+    config = stack_config(PLATFORM / cloud, "dev")
+    config[f"goldpath-platform-{cloud}:githubEnterpriseHost"] = "github.acme-bank.example"
+    recording = run_platform(cloud, "dev", config)
+    if cloud == "gcp":
+        provider = next(
+            p.inputs
+            for p in recording.of_type(
+                "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
+            )
+            if p.inputs["workloadIdentityPoolProviderId"] == "github"
+        )
+        issuers = {provider["oidc"]["issuerUri"]}
+    else:
+        credentials = recording.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+        issuers = {c.inputs["issuer"] for c in credentials if "repo:" in c.inputs["subject"]}
+    assert issuers == {"https://github.acme-bank.example/_services/token"}
+    assert check_policies(recording, POLICIES) == []

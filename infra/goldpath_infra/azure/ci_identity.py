@@ -5,10 +5,9 @@ from collections.abc import Sequence
 import pulumi
 from pulumi_azure_native import authorization, managedidentity
 
-from .._base import ConfigError, Ownership, child
+from .._base import GITHUB_ISSUER, ConfigError, Ownership, child
 from ._roles import ACR_PUSH, AZUREML_DATA_SCIENTIST, CONTRIBUTOR, role_definition
 
-GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # noqa: S105 - an audience, not a secret
 
 
@@ -32,6 +31,7 @@ class CiIdentity(pulumi.ComponentResource):
         location: str,
         subscription_id: pulumi.Input[str],
         github_repositories: Sequence[str],
+        github_issuer: str = GITHUB_ISSUER,
         environments: Sequence[str] = ("dev", "staging", "prod", "model-promotion"),
         azure_devops: Sequence[tuple[str, str]] = (),
         registry_id: pulumi.Input[str] | None = None,
@@ -56,9 +56,9 @@ class CiIdentity(pulumi.ComponentResource):
         subjects: list[tuple[str, str, str]] = []
         for repo in github_repositories:
             slug = repo.replace("/", "-").replace(".", "-").lower()
-            subjects.append((f"{slug}-main", GITHUB_ISSUER, f"repo:{repo}:ref:refs/heads/main"))
+            subjects.append((f"{slug}-main", github_issuer, f"repo:{repo}:ref:refs/heads/main"))
             subjects += [
-                (f"{slug}-{env}", GITHUB_ISSUER, f"repo:{repo}:environment:{env}")
+                (f"{slug}-{env}", github_issuer, f"repo:{repo}:environment:{env}")
                 for env in environments
             ]
         for index, (issuer, subject) in enumerate(azure_devops):

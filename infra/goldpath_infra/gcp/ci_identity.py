@@ -5,9 +5,8 @@ from collections.abc import Callable, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from .._base import ConfigError, child
+from .._base import GITHUB_ISSUER, ConfigError, child
 
-GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 ADO_AUDIENCE = "api://AzureADTokenExchange"
 
 # What a project's pipeline needs to apply its service stack and roll out revisions:
@@ -49,6 +48,7 @@ class CiIdentity(pulumi.ComponentResource):
         *,
         project: str,
         github_repositories: Sequence[str],
+        github_issuer: str = GITHUB_ISSUER,
         registry_repository: pulumi.Input[str] | None = None,
         registry_location: str | None = None,
         azure_devops_organization_id: str | None = None,
@@ -79,7 +79,7 @@ class CiIdentity(pulumi.ComponentResource):
                 "attribute.environment": "assertion.environment",
             },
             attribute_condition=f"assertion.repository in [{repositories}]",
-            oidc={"issuer_uri": GITHUB_ISSUER},
+            oidc={"issuer_uri": github_issuer},
             opts=child(self),
         )
         self.provider_name = self.github.name

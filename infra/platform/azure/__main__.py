@@ -5,7 +5,7 @@ shares. Stack name = environment (dev, prod)."""
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from goldpath_infra import ENVIRONMENTS, ConfigError, Ownership, StackConfig
+from goldpath_infra import ENVIRONMENTS, ConfigError, Ownership, StackConfig, github_issuer
 from goldpath_infra.azure import (
     CiIdentity,
     ContainerRegistry,
@@ -66,6 +66,7 @@ ci = CiIdentity(
     location=location,
     subscription_id=client.subscription_id,
     github_repositories=repositories,
+    github_issuer=github_issuer(config),
     azure_devops=[(f"https://vstoken.dev.azure.com/{ado_org}", c) for c in ado_connections]
     if ado_org
     else [],

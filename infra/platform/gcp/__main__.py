@@ -3,7 +3,7 @@ every ML project in this environment shares. Stack name = environment (dev, prod
 
 import pulumi
 
-from goldpath_infra import ENVIRONMENTS, ConfigError, Ownership, StackConfig
+from goldpath_infra import ENVIRONMENTS, ConfigError, Ownership, StackConfig, github_issuer
 from goldpath_infra.gcp import (
     CiIdentity,
     ContainerRegistry,
@@ -42,6 +42,7 @@ ci = CiIdentity(
     "goldpath",
     project=project,
     github_repositories=repositories,
+    github_issuer=github_issuer(config),
     registry_repository=registry.repository.repository_id,
     registry_location=region,
     azure_devops_organization_id=ado_org,
