@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..logs import request_id
+from .access import AccessLog
 from .metrics import LATENCY, REQUESTS, route_label, safe_request_id
-
-log = logging.getLogger(__name__)
 
 
 class ObservabilityMiddleware:
@@ -20,8 +18,9 @@ class ObservabilityMiddleware:
     Plain ASGI rather than BaseHTTPMiddleware: it adds no task or stream copy per request.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access: AccessLog) -> None:
         self.app = app
+        self.access = access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,13 +47,5 @@ class ObservabilityMiddleware:
             route = route_label(scope["path"])
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(route).observe(elapsed)
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": route,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
+            self.access.write(scope["method"], route, status, elapsed, rid)
             request_id.reset(token)
