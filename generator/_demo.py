@@ -108,9 +108,16 @@ def run_demo(
 
     _step("Installing the project's environment (uv sync)")
     run([uv_bin, "sync", "--quiet"], destination, what="uv sync")
+    # Every promotion records who approved it and why (the project's governance.py); the
+    # demo says so in its own name, and stands in as the validator a high risk tier needs.
+    approval = {"APPROVER": "goldpath-demo", "REASON": "goldpath demo: the first model",
+                "VALIDATOR": "goldpath-demo-validator"}  # fmt: skip
     for action in actions:
         _step(f"{action.capitalize()} ({package} {action})")
-        out = run([uv_bin, "run", "python", "-m", package, action], destination, what=action)
+        out = run(
+            [uv_bin, "run", "python", "-m", package, action], destination, what=action,
+            env={**project_env(), **approval} if action == "promote" else None,
+        )  # fmt: skip
         print("    " + out.strip().replace("\n", "\n    "))
 
     port = _free_port()

@@ -55,10 +55,12 @@ def new_project(
     print("  make setup && make test      # green out of the box")
     kind = recorded.get("project_kind", "tabular")
     if kind == "llm":
-        print("  make eval && make promote    # evaluation gate, register and promote the prompt")
+        print("  make eval                    # evaluation gate, register the prompt")
+        print('  make promote APPROVER=<you> REASON="first prompt"')
         print("  make serve                   # then POST examples/request.json to /extract")
     elif kind == "tabular":
-        print("  make train && make promote   # register and promote a model")
+        print("  make train                   # train and register a model")
+        print('  make promote APPROVER=<you> REASON="first model"')
         if recorded.get("serving") != "none":
             print("  make serve                   # then POST examples/request.json to /predict")
     else:

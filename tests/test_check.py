@@ -28,8 +28,9 @@ def test_full_matrix_honours_when_conditions() -> None:
         tabular *= len(asked[name].values)
     # The LLM kind is not asked `serving` (its service is always FastAPI).
     llm = len(asked["python_version"].values) * len(asked["cloud"].values) * cis
-    # The compute is asked only with databricks.
-    assert len(combos) == (tabular + llm) * (1 + compute)
+    # The compute is asked only with databricks; every project has a risk tier.
+    tiers = len(asked["risk_tier"].values)
+    assert len(combos) == (tabular + llm) * (1 + compute) * tiers
     for combo in combos:
         assert ("databricks_compute" in combo) is combo.get("databricks", False)
         assert ("serving" in combo) is (combo["project_kind"] == "tabular")

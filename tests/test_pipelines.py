@@ -410,3 +410,35 @@ def test_github_enterprise_server_variant(
     for action in third_party:
         assert f"`{action}`" in section.split("####")[0], action
     assert "On GitHub Enterprise Server" not in (github_com / "README.md").read_text()
+
+
+@pytest.mark.parametrize(("kind", "ci", "tier"), option_product("project_kind", "ci", "risk_tier"))
+def test_promotion_stages_carry_the_approver_and_reason(
+    rendered: Render, kind: str, ci: str, tier: str
+) -> None:
+    """Governance (#16): promote refuses a move without approver and reason, so each CI
+    system's promotion hands them over: on GitHub, the model-promotion reviewer and their
+    comment; on Azure DevOps, who queued the run and the run's `reason` parameter. A high
+    tier also hands over the independent validator."""
+    project = rendered(project_kind=kind, ci=ci, risk_tier=tier)
+    high = tier == "high"
+    if derived("uses_github", ci=ci):
+        job = load(project / ".github" / "workflows" / "train.yml")["jobs"]["promote"]
+        assert job["environment"] == "model-promotion"
+        assert job["permissions"]["actions"] == "read"
+        approval = next(s for s in job["steps"] if s.get("id") == "approval")
+        assert "/actions/runs/$RUN_ID/approvals" in approval["run"]
+        promote = next(s for s in job["steps"] if " promote " in s.get("run", ""))
+        env = promote["env"]
+        assert env["APPROVER"] == "${{ steps.approval.outputs.approver }}"
+        assert env["REASON"] == "${{ steps.approval.outputs.reason }}"
+        assert ("VALIDATOR" in env) is high
+    if derived("uses_azure_devops", ci=ci):
+        pipeline = load(project / ".azure-pipelines" / "train.yml")
+        names = {p["name"] for p in pipeline["parameters"]}
+        assert names == ({"reason", "validator"} if high else {"reason"})
+        stage = next(s for s in pipeline["stages"] if s["stage"] == "Promote")
+        steps = stage["jobs"][0]["strategy"]["runOnce"]["deploy"]["steps"]
+        task = next(s for s in steps if s.get("displayName") == "Promote")
+        assert task["env"]["REASON"] == "${{ parameters.reason }}"
+        assert ("VALIDATOR" in task["env"]) is high

@@ -24,7 +24,8 @@ from mlflow.exceptions import MlflowException
 
 from .config import Settings
 from .errors import GateFailedError, ModelNotFoundError, ProjectError
-from .store import AliasMove, connect, readable_store
+from .governance import approval, load_record, record, trainer_identity
+from .store import AliasMove, connect, ensure_experiment, readable_store
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ def register(settings: Settings, prompt: Prompt, tags: dict[str, str]) -> str:
         name=prompt.name,
         template=prompt.text,
         commit_message=f"evaluation gate passed ({prompt.digest})",
-        tags={**tags, "gate": "passed", "digest": prompt.digest},
+        # trained_by: a high-risk promotion needs a validator other than this person.
+        tags={**tags, "gate": "passed", "digest": prompt.digest, "trained_by": trainer_identity()},
     )
     version = str(registered.version)
     mlflow.genai.set_prompt_alias(prompt.name, alias=CHALLENGER, version=int(version))
@@ -145,12 +147,17 @@ def promote(settings: Settings, version: str | None = None) -> AliasMove:
     target = str(candidate.version)
     if previous == target:
         return AliasMove(name, settings.serving_alias, target, previous)
+    # Checked before anything moves: a refused promotion changes nothing.
+    trainer = dict(candidate.tags).get("trained_by")
+    decision = approval("promoted", load_record().risk_tier, trainer)
     history = _history(settings)
     if previous is not None and (not history or history[-1] != previous):
         history.append(previous)
     history.append(target)
     client.set_prompt_tag(name, HISTORY_TAG, ",".join(history))
     mlflow.genai.set_prompt_alias(name, alias=settings.serving_alias, version=int(target))
+    experiment = ensure_experiment(client, settings)
+    record(client, experiment, name, target, decision, previous, client.set_prompt_version_tag)
     log.info("prompt promoted", extra={"prompt": name, "version": target, "previous": previous})
     return AliasMove(name, settings.serving_alias, target, previous)
 
@@ -170,8 +177,11 @@ def rollback(settings: Settings) -> AliasMove:
             f"prompt {name!r} has no earlier @{settings.serving_alias} to roll back to"
         )
     target = history[-1]
+    decision = approval("rolled_back", load_record().risk_tier, None)
     client.set_prompt_tag(name, HISTORY_TAG, ",".join(history))
     mlflow.genai.set_prompt_alias(name, alias=settings.serving_alias, version=int(target))
+    experiment = ensure_experiment(client, settings)
+    record(client, experiment, name, target, decision, previous, client.set_prompt_version_tag)
     if previous is not None:
         # The rolled-back version must not come back through the next `make promote`.
         client.set_prompt_version_tag(name, previous, "rolled_back", "true")

@@ -23,7 +23,8 @@ from mlflow.tracking import MlflowClient
 
 from .config import Settings
 from .errors import GateFailedError, ModelNotFoundError, ProjectError
-from .store import AliasMove, connect, readable_store
+from .governance import approval, load_record, record
+from .store import AliasMove, connect, ensure_experiment, readable_store
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +142,16 @@ def promote(settings: Settings, version: str | None = None) -> AliasMove:
     target = str(candidate.version)
     if previous == target:
         return AliasMove(name, settings.serving_alias, target, previous)
+    # Checked before anything moves: a refused promotion changes nothing.
+    decision = approval("promoted", load_record().risk_tier, candidate.tags.get("trained_by"))
     history = _history(client, name)
     if previous is not None and (not history or history[-1] != previous):
         history.append(previous)
     history.append(target)
     client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
     client.set_registered_model_alias(name, settings.serving_alias, target)
+    experiment = ensure_experiment(client, settings)
+    record(client, experiment, name, target, decision, previous, client.set_model_version_tag)
     log.info("promoted", extra={"model": name, "version": target, "previous": previous})
     return AliasMove(name, settings.serving_alias, target, previous)
 
@@ -168,8 +173,11 @@ def rollback(settings: Settings) -> AliasMove:
             f"model {name!r} has no earlier @{settings.serving_alias} to roll back to"
         )
     target = history[-1]
+    decision = approval("rolled_back", load_record().risk_tier, None)
     client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
     client.set_registered_model_alias(name, settings.serving_alias, target)
+    experiment = ensure_experiment(client, settings)
+    record(client, experiment, name, target, decision, previous, client.set_model_version_tag)
     if previous is not None:
         # The rolled-back version must not come back through the next `make promote`:
         # it loses @challenger and says why on its tags; promoting it again takes its number.

@@ -15,6 +15,7 @@ from .config import Settings
 from .data import load_training_data
 from .evaluation import GateResult, classification_metrics, evaluate_gate
 from .features import PARAM_DISTRIBUTIONS, build_pipeline
+from .governance import trainer_identity
 from .registry import (
     CHALLENGER,
     SKOPS_TRUSTED_TYPES,
@@ -125,6 +126,8 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     )
     client.set_model_version_tag(name, version, "gate_reason", gate.summary())
     client.set_model_version_tag(name, version, "test_roc_auc", f"{metrics['roc_auc']:.6f}")
+    # Who trained it: a high-risk promotion needs a validator other than this person.
+    client.set_model_version_tag(name, version, "trained_by", trainer_identity())
     client.set_registered_model_alias(name, CHALLENGER, version)
     log.info(
         "trained",

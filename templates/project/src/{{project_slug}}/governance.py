@@ -1,0 +1,230 @@
+"""Model governance: the project's record (governance.yml), who approved a promotion or a
+rollback and why, and the audit trail that outlives both.
+
+Every move of the serving alias needs an approver and a reason. The approver is APPROVER
+when set (CI passes the environment's reviewer), else the CI identity that runs the job;
+locally there is none, so `make promote APPROVER=<id> REASON=<text>`. A `high` risk tier
+also needs VALIDATOR: a person other than the one who trained the version. Each decision
+is written to the version's tags (the latest) and appended to `audit.jsonl`, an artifact
+of the model's governance run in MLflow (all of them, rollbacks included).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ProjectError
+
+RECORD_FILE = "governance.yml"
+RISK_TIERS = ("high", "medium", "low")
+AUDIT_FILE = "audit.jsonl"
+GOVERNANCE_RUN_TAG = "goldpath.governance"
+RECORD_FIELDS = ("model", "kind", "owner", "owner_email", "risk_tier", "purpose")
+
+
+class GovernanceError(ProjectError):
+    """A decision the governance rules refuse; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class Record:
+    model: str
+    kind: str
+    owner: str
+    owner_email: str
+    risk_tier: str
+    purpose: str
+    intended_use: str
+    limitations: str
+
+
+def find_record(start: Path | None = None) -> Path:
+    """governance.yml in the working directory or the project root above this package."""
+    for folder in (start or Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = folder / RECORD_FILE
+        if candidate.is_file():
+            return candidate
+    raise GovernanceError(f"{RECORD_FILE} not found: run from the project's root folder")
+
+
+def load_record(path: Path | None = None) -> Record:
+    path = path or find_record()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GovernanceError(f"{path}: cannot be read ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise GovernanceError(f"{path}{where}: not valid YAML") from None
+    if not isinstance(data, dict):
+        raise GovernanceError(f"{path}: expected a mapping of fields")
+    for field in RECORD_FIELDS:
+        if not str(data.get(field) or "").strip():
+            raise GovernanceError(f"{path}: {field} is missing; set it (see the README)")
+    if data["risk_tier"] not in RISK_TIERS:
+        raise GovernanceError(
+            f"{path}: risk_tier {data['risk_tier']!r} is not one of {', '.join(RISK_TIERS)}"
+        )
+    return Record(
+        **{f: str(data[f]).strip() for f in RECORD_FIELDS},
+        intended_use=str(data.get("intended_use") or "").strip(),
+        limitations=str(data.get("limitations") or "").strip(),
+    )
+
+
+def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """Who runs this job and where, from GitHub Actions' or Azure DevOps' variables."""
+    if env.get("GITHUB_ACTIONS") == "true":
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        repository, run_id = env.get("GITHUB_REPOSITORY", ""), env.get("GITHUB_RUN_ID", "")
+        run = f"{server}/{repository}/actions/runs/{run_id}"
+        return {"system": "github-actions", "actor": env.get("GITHUB_ACTOR", ""), "run_url": run}
+    if env.get("TF_BUILD", "").lower() == "true":
+        actor = env.get("BUILD_REQUESTEDFOREMAIL") or env.get("BUILD_REQUESTEDFOR", "")
+        project = env.get("SYSTEM_COLLECTIONURI", "") + env.get("SYSTEM_TEAMPROJECT", "")
+        run = f"{project}/_build/results?buildId={env.get('BUILD_BUILDID', '')}"
+        return {"system": "azure-devops", "actor": actor, "run_url": run}
+    return {}
+
+
+def trainer_identity(env: Mapping[str, str] = os.environ) -> str:
+    """Who trained: TRAINER, else the CI actor, else the git identity or the OS user."""
+    if env.get("TRAINER"):
+        return env["TRAINER"].strip()
+    actor = ci_context(env).get("actor")
+    if actor:
+        return actor
+    try:
+        email = subprocess.run(
+            ["git", "config", "user.email"],  # noqa: S607 - git from PATH, like every git tool
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()  # fmt: skip
+    except OSError:
+        email = ""
+    return email or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Approval:
+    action: str
+    approver: str
+    reason: str
+    validator: str | None
+    at: str
+    system: str
+    run_url: str | None
+
+    def tags(self) -> dict[str, str]:
+        tags = {
+            f"{self.action}_by": self.approver,
+            f"{self.action}_reason": self.reason,
+            f"{self.action}_at": self.at,
+        }
+        if self.validator:
+            tags["validated_by"] = self.validator
+            tags["validated_at"] = self.at
+        return tags
+
+
+def approval(
+    action: str, risk_tier: str, trainer: str | None, env: Mapping[str, str] = os.environ
+) -> Approval:
+    """The approval for `action` ("promoted" or "rolled_back"), or GovernanceError naming
+    what is missing."""
+    context = ci_context(env)
+    approver = (env.get("APPROVER") or context.get("actor") or "").strip()
+    verb = "promotion" if action == "promoted" else "rollback"
+    command = "make promote" if action == "promoted" else "make rollback"
+    if not approver:
+        raise GovernanceError(
+            f"a {verb} needs an approver: {command} APPROVER=<your id> REASON=<why>"
+        )
+    reason = " ".join((env.get("REASON") or "").split())
+    if not reason:
+        raise GovernanceError(
+            f"a {verb} needs a reason: {command} APPROVER={approver} REASON=<why>"
+        )
+    validator = (env.get("VALIDATOR") or "").strip() or None
+    if action == "promoted" and risk_tier == "high":
+        if validator is None:
+            raise GovernanceError(
+                "risk tier high: a promotion needs an independent validation, "
+                f"VALIDATOR=<id of a person other than the trainer {trainer or '(unknown)'}>"
+            )
+        if trainer and validator.lower() == trainer.lower():
+            raise GovernanceError(
+                f"risk tier high: VALIDATOR {validator} trained this version; the validation "
+                "must come from someone else"
+            )
+    return Approval(
+        action=action,
+        approver=approver,
+        reason=reason,
+        validator=validator,
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        system=context.get("system", "local"),
+        run_url=context.get("run_url"),
+    )
+
+
+def _governance_run(client: Any, experiment_id: str, subject: str) -> str:
+    runs = client.search_runs(
+        [experiment_id], filter_string=f"tags.`{GOVERNANCE_RUN_TAG}` = '{subject}'", max_results=1
+    )
+    if runs:
+        return str(runs[0].info.run_id)
+    run = client.create_run(
+        experiment_id, tags={GOVERNANCE_RUN_TAG: subject}, run_name=f"governance-{subject}"
+    )
+    client.set_terminated(run.info.run_id)
+    return str(run.info.run_id)
+
+
+def read_audit(client: Any, experiment_id: str, subject: str) -> list[dict[str, Any]]:
+    run_id = _governance_run(client, experiment_id, subject)
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            path = client.download_artifacts(run_id, AUDIT_FILE, scratch)
+        except Exception:  # no decision recorded yet
+            return []
+        return [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+
+
+def append_audit(
+    client: Any, experiment_id: str, subject: str, version: str, decision: Approval, **extra: str
+) -> None:
+    """Append one decision to the subject's audit log: earlier lines are never rewritten."""
+    entries = read_audit(client, experiment_id, subject)
+    entries.append({"subject": subject, "version": version, **asdict(decision), **extra})
+    run_id = _governance_run(client, experiment_id, subject)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / AUDIT_FILE
+        path.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
+        client.log_artifact(run_id, str(path))
+
+
+def record(
+    client: Any,
+    experiment_id: str,
+    subject: str,
+    version: str,
+    decision: Approval,
+    previous: str | None,
+    set_version_tag: Callable[[str, str, str, str], Any],
+) -> None:
+    """The decision on the version's tags (the latest) and in the audit log (all of them)."""
+    for key, value in decision.tags().items():
+        set_version_tag(subject, version, key, value)
+    append_audit(client, experiment_id, subject, version, decision, previous=previous or "")
