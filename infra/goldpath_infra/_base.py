@@ -22,16 +22,18 @@ class ConfigError(pulumi.RunError):
 
 @dataclass(frozen=True)
 class Ownership:
-    """owner / project / env, applied as GCP labels or Azure tags on every resource."""
+    """owner / project / env (and a project's model risk tier), applied as GCP labels or
+    Azure tags on every resource."""
 
     owner: str
     project: str
     env: str
+    risk_tier: str | None = None
 
     def __post_init__(self) -> None:
-        for key in ("owner", "project", "env"):
+        for key in ("owner", "project", "env", "risk_tier"):
             value = getattr(self, key)
-            if not _LABEL.match(value):
+            if value is not None and not _LABEL.match(value):
                 raise ConfigError(
                     f"{key} {value!r} cannot be a cloud label: use lowercase letters, digits, "
                     "'-' or '_', starting with a letter"
@@ -39,7 +41,10 @@ class Ownership:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {"owner": self.owner, "project": self.project, "env": self.env}
+        labels = {"owner": self.owner, "project": self.project, "env": self.env}
+        if self.risk_tier is not None:
+            labels["risk-tier"] = self.risk_tier
+        return labels
 
     def with_public(self, public: bool) -> dict[str, str]:
         return {**self.labels, PUBLIC_MARKER: "allowed"} if public else self.labels

@@ -85,7 +85,7 @@ class ServiceConfig:
         config = StackConfig()
         return cls(
             model_name=model_name,
-            ownership=Ownership(owner=owner, project=project, env=env),
+            ownership=Ownership(owner=owner, project=project, env=env, risk_tier=risk_tier(config)),
             alert_email=config.text(
                 "alertEmail", pattern=r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", example=alert_example
             ),
@@ -96,6 +96,13 @@ class ServiceConfig:
             max_instances=config.integer("maxInstances", default=5, minimum=1, maximum=1000),
             llm=LlmConfig.from_stack(config) if kind == "llm" else None,
         )
+
+
+def risk_tier(config: StackConfig) -> str | None:
+    """The project's model risk tier (governance.yml's), labelled on its resources."""
+    if config.optional("riskTier") is None:
+        return None
+    return config.text("riskTier", choices=("high", "medium", "low"))
 
 
 # A batch job's smoke run (`python -m <package> smoke`): score a small generated sample, so
@@ -129,7 +136,7 @@ class JobConfig:
             schedule = config.text("schedule", pattern=_CRON, example="'0 6 * * 1-5'")
         return cls(
             model_name=model_name,
-            ownership=Ownership(owner=owner, project=project, env=env),
+            ownership=Ownership(owner=owner, project=project, env=env, risk_tier=risk_tier(config)),
             alert_email=config.text(
                 "alertEmail", pattern=r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", example=alert_example
             ),

@@ -77,6 +77,8 @@ def test_service_stack_builds_privately_with_policies_passing(
         invoker = recording.one("gcp:cloudrunv2/serviceIamMember:ServiceIamMember").inputs
         assert invoker["member"].startswith("serviceAccount:goldpath-deployer@")
         assert len(recording.of_type("gcp:monitoring/alertPolicy:AlertPolicy")) == 2
+        # governance.yml's risk tier, from the stack file copier wrote.
+        assert service["labels"]["risk-tier"] == "medium"
     else:
         app = recording.one("azure-native:app:ContainerApp").inputs
         assert app["configuration"]["ingress"]["external"] is False
@@ -86,6 +88,7 @@ def test_service_stack_builds_privately_with_policies_passing(
         container_env = {e["name"]: e.get("value") for e in app["template"]["containers"][0]["env"]}
         assert container_env["WEB_CONCURRENCY"] == "1"  # 0.5 vCPU still runs one worker
         assert len(recording.of_type("azure-native:monitor:MetricAlert")) == 2
+        assert app["tags"]["risk-tier"] == "medium"
 
 
 def test_public_ingress_needs_the_explicit_setting(rendered: Render) -> None:
@@ -104,6 +107,7 @@ def test_public_ingress_needs_the_explicit_setting(rendered: Render) -> None:
         ("maxInstances", "lots", "project-service:maxInstances is 'lots', not a whole number"),
         ("alertEmail", None, "project-service:alertEmail is missing"),
         ("platformStack", "dev", "project-service:platformStack is 'dev', which is not valid"),
+        ("riskTier", "extreme", "project-service:riskTier is 'extreme', not one of"),
     ],
 )
 def test_bad_service_config_names_the_key(
