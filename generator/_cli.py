@@ -96,6 +96,15 @@ def _fleet_status(args: argparse.Namespace) -> int:
     return 1 if any(s.error for s in statuses) else 0
 
 
+def _inventory(args: argparse.Namespace) -> int:
+    from ._inventory import inventory_row, render
+
+    rows = [inventory_row(repo) for repo in _repos(args)]
+    print(render(rows, args.format))
+    # Every repo is listed; one without a usable record makes the exit code say so.
+    return 1 if any(r.problem for r in rows) else 0
+
+
 def _fleet_update(args: argparse.Namespace) -> int:
     from ._fleet import ATTENTION, UpdateResult, table, to_json, update_fleet
 
@@ -198,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--push", action="store_true", help="push the branch to origin")
     update.add_argument("--skip-tests", action="store_true", help="do not run make test")
     update.set_defaults(handler=_fleet_update)
+
+    inventory = commands.add_parser(
+        "inventory", help="every model of a fleet with its governance record (owner, risk tier)"
+    )
+    inventory.add_argument("repos", nargs="*", metavar="REPO", help="path or git URL")
+    inventory.add_argument("--fleet", type=Path, help="YAML file with `repos:` (as fleet uses)")
+    inventory.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    inventory.set_defaults(handler=_inventory)
     return parser
 
 

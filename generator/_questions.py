@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ._errors import GoldpathError
 from ._options import Question, applies, defaults, load_questions
+from ._yaml import read_yaml
 
 
 def parse_data(pairs: list[str]) -> dict[str, str]:
@@ -59,15 +58,7 @@ def check_applicable(answers: Mapping[str, Any], template: Path) -> None:
 def load_preset(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise GoldpathError(f"preset {path} does not exist")
-    try:
-        preset = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        raise GoldpathError(f"preset {path}{where}: not valid YAML ({problem})") from None
-    except UnicodeDecodeError:
-        raise GoldpathError(f"preset {path}: not UTF-8 text") from None
+    preset = read_yaml(path, f"preset {path}")
     if not isinstance(preset, dict):
         raise GoldpathError(f"preset {path} must be a mapping of answers (question: value)")
     return preset

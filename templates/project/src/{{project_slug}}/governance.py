@@ -50,7 +50,13 @@ class Record:
 
 
 def find_record(start: Path | None = None) -> Path:
-    """governance.yml in the working directory or the project root above this package."""
+    """GOVERNANCE_RECORD when set (the tests' copy), else governance.yml in the working
+    directory or in the project root above this package."""
+    if os.environ.get("GOVERNANCE_RECORD"):
+        named = Path(os.environ["GOVERNANCE_RECORD"])
+        if not named.is_file():
+            raise GovernanceError(f"GOVERNANCE_RECORD={named}: no such file")
+        return named
     for folder in (start or Path.cwd(), Path(__file__).resolve().parents[2]):
         candidate = folder / RECORD_FILE
         if candidate.is_file():
@@ -224,7 +230,28 @@ def record(
     previous: str | None,
     set_version_tag: Callable[[str, str, str, str], Any],
 ) -> None:
-    """The decision on the version's tags (the latest) and in the audit log (all of them)."""
+    """The decision on the version's tags (the latest), in the audit log (all of them) and
+    in the record's `latest:` block of this work tree."""
     for key, value in decision.tags().items():
         set_version_tag(subject, version, key, value)
     append_audit(client, experiment_id, subject, version, decision, previous=previous or "")
+    note_latest(version, decision)
+
+
+def note_latest(version: str, decision: Approval, path: Path | None = None) -> Path | None:
+    """Rewrite the record's trailing `latest:` block (nothing above it) with the champion
+    this decision made; None when there is no record here to write."""
+    try:
+        path = path or find_record()
+    except GovernanceError:
+        return None
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith("latest:")), len(lines))
+    latest: dict[str, str] = {"champion": version, f"{decision.action}_at": decision.at}
+    if decision.validator:
+        latest["validated"] = decision.at
+        latest["validated_by"] = decision.validator
+    block = yaml.safe_dump({"latest": latest}, sort_keys=False)
+    path.write_text("".join(lines[:start]) + block, encoding="utf-8")
+    return path

@@ -1,0 +1,102 @@
+"""`goldpath inventory` over real generated repositories (paths and a git URL, from a
+fleet file): every model with its governance record, and a broken repo listed with the
+reason instead of skipped."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator._cli import main
+from generator._template import REPO_ROOT, render
+from tests.git_helpers import commit_all, git
+
+FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "purpose", "template", "champion",
+          "validated", "problem"]  # fmt: skip
+
+
+def project(root: Path, name: str, **answers: str) -> Path:
+    destination = render(root / name, template=str(REPO_ROOT), data=answers, vcs_ref="HEAD")
+    git(destination, "init", "--quiet", "-b", "main")
+    commit_all(destination, "Start from goldpath")
+    return destination
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("inventory")
+    project(root, "rfq-model", owner="markets-ml", risk_tier="high")
+    llm = project(root, "trade-extractor", project_kind="llm", owner="markets-ml")
+    # A promotion noted in the record, as `make promote` writes it, then committed.
+    record = llm / "governance.yml"
+    record.write_text(
+        record.read_text().replace(
+            "latest: {}", "latest:\n  champion: '3'\n  validated: '2026-11-20T09:00:00+00:00'"
+        )
+    )
+    commit_all(llm, "Promote v3")
+    broken = project(root, "credit-limit", risk_tier="low")
+    (broken / "governance.yml").unlink()
+    commit_all(broken, "Lose the record")
+    invalid = project(root, "fx-hedge")
+    (invalid / "governance.yml").write_text("model: [unclosed\n")
+    commit_all(invalid, "Break the record")
+    fleet_file = root / "fleet.yml"
+    repos = ["rfq-model", f"file://{llm}", "credit-limit", "fx-hedge", "nowhere"]
+    fleet_file.write_text(yaml.safe_dump({"repos": repos}))
+    return fleet_file
+
+
+def run(fleet: Path, form: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["inventory", "--fleet", str(fleet), "--format", form])
+    return code, capsys.readouterr().out
+
+
+def test_csv_lists_every_repo_with_its_record_or_its_problem(
+    fleet: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(fleet, "csv", capsys)
+    assert code == 1  # some repo has no usable record: the exit code says so
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == FIELDS
+    assert len(rows) == 5
+    by_name = {Path(r["repo"]).name: r for r in rows}
+    rfq = by_name["rfq-model"]
+    assert (rfq["model"], rfq["owner"], rfq["risk_tier"], rfq["kind"]) == (
+        "rfq_model", "markets-ml", "high", "tabular"
+    )  # fmt: skip
+    assert rfq["purpose"].startswith("Predicts whether a request for quote")
+    assert rfq["template"]  # the template commit it was generated from
+    assert (rfq["champion"], rfq["problem"]) == ("", "")
+    llm = by_name["trade-extractor"]
+    assert (llm["kind"], llm["risk_tier"], llm["champion"]) == ("llm", "medium", "3")
+    assert llm["validated"] == "2026-11-20T09:00:00+00:00"
+    assert "no governance.yml" in by_name["credit-limit"]["problem"]
+    assert "governance.yml line 2: not valid YAML" in by_name["fx-hedge"]["problem"]
+    assert "no such path" in by_name["nowhere"]["problem"]
+
+
+def test_json_and_table_carry_the_same_rows(
+    fleet: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out = run(fleet, "json", capsys)
+    rows = json.loads(out)
+    assert [sorted(r) for r in rows] == [sorted(FIELDS)] * 5
+    _, table = run(fleet, "table", capsys)
+    lines = table.splitlines()
+    assert lines[0].split() == [f for f in FIELDS if f != "purpose"]
+    assert len(lines) == 2 + 5
+    assert any("credit-limit" in line and "no governance.yml" in line for line in lines)
+
+
+def test_a_missing_fleet_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["inventory", "--fleet", str(tmp_path / "none.yml")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"goldpath: error: fleet file {tmp_path / 'none.yml'} does not exist"]
