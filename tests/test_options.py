@@ -193,7 +193,8 @@ TABULAR_FILES = {
     "/benchmarks/batch_scoring.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py", "/resources/batch_inference.job.yml",
     "/resources/monitoring.job.yml", "/resources/training.job.yml", "/tests/test_api.py",
-    "/tests/test_batch.py", "/tests/test_evaluation.py", "/tests/test_fastpath.py",
+    "/tests/test_bad_files.py", "/tests/test_batch.py", "/tests/test_evaluation.py",
+    "/tests/test_fastpath.py",
     "/tests/test_lean.py", "/tests/test_monitor.py", "/tests/test_robustness.py", "/tests/test_schema.py",
     "/tests/test_server.py", "/tests/test_spark.py", "/tests/test_training.py",
 }  # fmt: skip

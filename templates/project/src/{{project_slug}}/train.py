@@ -13,6 +13,7 @@ from sklearn.model_selection import RandomizedSearchCV, train_test_split
 
 from .config import Settings
 from .data import load_training_data
+from .errors import DataValidationError
 from .evaluation import GateResult, classification_metrics, evaluate_gate
 from .features import PARAM_DISTRIBUTIONS, build_pipeline
 from .governance import trainer_identity
@@ -39,6 +40,24 @@ class TrainResult:
     champion_roc_auc: float | None
 
 
+# Below this, the hold-out split and the cross-validation folds have too few rows of a
+# class to mean anything (or to run at all).
+MIN_ROWS = 100
+MIN_PER_CLASS = 10
+
+
+def _enough_to_learn_from(data: pd.DataFrame) -> None:
+    counts = data[TARGET].value_counts()
+    smallest = int(counts.min()) if len(counts) == len((0, 1)) else 0  # both classes present
+    if len(data) < MIN_ROWS or smallest < MIN_PER_CLASS:
+        raise DataValidationError(
+            [
+                f"{len(data)} rows ({smallest} in the smaller class of {TARGET}); training "
+                f"needs at least {MIN_ROWS}, with {MIN_PER_CLASS} of each class"
+            ]
+        )
+
+
 def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     """Train on `frame` (e.g. a Unity Catalog table), else on TRAINING_DATA or the sample."""
     client = connect(settings)
@@ -52,6 +71,7 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
         )
     )
     data = validate_frame(raw, require_target=True)
+    _enough_to_learn_from(data)
     features, target = data[list(FEATURE_NAMES)], data[TARGET].to_numpy()
     x_train, x_test, y_train, y_test = train_test_split(
         features,
