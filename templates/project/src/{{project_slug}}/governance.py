@@ -51,13 +51,15 @@ class Record:
 
 def find_record(start: Path | None = None) -> Path:
     """GOVERNANCE_RECORD when set (the tests' copy), else governance.yml in the working
-    directory or in the project root above this package."""
+    directory, in the project root above this package, or in the package (a wheel)."""
     if os.environ.get("GOVERNANCE_RECORD"):
         named = Path(os.environ["GOVERNANCE_RECORD"])
         if not named.is_file():
             raise GovernanceError(f"GOVERNANCE_RECORD={named}: no such file")
         return named
-    for folder in (start or Path.cwd(), Path(__file__).resolve().parents[2]):
+    here = Path(__file__).resolve()
+    # The working directory, the project root above src/, or the copy a wheel carries.
+    for folder in (start or Path.cwd(), here.parents[2], here.parent):
         candidate = folder / RECORD_FILE
         if candidate.is_file():
             return candidate

@@ -4,10 +4,12 @@ current champion, log everything to MLflow and register the result as `challenge
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import mlflow
 import pandas as pd
+from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 from sklearn.model_selection import RandomizedSearchCV, train_test_split
 
@@ -16,7 +18,15 @@ from .data import load_training_data
 from .errors import DataValidationError
 from .evaluation import GateResult, classification_metrics, evaluate_gate
 from .features import PARAM_DISTRIBUTIONS, build_pipeline
-from .governance import trainer_identity
+from .governance import load_record, trainer_identity
+from .model_card import (
+    bootstrap_interval,
+    build_card,
+    data_quality,
+    fingerprint,
+    render_markdown,
+    segments,
+)
 from .registry import (
     CHALLENGER,
     SKOPS_TRUSTED_TYPES,
@@ -72,6 +82,7 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     )
     data = validate_frame(raw, require_target=True)
     _enough_to_learn_from(data)
+    trainer = trainer_identity()
     features, target = data[list(FEATURE_NAMES)], data[TARGET].to_numpy()
     x_train, x_test, y_train, y_test = train_test_split(
         features,
@@ -92,9 +103,8 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     )
     search.fit(x_train, y_train)
     model = search.best_estimator_
-    metrics = classification_metrics(
-        y_test, model.predict_proba(x_test)[:, 1], settings.decision_threshold
-    )
+    test_probability = model.predict_proba(x_test)[:, 1]
+    metrics = classification_metrics(y_test, test_probability, settings.decision_threshold)
 
     # The champion is scored on the same hold-out rows, so the comparison is like for like.
     champion = alias_version(client, settings.model_name, settings.serving_alias)
@@ -138,6 +148,35 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
             skops_trusted_types=SKOPS_TRUSTED_TYPES,
         )
         version = str(logged.registered_model_version)
+        source = str(settings.training_data or "generated-sample")
+        digest = fingerprint(data)
+        # A plain path reads as several source kinds, and integer columns get a hint: both
+        # warnings are about schema inference the card does not use.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dataset = from_pandas(
+                data, source=source, name="training", targets=TARGET, digest=digest[:16]
+            )
+            mlflow.log_input(dataset, context="training")
+        card = build_card(
+            record=load_record(),
+            version=version,
+            trained_by=trainer,
+            training_data={"source": source, "rows": len(data), "sha256": digest,
+                           "time_range": "no time column in the feature schema"},
+            metrics=metrics,
+            roc_auc_95ci=bootstrap_interval(y_test, test_probability, settings.random_seed),
+            segments=segments(x_test, y_test, test_probability),
+            gate={"outcome": "passed" if gate.passed else "failed", "reasons": gate.summary(),
+                  "min_roc_auc": settings.gate_min_roc_auc,
+                  "max_regression": settings.gate_max_regression},
+            champion={"version": None if champion is None else str(champion.version),
+                      "roc_auc": champion_auc},
+            data_quality=data_quality(data),
+            run_id=run.info.run_id,
+        )  # fmt: skip
+        mlflow.log_dict(card, "model_card/card.json")
+        mlflow.log_text(render_markdown(card), "model_card/card.md")
 
     name = settings.model_name
     client.set_model_version_tag(name, version, "gate", "passed" if gate.passed else "failed")
@@ -147,7 +186,13 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     client.set_model_version_tag(name, version, "gate_reason", gate.summary())
     client.set_model_version_tag(name, version, "test_roc_auc", f"{metrics['roc_auc']:.6f}")
     # Who trained it: a high-risk promotion needs a validator other than this person.
-    client.set_model_version_tag(name, version, "trained_by", trainer_identity())
+    client.set_model_version_tag(name, version, "trained_by", trainer)
+    # The card's summary on the version; the card itself is an artifact of the run.
+    client.set_model_version_tag(name, version, "card_id", card["card_id"])
+    card_uri = f"runs:/{run.info.run_id}/model_card/card.md"
+    client.set_model_version_tag(name, version, "card", card_uri)
+    client.set_model_version_tag(name, version, "training_data_sha256", digest)
+    client.set_model_version_tag(name, version, "risk_tier", card["risk_tier"])
     client.set_registered_model_alias(name, CHALLENGER, version)
     log.info(
         "trained",

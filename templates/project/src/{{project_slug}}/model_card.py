@@ -1,0 +1,211 @@
+"""The model card of a registered version: what it is for, what data and code made it, how
+it was evaluated and how it compares with the champion, in Markdown for people and JSON
+for tools. Training writes both as artifacts of its run (`model_card/`) and puts the
+card's id and a summary on the version's tags; serving and batch outputs carry that id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.metrics import roc_auc_score
+
+from .governance import Record, ci_context
+from .schema import FEATURES, NUMERIC_FEATURES, TARGET
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SEGMENT = "client_tier"  # per-segment results: the desk reviews the model by client tier
+BOOTSTRAP_ROUNDS = 200
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """A content hash of the table as trained on: same rows and values, same hash."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    columns = ",".join(f"{c}:{t}" for c, t in frame.dtypes.astype(str).items())
+    return hashlib.sha256(columns.encode() + hashed.tobytes()).hexdigest()
+
+
+def data_quality(frame: pd.DataFrame) -> dict[str, Any]:
+    """Nulls, ranges and category coverage per column."""
+    summary: dict[str, Any] = {}
+    for name in NUMERIC_FEATURES:
+        column = frame[name]
+        summary[name] = {
+            "nulls": int(column.isna().sum()),
+            "min": float(column.min()),
+            "max": float(column.max()),
+            "mean": float(column.mean()),
+        }
+    for feature in FEATURES:
+        if feature.is_categorical:
+            seen = set(frame[feature.name].astype(str).unique())
+            summary[feature.name] = {
+                "nulls": int(frame[feature.name].isna().sum()),
+                "categories_seen": sorted(seen & set(feature.categories)),
+                "categories_missing": sorted(set(feature.categories) - seen),
+            }
+    summary[TARGET] = {"positive_rate": float(frame[TARGET].mean())}
+    return summary
+
+
+def bootstrap_interval(
+    y_true: np.ndarray, probability: np.ndarray, seed: int = 0
+) -> tuple[float, float]:
+    """95 % bootstrap interval of the ROC AUC on the hold-out rows."""
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(BOOTSTRAP_ROUNDS):
+        pick = rng.integers(0, len(y_true), len(y_true))
+        if len(np.unique(y_true[pick])) == len((0, 1)):
+            scores.append(roc_auc_score(y_true[pick], probability[pick]))
+    low, high = np.percentile(scores, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def segments(
+    x_test: pd.DataFrame, y_test: np.ndarray, probability: np.ndarray
+) -> list[dict[str, Any]]:
+    rows = []
+    for value in sorted(x_test[SEGMENT].astype(str).unique()):
+        mask = (x_test[SEGMENT].astype(str) == value).to_numpy()
+        labels = y_test[mask]
+        auc = float(roc_auc_score(labels, probability[mask])) if len(set(labels)) > 1 else None
+        rows.append({SEGMENT: value, "rows": int(mask.sum()), "positives": int(labels.sum()),
+                     "roc_auc": auc})  # fmt: skip
+    return rows
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH, like every git tool
+            cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    except OSError:
+        return None
+    return result.stdout.strip() or None
+
+
+def _template_version() -> str | None:
+    answers = PROJECT_ROOT / ".copier-answers.yml"
+    if not answers.is_file():
+        return None
+    recorded = yaml.safe_load(answers.read_text(encoding="utf-8")) or {}
+    return str(recorded.get("_commit")) if recorded.get("_commit") else None
+
+
+def _lock_hash() -> str | None:
+    lock = PROJECT_ROOT / "uv.lock"
+    return hashlib.sha256(lock.read_bytes()).hexdigest() if lock.is_file() else None
+
+
+def build_card(**facts: Any) -> dict[str, Any]:
+    """The card as data. `facts` are what training knows; the rest is read here."""
+    record: Record = facts.pop("record")
+    card = {
+        "model": record.model,
+        "version": facts["version"],
+        "owner": record.owner,
+        "owner_email": record.owner_email,
+        "risk_tier": record.risk_tier,
+        "purpose": record.purpose,
+        "intended_use": record.intended_use,
+        "limitations": record.limitations,
+        "trained_by": facts["trained_by"],
+        "training_data": facts["training_data"],
+        "features": [
+            {"name": f.name, "description": f.description, "categories": list(f.categories)}
+            for f in FEATURES
+        ],
+        "metrics": facts["metrics"],
+        "roc_auc_95ci": facts["roc_auc_95ci"],
+        "segments": facts["segments"],
+        "gate": facts["gate"],
+        "champion": facts["champion"],
+        "data_quality": facts["data_quality"],
+        "code": {
+            "git_commit": _git_commit(),
+            "template_version": _template_version(),
+            "lock_sha256": _lock_hash(),
+            "ci_run": ci_context().get("run_url"),
+        },
+        "mlflow_run_id": facts["run_id"],
+    }
+    digest = hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode()).hexdigest()
+    card["card_id"] = digest[:16]
+    return card
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    data, gate, champion, code = (card[k] for k in ("training_data", "gate", "champion", "code"))
+    low, high = card["roc_auc_95ci"]
+    lines = [
+        f"# Model card: {card['model']} v{card['version']}",
+        "",
+        f"Card `{card['card_id']}`; owner {card['owner']} ({card['owner_email']}); "
+        f"risk tier **{card['risk_tier']}**; trained by {card['trained_by']}.",
+        "",
+        "## Purpose and intended use",
+        "",
+        card["purpose"],
+        "",
+        card["intended_use"],
+        "",
+        "## Limitations",
+        "",
+        card["limitations"],
+        "",
+        "## Training data",
+        "",
+        f"- source: {data['source']}",
+        f"- rows: {data['rows']}, time range: {data['time_range']}",
+        f"- content hash (sha256): `{data['sha256']}`",
+        "",
+        "## Evaluation (hold-out rows)",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *(f"| {k} | {v:.4f} |" for k, v in card["metrics"].items()),
+        f"| roc_auc 95% bootstrap interval | {low:.4f} to {high:.4f} |",
+        "",
+        f"By {SEGMENT}:",
+        "",
+        f"| {SEGMENT} | rows | positives | roc_auc |",
+        "|---|---|---|---|",
+        *(
+            f"| {s[SEGMENT]} | {s['rows']} | {s['positives']} | "
+            f"{'-' if s['roc_auc'] is None else format(s['roc_auc'], '.4f')} |"
+            for s in card["segments"]
+        ),
+        "",
+        "## Gate and champion",
+        "",
+        f"- gate: **{gate['outcome']}** (ROC AUC at least {gate['min_roc_auc']}, at most "
+        f"{gate['max_regression']} below the champion)"
+        + ("" if gate["outcome"] == "passed" else f": {gate['reasons']}"),
+        f"- champion at training: {champion['version'] or 'none'}"
+        + (f", ROC AUC {champion['roc_auc']:.4f} on the same rows" if champion["roc_auc"] else ""),
+        "",
+        "## Data quality",
+        "",
+        "```json",
+        json.dumps(card["data_quality"], indent=2),
+        "```",
+        "",
+        "## Code",
+        "",
+        f"- git commit: {code['git_commit'] or '-'}",
+        f"- template version: {code['template_version'] or '-'}",
+        f"- uv.lock sha256: {code['lock_sha256'] or '-'}",
+        f"- CI run: {code['ci_run'] or '- (trained locally)'}",
+        f"- MLflow run: {card['mlflow_run_id']}",
+        "",
+    ]
+    return "\n".join(lines)
