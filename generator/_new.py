@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,8 @@ import yaml
 
 from ._errors import GoldpathError
 from ._location import locate
-from ._options import load_questions
-from ._process import git_commit_all
+from ._options import defaults, load_questions
+from ._process import execute, git_commit_all
 from ._questions import check_answers, check_applicable, load_preset, parse_data
 from ._template import render
 
@@ -47,22 +48,38 @@ def new_project(
         vcs_ref=ref,
         defaults=defaults or not interactive,
     )
+    _lock(destination)
     git_commit_all(destination, "Start from goldpath")
     recorded = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     print(f"Created {destination} from goldpath {recorded.get('_commit', '(untagged)')}.")
-    print("Next steps:")
-    print(f"  cd {destination}")
-    print("  make setup && make test      # green out of the box")
-    kind = recorded.get("project_kind", "tabular")
-    if kind == "llm":
-        print("  make eval                    # evaluation gate, register the prompt")
-        print('  make promote APPROVER=<you> REASON="first prompt"')
-        print("  make serve                   # then POST examples/request.json to /extract")
-    elif kind == "tabular":
-        print("  make train                   # train and register a model")
-        print('  make promote APPROVER=<you> REASON="first model"')
-        if recorded.get("serving") != "none":
-            print("  make serve                   # then POST examples/request.json to /predict")
+    if location.local is None:
+        print(f"Next steps: cd {destination}, then the Quick start of its README.md")
     else:
-        raise GoldpathError(f"project_kind {kind!r} has no next steps in goldpath new")
+        print(next_steps(location.local, recorded, destination))
     return destination
+
+
+def _lock(destination: Path) -> None:
+    """uv.lock in the first commit: `make test` then leaves the tree clean and `copier
+    update` (which refuses a dirty tree) works straight away."""
+    found = shutil.which("uv")
+    result = None if found is None else execute([found, "lock", "--quiet"], destination)
+    if result is None or result.returncode != 0:
+        why = "uv is not installed" if result is None else (result.stderr.strip() or "failed")
+        print(
+            f"goldpath: uv.lock not created ({why.splitlines()[-1]}): run `make setup` in "
+            f"{destination} and commit uv.lock",
+            file=sys.stderr,
+        )
+
+
+def next_steps(template: Path, answers: dict[str, Any], destination: Path) -> str:
+    """copier's closing message, rendered for a project goldpath has already committed:
+    one text for both tools."""
+    import jinja2
+
+    message = yaml.safe_load((template / "copier.yml").read_text(encoding="utf-8"))
+    context = {**defaults(template, answers), **answers, "committed": True,
+               "_copier_conf": {"dst_path": str(destination)}}  # fmt: skip
+    env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701 - a terminal message
+    return env.from_string(message["_message_after_copy"]).render(**context).strip("\n")

@@ -8,7 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from generator._new import next_steps
 from generator._template import REPO_ROOT, render
 
 from .conftest import option_values
@@ -36,6 +38,13 @@ def test_closing_message_and_phony_match_the_targets(
     phony = set(re.search(r"^\.PHONY: (.*)$", makefile, re.MULTILINE).group(1).split())  # type: ignore[union-attr]
     assert phony <= targets(makefile), phony - targets(makefile)
     assert targets(makefile) <= phony
+    # goldpath new prints the same message, less the steps it has already done.
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    printed = next_steps(REPO_ROOT, answers, project).splitlines()
+    closing = message[message.index("Your ML project") :]
+    copier_lines = [line for line in closing.splitlines() if line.strip()]
+    left_out = [line for line in copier_lines if line not in printed]
+    assert [line.split()[0] for line in left_out] == ["make", "git"], left_out
 
 
 def test_batch_of_a_missing_file_fails_instead_of_generating_it(tmp_path: Path) -> None:
