@@ -12,8 +12,11 @@ import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,26 @@ from ._template import render
 
 def _step(message: str) -> None:
     print(f"==> {message}", flush=True)
+
+
+@contextmanager
+def _still_working(every_s: float = 10.0) -> Iterator[None]:
+    """A line every `every_s` while a long quiet step runs, so a first run that downloads
+    for a minute does not look hung."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    def tick() -> None:
+        while not done.wait(every_s):
+            print(f"    ... {time.monotonic() - started:.0f} s", flush=True)
+
+    ticker = threading.Thread(target=tick, name="demo-progress", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
 
 
 def _free_port() -> int:
@@ -107,7 +130,8 @@ def run_demo(
     actions, route = KINDS[kind]
 
     _step("Installing the project's environment (uv sync)")
-    run([uv_bin, "sync", "--quiet"], destination, what="uv sync")
+    with _still_working():
+        run([uv_bin, "sync", "--quiet"], destination, what="uv sync")
     # Every promotion records who approved it and why (the project's governance.py); the
     # demo says so in its own name, and stands in as the validator a high risk tier needs.
     approval = {"APPROVER": "goldpath-demo", "REASON": "goldpath demo: the first model",

@@ -3,6 +3,7 @@ predict over HTTP, stop."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,19 @@ def test_answers_that_cannot_apply_are_refused_before_anything_runs(
     assert problem in err
     assert err.count("\n") == 1
     assert not (tmp_path / "demo").exists()
+
+
+def test_a_long_quiet_step_shows_it_is_still_working(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`uv sync` prints nothing for up to a minute on a first run: the demo ticks."""
+    from generator._demo import _still_working
+
+    with _still_working(every_s=0.05):
+        time.sleep(0.3)
+    ticks = [line for line in capsys.readouterr().out.splitlines() if line.startswith("    ...")]
+    assert len(ticks) >= 2
+    assert ticks[-1].endswith(" s")
+    with _still_working(every_s=60):
+        pass  # a quick step prints nothing, and the ticker stops with it
+    assert capsys.readouterr().out == ""

@@ -89,3 +89,26 @@ def test_a_broken_preset_is_one_line_with_its_line_number(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
     assert f"preset {preset} line " in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "serving"), [("tabular", "fastapi"), ("tabular", "flask"), ("llm", None)]
+)
+def test_readme_states_the_makefile_defaults_for_make_serve(
+    tmp_path: Path, kind: str, serving: str | None
+) -> None:
+    """One HOST and one worker count for `make serve`, the ones the Makefile sets, wherever
+    the README states them; the image's defaults are stated as the image's."""
+    data = {"project_kind": kind, **({"serving": serving} if serving else {})}
+    project = render(tmp_path / "p", template=str(REPO_ROOT), vcs_ref="HEAD", data=data)
+    makefile = (project / "Makefile").read_text()
+    host = re.search(r"^HOST \?= (\S+)$", makefile, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    workers = re.search(r"^WORKERS \?= (\d+)$", makefile, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    readme = (project / "README.md").read_text()
+    stated = re.findall(r"`make serve`: (\d+) worker, ([\d.]+)", readme)
+    assert stated, "the README states make serve's defaults"
+    assert set(stated) == {(workers, host)}
+    for line in readme.splitlines():
+        if line.startswith("make serve"):
+            assert "0.0.0.0" not in line, line  # noqa: S104 - text, not a bind
+    assert f"default {workers}" in readme or f"{workers} worker" in readme
