@@ -39,6 +39,7 @@ from ._vcs import (
     remote_tags,
 )
 from ._worktree import remove_stale, scratch_worktree
+from ._yaml import read_yaml
 
 ANSWERS = ".copier-answers.yml"
 ATTENTION = {"conflicts", "tests-failed", "error", "interrupted"}
@@ -455,11 +456,7 @@ def unique_repos(repos: Sequence[str]) -> list[str]:
 def read_fleet_file(path: Path) -> list[str]:
     if not path.is_file():
         raise GoldpathError(f"fleet file {path} does not exist")
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise GoldpathError(f"fleet file {path} is not valid YAML ({reason}); fix it") from None
+    document = read_yaml(path, f"fleet file {path}")
     repos = document.get("repos") if isinstance(document, dict) else document
     if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
         raise GoldpathError(f"fleet file {path}: expected `repos:` with a list of paths or URLs")

@@ -355,6 +355,8 @@ def test_bad_inputs_are_one_line_and_never_stop_the_others(
         err = capsys.readouterr().err
         assert err.startswith("goldpath: error: fleet file"), err
         assert err.count("\n") == 1, err
+        if content.startswith(b"repos: ["):
+            assert f"fleet file {fleet} line 2: not valid YAML" in err, err
 
     for jobs in ("0", "-1", "two"):
         with pytest.raises(SystemExit) as exit_info:
