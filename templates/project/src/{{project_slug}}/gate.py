@@ -27,7 +27,9 @@ from .budget import TokenBudget, budgeted
 from .config import Settings
 from .errors import ProjectError
 from .extraction import SCORED_FIELDS
+from .governance import load_record, trainer_identity
 from .pipeline import Extractor
+from .prompt_card import build_prompt_card, render_prompt_card
 from .prompts import CHALLENGER, Prompt, register, version_tags
 from .providers import Provider, ProviderError
 from .store import connect, ensure_experiment
@@ -248,6 +250,27 @@ def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = Non
             tags = {name: f"{metrics[name]:.4f}" for name in (*COMPARED, "pii_redaction")}
             report.version = register(settings, prompt, {**tags, "eval_run_id": run.info.run_id})
             mlflow.set_tag("prompt_version", report.version)
+            card = build_prompt_card(
+                record=load_record(),
+                prompt_name=prompt.name,
+                version=report.version,
+                prompt_digest=prompt.digest,
+                registered_by=trainer_identity(),
+                evaluation_set=settings.evaluation_set,
+                cases=len(cases),
+                provider=settings.provider,
+                provider_model=settings.provider_model,
+                tokens=report.tokens,
+                checks=report.checks,
+                metrics=metrics,
+                champion=champion,
+                run_id=run.info.run_id,
+            )
+            mlflow.log_dict(card, "prompt_card/card.json")
+            mlflow.log_text(render_prompt_card(card), "prompt_card/card.md")
+            card_uri = f"runs:/{run.info.run_id}/prompt_card/card.md"
+            for key, value in (("card_id", card["card_id"]), ("card", card_uri)):
+                client.set_prompt_version_tag(prompt.name, report.version, key, value)
     return report
 
 

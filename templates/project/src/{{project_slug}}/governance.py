@@ -12,6 +12,7 @@ of the model's governance run in MLflow (all of them, rollbacks included).
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import subprocess
@@ -47,6 +48,14 @@ class Record:
     purpose: str
     intended_use: str
     limitations: str
+
+    def card_fields(self) -> dict[str, str]:
+        """What every card (model or prompt) repeats from the record."""
+        return {
+            "owner": self.owner, "owner_email": self.owner_email, "risk_tier": self.risk_tier,
+            "purpose": self.purpose, "intended_use": self.intended_use,
+            "limitations": self.limitations,
+        }  # fmt: skip
 
 
 def find_record(start: Path | None = None) -> Path:
@@ -257,3 +266,42 @@ def note_latest(version: str, decision: Approval, path: Path | None = None) -> P
     block = yaml.safe_dump({"latest": latest}, sort_keys=False)
     path.write_text("".join(lines[:start]) + block, encoding="utf-8")
     return path
+
+
+def provenance(root: Path | None = None) -> dict[str, str | None]:
+    """What made a version, for its card: the git commit, the template release the project
+    came from (.copier-answers.yml), the lock file's hash and the CI run, when known."""
+    root = root or Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH, like every git tool
+            cwd=root, capture_output=True, text=True, check=False,
+        ).stdout.strip()  # fmt: skip
+    except OSError:
+        commit = ""
+    answers_file = root / ".copier-answers.yml"
+    answers: Any = {}
+    if answers_file.is_file():
+        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
+    template = answers.get("_commit") if isinstance(answers, dict) else None
+    lock = root / "uv.lock"
+    return {
+        "git_commit": commit or None,
+        "template_version": str(template) if template else None,
+        "lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.is_file() else None,
+        "ci_run": ci_context().get("run_url"),
+    }
+
+
+def with_card_id(card: dict[str, Any]) -> dict[str, Any]:
+    """The card with its id: a hash of its content, so the same facts give the same id."""
+    digest = hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode()).hexdigest()
+    return {**card, "card_id": digest[:16]}
+
+
+def card_record_section(card: dict[str, Any]) -> list[str]:
+    """A card's Markdown lines from the governance record: purpose, use, limitations."""
+    return [
+        "## Purpose and intended use", "", card["purpose"], "", card["intended_use"], "",
+        "## Limitations", "", card["limitations"], "",
+    ]  # fmt: skip

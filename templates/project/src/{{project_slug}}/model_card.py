@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from sklearn.metrics import roc_auc_score
 
-from .governance import Record, ci_context
+from .governance import Record, card_record_section, provenance, with_card_id
 from .schema import FEATURES, NUMERIC_FEATURES, TARGET
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SEGMENT = "client_tier"  # per-segment results: the desk reviews the model by client tier
 BOOTSTRAP_ROUNDS = 200
 
@@ -82,42 +78,13 @@ def segments(
     return rows
 
 
-def _git_commit() -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH, like every git tool
-            cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-    except OSError:
-        return None
-    return result.stdout.strip() or None
-
-
-def _template_version() -> str | None:
-    answers = PROJECT_ROOT / ".copier-answers.yml"
-    if not answers.is_file():
-        return None
-    recorded = yaml.safe_load(answers.read_text(encoding="utf-8")) or {}
-    return str(recorded.get("_commit")) if recorded.get("_commit") else None
-
-
-def _lock_hash() -> str | None:
-    lock = PROJECT_ROOT / "uv.lock"
-    return hashlib.sha256(lock.read_bytes()).hexdigest() if lock.is_file() else None
-
-
 def build_card(**facts: Any) -> dict[str, Any]:
     """The card as data. `facts` are what training knows; the rest is read here."""
     record: Record = facts.pop("record")
     card = {
         "model": record.model,
         "version": facts["version"],
-        "owner": record.owner,
-        "owner_email": record.owner_email,
-        "risk_tier": record.risk_tier,
-        "purpose": record.purpose,
-        "intended_use": record.intended_use,
-        "limitations": record.limitations,
+        **record.card_fields(),
         "trained_by": facts["trained_by"],
         "training_data": facts["training_data"],
         "features": [
@@ -130,17 +97,10 @@ def build_card(**facts: Any) -> dict[str, Any]:
         "gate": facts["gate"],
         "champion": facts["champion"],
         "data_quality": facts["data_quality"],
-        "code": {
-            "git_commit": _git_commit(),
-            "template_version": _template_version(),
-            "lock_sha256": _lock_hash(),
-            "ci_run": ci_context().get("run_url"),
-        },
+        "code": provenance(),
         "mlflow_run_id": facts["run_id"],
     }
-    digest = hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode()).hexdigest()
-    card["card_id"] = digest[:16]
-    return card
+    return with_card_id(card)
 
 
 def render_markdown(card: dict[str, Any]) -> str:
@@ -152,16 +112,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"Card `{card['card_id']}`; owner {card['owner']} ({card['owner_email']}); "
         f"risk tier **{card['risk_tier']}**; trained by {card['trained_by']}.",
         "",
-        "## Purpose and intended use",
-        "",
-        card["purpose"],
-        "",
-        card["intended_use"],
-        "",
-        "## Limitations",
-        "",
-        card["limitations"],
-        "",
+        *card_record_section(card),
         "## Training data",
         "",
         f"- source: {data['source']}",

@@ -1,0 +1,80 @@
+"""The prompt card of a registered prompt version (the LLM kind's model card): what it is
+for, which evaluation it passed, against which model, compared with the champion, and
+what made it. The gate writes it (`prompt_card/` in its run) when it registers a version,
+and tags the version with the card's id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from .governance import Record, card_record_section, provenance, with_card_id
+
+
+def build_prompt_card(**facts: Any) -> dict[str, Any]:
+    record: Record = facts["record"]
+    evaluation_set: Path = facts["evaluation_set"]
+    card = {
+        "prompt": facts["prompt_name"],
+        "version": facts["version"],
+        "prompt_digest": facts["prompt_digest"],
+        **record.card_fields(),
+        "registered_by": facts["registered_by"],
+        "evaluation_set": {
+            "path": str(evaluation_set),
+            "cases": facts["cases"],
+            "sha256": hashlib.sha256(evaluation_set.read_bytes()).hexdigest(),
+        },
+        "provider": facts["provider"],
+        "provider_model": facts["provider_model"],
+        "tokens": facts["tokens"],
+        "gate": [
+            {"scorer": name, "value": value, "required": requirement, "passed": ok}
+            for name, value, requirement, ok in facts["checks"]
+        ],
+        "metrics": facts["metrics"],
+        "champion": facts["champion"],
+        "code": provenance(),
+        "mlflow_run_id": facts["run_id"],
+    }
+    return with_card_id(card)
+
+
+def render_prompt_card(card: dict[str, Any]) -> str:
+    data = card["evaluation_set"]
+    champion = card["champion"]
+    lines = [
+        f"# Prompt card: {card['prompt']} v{card['version']}",
+        "",
+        f"Card `{card['card_id']}`; owner {card['owner']} ({card['owner_email']}); risk tier "
+        f"**{card['risk_tier']}**; registered by {card['registered_by']}; prompt digest "
+        f"`{card['prompt_digest']}`.",
+        "",
+        *card_record_section(card),
+        "## Evaluation",
+        "",
+        f"{data['cases']} cases from `{data['path']}` (sha256 `{data['sha256']}`), against "
+        f"{card['provider']} / {card['provider_model'] or 'its default model'}; "
+        f"{card['tokens']} tokens.",
+        "",
+        "| scorer | value | required | result |",
+        "|---|---|---|---|",
+        *(
+            f"| {row['scorer']} | {row['value']:.4f} | {row['required']} | "
+            f"{'pass' if row['passed'] else 'FAIL'} |"
+            for row in card["gate"]
+        ),
+        "",
+        "## Champion at evaluation",
+        "",
+        "none" if not champion else ", ".join(f"{k} {v}" for k, v in sorted(champion.items())),
+        "",
+        "## Code",
+        "",
+        *(f"- {name}: {value or '-'}" for name, value in card["code"].items()),
+        f"- MLflow run: {card['mlflow_run_id']}",
+        "",
+    ]
+    return "\n".join(lines)
