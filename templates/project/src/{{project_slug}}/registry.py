@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 CHALLENGER = "challenger"
 HISTORY_TAG = "champion_history"
 VERSION_FILE = "registered_model_version"
+CARD_FILE = "registered_model_card"
 # Model version tag: the decision threshold the version was trained and evaluated with.
 THRESHOLD_TAG = "decision_threshold"
 
@@ -68,6 +69,7 @@ class LoadedModel:
     uri: str
     # The decision threshold the version was trained and evaluated with (its registry tag).
     threshold: float
+    card_id: str = ""  # the version's model card: outputs carry it for lineage
 
     def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Class labels and hit probabilities for validated feature rows."""
@@ -84,7 +86,9 @@ def load_model_version(settings: Settings, version: str) -> LoadedModel:
     tags = client.get_model_version(settings.model_name, version).tags
     threshold = float(tags.get(THRESHOLD_TAG, settings.decision_threshold))
     pipeline = mlflow.sklearn.load_model(uri)
-    return LoadedModel(pipeline, settings.model_name, version, uri, threshold)
+    return LoadedModel(
+        pipeline, settings.model_name, version, uri, threshold, tags.get("card_id", "")
+    )
 
 
 def load_serving_model(settings: Settings) -> LoadedModel:
@@ -96,10 +100,12 @@ def load_serving_model(settings: Settings) -> LoadedModel:
     if settings.model_dir is not None:
         version_file = settings.model_dir / VERSION_FILE
         version = version_file.read_text().strip() if version_file.exists() else "baked"
+        card_file = settings.model_dir / CARD_FILE
+        card_id = card_file.read_text().strip() if card_file.exists() else ""
         pipeline = mlflow.sklearn.load_model(str(settings.model_dir))
         threshold = settings.decision_threshold
         return LoadedModel(
-            pipeline, settings.model_name, version, str(settings.model_dir), threshold
+            pipeline, settings.model_name, version, str(settings.model_dir), threshold, card_id
         )
     readable_store(settings, "run `make train` then `make promote`")
     client = connect(settings)
@@ -224,6 +230,7 @@ def export_model(settings: Settings, destination: Path) -> tuple[LoadedModel, st
     destination.mkdir(parents=True, exist_ok=True)
     mlflow.artifacts.download_artifacts(artifact_uri=model.uri, dst_path=str(destination))
     (destination / VERSION_FILE).write_text(model.version + "\n")
+    (destination / CARD_FILE).write_text(model.card_id + "\n")
     try:
         path = lean.export(model, destination)
     except ProjectError as exc:

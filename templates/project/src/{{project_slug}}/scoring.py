@@ -18,19 +18,21 @@ from .schema import FEATURE_NAMES, validate_frame
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
 
-OUTPUT_COLUMNS = ("prediction", "probability", "model_version", "scored_at")
+OUTPUT_COLUMNS = ("prediction", "probability", "model_version", "model_card", "scored_at")
 
 
 def score_pandas(
     frame: pd.DataFrame, model: LoadedModel, scored_at: datetime | None = None
 ) -> pd.DataFrame:
-    """The input rows with prediction, probability, model_version and scored_at appended."""
+    """The input rows with prediction, probability, model_version, model_card (the version's
+    card id, for lineage) and scored_at appended."""
     features = validate_frame(frame)[list(FEATURE_NAMES)]
     labels, probability = model.predict(features)
     out = frame.copy()
     out["prediction"] = labels.astype("int64")
     out["probability"] = probability.astype("float64")
     out["model_version"] = str(model.version)
+    out["model_card"] = model.card_id
     out["scored_at"] = pd.Timestamp(scored_at or datetime.now(UTC)).tz_convert("UTC")
     return out
 
@@ -51,6 +53,7 @@ def _output_schema(input_schema: Any) -> Any:
             StructField("prediction", LongType(), False),
             StructField("probability", DoubleType(), False),
             StructField("model_version", StringType(), False),
+            StructField("model_card", StringType(), False),
             StructField("scored_at", TimestampType(), False),
         ]
     )

@@ -38,6 +38,7 @@ class LeanModel:
     version: str
     uri: str
     threshold: float
+    card_id: str = ""  # the model card of the version (lineage for what it answers)
 
     def labels(self, probability: np.ndarray) -> np.ndarray:
         return (probability >= self.threshold).astype("int64")
@@ -49,7 +50,7 @@ def _features() -> dict[str, list[str]]:
 
 def save(
     scorer: FastScorer, directory: Path, *, name: str, version: str, threshold: float,
-    checked_rows: int, max_difference: float,
+    checked_rows: int, max_difference: float, card_id: str = "",
 ) -> Path:  # fmt: skip
     """Write the artifact; the caller has checked `scorer` against the full pipeline."""
     if scorer.forest is None:
@@ -58,6 +59,7 @@ def save(
         "format": FORMAT,
         "name": name,
         "version": version,
+        "card_id": card_id,
         "threshold": threshold,
         "depth": scorer.forest.depth,
         "baseline": scorer.forest.baseline,
@@ -92,7 +94,10 @@ def load(directory: Path) -> LeanModel:
         raise ProjectError(f"{path} was exported for other features than this code's: {fix}")
     forest = CompiledForest.from_arrays(arrays, int(meta["depth"]), float(meta["baseline"]))
     scorer = FastScorer.from_parts(meta["lookups"], forest)
-    return LeanModel(scorer, meta["name"], meta["version"], str(path), float(meta["threshold"]))
+    return LeanModel(
+        scorer, meta["name"], meta["version"], str(path), float(meta["threshold"]),
+        str(meta.get("card_id", "")),
+    )  # fmt: skip
 
 
 def export(model: LoadedModel, directory: Path, rows: int = 512) -> Path:
@@ -117,5 +122,5 @@ def export(model: LoadedModel, directory: Path, rows: int = 512) -> Path:
         )
     return save(
         scorer, directory, name=model.name, version=model.version, threshold=model.threshold,
-        checked_rows=rows, max_difference=difference,
+        checked_rows=rows, max_difference=difference, card_id=model.card_id,
     )  # fmt: skip
