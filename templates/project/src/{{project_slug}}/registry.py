@@ -9,6 +9,8 @@ model tag so a rollback needs no guessing.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -227,12 +229,24 @@ def export_model(settings: Settings, destination: Path) -> tuple[LoadedModel, st
     if destination.exists() and any(destination.iterdir()):
         raise ProjectError(f"export destination {destination} is not empty")
     model = load_serving_model(settings)
-    destination.mkdir(parents=True, exist_ok=True)
-    mlflow.artifacts.download_artifacts(artifact_uri=model.uri, dst_path=str(destination))
-    (destination / VERSION_FILE).write_text(model.version + "\n")
-    (destination / CARD_FILE).write_text(model.card_id + "\n")
+    # Everything is written beside the destination, then renamed into place in one step:
+    # an export killed half-way leaves no half-filled MODEL_DIR, and a rerun starts clean.
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    for stale in destination.parent.glob(f".{destination.name}.partial-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
     try:
-        path = lean.export(model, destination)
-    except ProjectError as exc:
-        return model, f"{exc}; MODEL_DIR serves the full MLflow model"
-    return model, f"lean serving artifact {path.name}, checked against the pipeline"
+        mlflow.artifacts.download_artifacts(artifact_uri=model.uri, dst_path=str(scratch))
+        (scratch / VERSION_FILE).write_text(model.version + "\n")
+        (scratch / CARD_FILE).write_text(model.card_id + "\n")
+        try:
+            lean.export(model, scratch)
+            message = f"lean serving artifact {lean.LEAN_FILE}, checked against the pipeline"
+        except ProjectError as exc:
+            message = f"{exc}; MODEL_DIR serves the full MLflow model"
+        if destination.exists():
+            destination.rmdir()  # empty, checked above
+        scratch.rename(destination)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return model, message
