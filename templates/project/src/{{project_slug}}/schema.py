@@ -111,8 +111,9 @@ def validate_frame(frame: pd.DataFrame, *, require_target: bool = False) -> pd.D
             values = column.astype(str)
             unknown = sorted(set(values.unique()) - set(feature.categories))
             if unknown:
+                rows = int((~values.isin(feature.categories)).sum())
                 problems.append(
-                    f"{feature.name}: unknown value(s) {unknown[:5]}, "
+                    f"{feature.name}: unknown value(s) {unknown[:5]} in {rows} row(s), "
                     f"expected one of {list(feature.categories)}"
                 )
             out[feature.name] = values
@@ -122,10 +123,15 @@ def validate_frame(frame: pd.DataFrame, *, require_target: bool = False) -> pd.D
             problems.append(f"{feature.name}: {int(numbers.isna().sum())} non-numeric value(s)")
             continue
         numbers = numbers.astype("float64")
-        if feature.gt is not None and (numbers <= feature.gt).any():
-            problems.append(f"{feature.name}: values must be greater than {feature.gt:g}")
-        if feature.le is not None and (numbers > feature.le).any():
-            problems.append(f"{feature.name}: values must be at most {feature.le:g}")
+        # The rule and how many rows break it: the fix differs for one row and for all.
+        if feature.gt is not None and (low := int((numbers <= feature.gt).sum())):
+            problems.append(
+                f"{feature.name}: values must be greater than {feature.gt:g} ({low} row(s) not)"
+            )
+        if feature.le is not None and (high := int((numbers > feature.le).sum())):
+            problems.append(
+                f"{feature.name}: values must be at most {feature.le:g} ({high} row(s) above)"
+            )
         out[feature.name] = numbers
 
     if require_target:
