@@ -15,9 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ._errors import GoldpathError
+from ._yaml import read_yaml
 
 
 @dataclass(frozen=True)
@@ -54,20 +53,9 @@ class Question:
         return bool(self.values) and not self.computed
 
 
-def _line_of(error: yaml.YAMLError) -> str:
-    mark = getattr(error, "problem_mark", None)
-    return f" line {mark.line + 1}" if mark is not None else ""
-
-
 @lru_cache(maxsize=8)
 def _load(config_file: Path, _mtime: float) -> dict[str, Question]:
-    try:
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise GoldpathError(f"{config_file}{_line_of(exc)}: not valid YAML ({problem})") from None
-    except UnicodeDecodeError:
-        raise GoldpathError(f"{config_file}: not UTF-8 text") from None
+    config = read_yaml(config_file, str(config_file)) or {}
     if not isinstance(config, dict):
         raise GoldpathError(f"{config_file}: expected a mapping of questions")
     questions: dict[str, Question] = {}

@@ -18,7 +18,7 @@ def read_yaml(path: Path, what: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise GoldpathError(f"{what}{where}: not valid YAML ({problem})") from None
     except UnicodeDecodeError:
         raise GoldpathError(f"{what}: not UTF-8 text") from None

@@ -209,26 +209,30 @@ def _governance_run(client: Any, experiment_id: str, subject: str) -> str:
     return str(run.info.run_id)
 
 
-def read_audit(client: Any, experiment_id: str, subject: str) -> list[dict[str, Any]]:
-    run_id = _governance_run(client, experiment_id, subject)
+def _audit_text(client: Any, run_id: str) -> str:
     with tempfile.TemporaryDirectory() as scratch:
         try:
             path = client.download_artifacts(run_id, AUDIT_FILE, scratch)
         except Exception:  # no decision recorded yet
-            return []
-        return [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+            return ""
+        return Path(path).read_text(encoding="utf-8")
+
+
+def read_audit(client: Any, experiment_id: str, subject: str) -> list[dict[str, Any]]:
+    text = _audit_text(client, _governance_run(client, experiment_id, subject))
+    return [json.loads(line) for line in text.splitlines() if line]
 
 
 def append_audit(
     client: Any, experiment_id: str, subject: str, version: str, decision: Approval, **extra: str
 ) -> None:
-    """Append one decision to the subject's audit log: earlier lines are never rewritten."""
-    entries = read_audit(client, experiment_id, subject)
-    entries.append({"subject": subject, "version": version, **asdict(decision), **extra})
+    """Append one decision to the subject's audit log: earlier lines are kept byte for byte."""
     run_id = _governance_run(client, experiment_id, subject)
+    entry = {"subject": subject, "version": version, **asdict(decision), **extra}
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / AUDIT_FILE
-        path.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
+        text = _audit_text(client, run_id) + json.dumps(entry, sort_keys=True) + "\n"
+        path.write_text(text, encoding="utf-8")
         client.log_artifact(run_id, str(path))
 
 

@@ -82,7 +82,10 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     )
     data = validate_frame(raw, require_target=True)
     _enough_to_learn_from(data)
+    # Read before any work: a project without its governance record registers nothing.
+    governance = load_record()
     trainer = trainer_identity()
+    source = str(settings.training_data or "generated-sample")
     features, target = data[list(FEATURE_NAMES)], data[TARGET].to_numpy()
     x_train, x_test, y_train, y_test = train_test_split(
         features,
@@ -130,7 +133,7 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
                 "search_iterations": settings.search_iterations,
                 "cv_folds": settings.cv_folds,
                 "decision_threshold": settings.decision_threshold,
-                "data": str(settings.training_data or "generated-sample"),
+                "data": source,
             }
         )
         mlflow.log_metrics({f"test_{k}": v for k, v in metrics.items()})
@@ -148,7 +151,6 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
             skops_trusted_types=SKOPS_TRUSTED_TYPES,
         )
         version = str(logged.registered_model_version)
-        source = str(settings.training_data or "generated-sample")
         digest = fingerprint(data)
         # A plain path reads as several source kinds, and integer columns get a hint: both
         # warnings are about schema inference the card does not use.
@@ -159,7 +161,7 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
             )
             mlflow.log_input(dataset, context="training")
         card = build_card(
-            record=load_record(),
+            record=governance,
             version=version,
             trained_by=trainer,
             training_data={"source": source, "rows": len(data), "sha256": digest,
