@@ -186,7 +186,7 @@ BUNDLE_FILES = {
 
 
 TABULAR_FILES = {
-    "/src/pkg/batch.py", "/src/pkg/data.py", "/src/pkg/evaluation.py", "/src/pkg/features.py",
+    "/src/pkg/batch.py", "/src/pkg/contract.py", "/src/pkg/data.py", "/src/pkg/evaluation.py", "/src/pkg/features.py",
     "/src/pkg/jobs.py", "/src/pkg/model_card.py", "/src/pkg/monitor.py", "/src/pkg/registry.py", "/src/pkg/schema.py",
     "/src/pkg/scoring.py", "/src/pkg/train.py", "/src/pkg/serving/batching.py",
     "/src/pkg/serving/core.py", "/src/pkg/serving/fastpath.py", "/src/pkg/serving/lean.py",

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .schema import FEATURES, validate_frame
+from .contract import validate_frame
+from .schema import FEATURES
 
 DRIFT_EXIT_CODE = 3
 _STYLE = "body { font-family: sans-serif } td, th { padding: 4px 12px } .drift { background: #fdd }"

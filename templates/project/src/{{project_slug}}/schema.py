@@ -1,17 +1,14 @@
-"""The feature contract: one declaration drives data validation, the training pipeline
-and the serving request schema, so the three can never disagree."""
+"""The features: one declaration drives the data contract (`contract`, pandera on pandas
+and Spark), the training pipeline and the serving request schema, so they never disagree.
+
+The serving path imports this module: it must stay free of pandas and pandera."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
-
-from .errors import DataValidationError
-
-if TYPE_CHECKING:  # the serving path validates rows, never frames: no pandas import there
-    import pandas as pd
 
 TARGET = "hit"
 
@@ -83,66 +80,3 @@ def request_row_model() -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         **fields,
     )
-
-
-def validate_frame(frame: pd.DataFrame, *, require_target: bool = False) -> pd.DataFrame:
-    """Return the feature columns (and target) of `frame` in canonical order and dtypes.
-
-    Raises DataValidationError listing every problem, so one run shows the whole fix.
-    """
-    import pandas as pd
-
-    problems: list[str] = []
-    wanted = list(FEATURE_NAMES) + ([TARGET] if require_target else [])
-    missing = [name for name in wanted if name not in frame.columns]
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}")
-        raise DataValidationError(problems)
-    if frame.empty:
-        raise DataValidationError(["no rows"])
-
-    out = pd.DataFrame(index=frame.index)
-    for feature in FEATURES:
-        column = frame[feature.name]
-        if column.isna().any():
-            problems.append(f"{feature.name}: {int(column.isna().sum())} missing value(s)")
-            continue
-        if feature.is_categorical:
-            values = column.astype(str)
-            unknown = sorted(set(values.unique()) - set(feature.categories))
-            if unknown:
-                rows = int((~values.isin(feature.categories)).sum())
-                problems.append(
-                    f"{feature.name}: unknown value(s) {unknown[:5]} in {rows} row(s), "
-                    f"expected one of {list(feature.categories)}"
-                )
-            out[feature.name] = values
-            continue
-        numbers = pd.to_numeric(column, errors="coerce")
-        if numbers.isna().any():
-            problems.append(f"{feature.name}: {int(numbers.isna().sum())} non-numeric value(s)")
-            continue
-        numbers = numbers.astype("float64")
-        # The rule and how many rows break it: the fix differs for one row and for all.
-        if feature.gt is not None and (low := int((numbers <= feature.gt).sum())):
-            problems.append(
-                f"{feature.name}: values must be greater than {feature.gt:g} ({low} row(s) not)"
-            )
-        if feature.le is not None and (high := int((numbers > feature.le).sum())):
-            problems.append(
-                f"{feature.name}: values must be at most {feature.le:g} ({high} row(s) above)"
-            )
-        out[feature.name] = numbers
-
-    if require_target:
-        target = pd.to_numeric(frame[TARGET], errors="coerce")
-        if target.isna().any() or not target.isin([0, 1]).all():
-            problems.append(f"{TARGET}: target must be 0 or 1")
-        else:
-            out[TARGET] = target.astype("int64")
-            if out[TARGET].nunique() < 2:
-                problems.append(f"{TARGET}: both classes (0 and 1) must be present")
-
-    if problems:
-        raise DataValidationError(problems)
-    return out

@@ -2,7 +2,8 @@
 
 `score_pandas` scores a DataFrame in process; `score_spark` scores a Spark DataFrame on
 the cluster by shipping the fitted pipeline to executors and calling the very same
-`score_pandas` on each Arrow batch (`mapInPandas`), so both engines cannot diverge.
+`score_pandas` on each Arrow batch (`mapInPandas`), so both engines cannot diverge. Both
+check their input against the same data contract (`contract`) first.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .contract import validate_frame, validate_table
 from .registry import LoadedModel
-from .schema import FEATURE_NAMES, validate_frame
+from .schema import FEATURE_NAMES
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
@@ -60,7 +62,12 @@ def _output_schema(input_schema: Any) -> Any:
 
 
 def score_spark(frame: SparkDataFrame, model: LoadedModel) -> SparkDataFrame:
-    """Score a Spark DataFrame; every batch is scored by `score_pandas` on an executor."""
+    """Score a Spark DataFrame; every batch is scored by `score_pandas` on an executor.
+
+    The whole table meets the data contract first (pandera on Spark), so a bad table stops
+    the job with one line naming the column, the rule and the failing rows, before any
+    executor scores a batch or a row is written."""
+    frame = validate_table(frame)
     scored_at = datetime.now(UTC)
 
     def score_batches(batches: Any) -> Any:

@@ -44,8 +44,11 @@ def connect(settings: Settings) -> MlflowClient:
     if database is not None:
         database.parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
-    if settings.mlflow_registry_uri:
-        mlflow.set_registry_uri(settings.mlflow_registry_uri)
+    # Always set: the registry URI is process-wide, and one left by an earlier connection
+    # to another store would receive this store's versions. "" means "the tracking store"
+    # (the store's own URI would also be exported as MLFLOW_REGISTRY_URI, which the next
+    # Settings() would read as if the user had set it).
+    mlflow.set_registry_uri(settings.mlflow_registry_uri or "")
     return MlflowClient()
 
 

@@ -14,6 +14,7 @@ from mlflow.models import infer_signature
 from sklearn.model_selection import RandomizedSearchCV, train_test_split
 
 from .config import Settings
+from .contract import validate_frame
 from .data import load_training_data
 from .errors import DataValidationError
 from .evaluation import GateResult, classification_metrics, evaluate_gate
@@ -34,7 +35,7 @@ from .registry import (
     alias_version,
     load_model_version,
 )
-from .schema import FEATURE_NAMES, TARGET, validate_frame
+from .schema import FEATURE_NAMES, TARGET
 from .store import connect, ensure_experiment
 
 log = logging.getLogger(__name__)
