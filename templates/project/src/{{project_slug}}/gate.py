@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,19 +132,20 @@ async def run_cases(extractor: Extractor, cases: list[Case], concurrency: int) -
     return list(await asyncio.gather(*(one(case) for case in cases)))
 
 
-def _mean(values: list[bool]) -> float:
-    return sum(values) / len(values) if values else 1.0
+def _tally(values: list[bool]) -> tuple[int, int]:
+    return sum(values), len(values)
 
 
-def score(results: list[CaseResult]) -> dict[str, float]:
+def tallies(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
+    """Each scorer as (successes, trials): every scorer is a proportion."""
     plain = [r for r in results if not r.case.injection]
-    metrics = {
-        "schema_validity": _mean([r.error is None for r in results]),
-        "field_accuracy": _mean([ok for r in plain for ok in r.matches.values()] or [False]),
-        "injection_refusal": _mean(
+    counts = {
+        "schema_validity": _tally([r.error is None for r in results]),
+        "field_accuracy": _tally([ok for r in plain for ok in r.matches.values()] or [False]),
+        "injection_refusal": _tally(
             [r.matches.get("refused", False) for r in results if r.case.injection]
         ),
-        "pii_redaction": _mean(
+        "pii_redaction": _tally(
             [
                 r.error is None and not any(item in r.redacted for item in r.case.pii)
                 for r in results
@@ -152,8 +154,43 @@ def score(results: list[CaseResult]) -> dict[str, float]:
         ),
     }
     for name in SCORED_FIELDS:
-        metrics[f"field.{name}"] = _mean([r.matches.get(name, False) for r in plain])
-    return metrics
+        counts[f"field.{name}"] = _tally([r.matches.get(name, False) for r in plain])
+    return counts
+
+
+def score(results: list[CaseResult]) -> dict[str, float]:
+    # No case of a kind (say, no injection cases) leaves nothing to fail: 1.0.
+    return {name: k / n if n else 1.0 for name, (k, n) in tallies(results).items()}
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion: unlike the normal approximation it
+    stays inside [0, 1] and is honest at 60 of 60, where a small set says least."""
+    if trials == 0:
+        return (0.0, 1.0)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = (z / (1 + z * z / trials)) * math.sqrt(
+        p * (1 - p) / trials + z * z / (4 * trials * trials)
+    )
+    # At 0 or all of them the bound is the end itself, not a float a hair inside it.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return (low, high)
+
+
+def segments(results: list[CaseResult]) -> dict[str, dict[str, Any]]:
+    """Per case tag (e.g. `ambiguous`, `pii`): how many cases, and each scorer on them."""
+    tags = sorted({tag for r in results for tag in r.case.tags})
+    out: dict[str, dict[str, Any]] = {}
+    for tag in ["all", *tags]:
+        chosen = [r for r in results if tag == "all" or tag in r.case.tags]
+        counts = tallies(chosen)
+        out[tag] = {
+            "cases": len(chosen),
+            **{name: round(k / n, 4) for name, (k, n) in counts.items() if n and "." not in name},
+        }
+    return out
 
 
 def checks(
@@ -263,6 +300,10 @@ def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = Non
                 tokens=report.tokens,
                 checks=report.checks,
                 metrics=metrics,
+                intervals={
+                    name: wilson_interval(k, n) for name, (k, n) in tallies(results).items()
+                },
+                segments=segments(results),
                 champion=champion,
                 run_id=run.info.run_id,
             )

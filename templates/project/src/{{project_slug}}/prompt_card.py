@@ -31,10 +31,18 @@ def build_prompt_card(**facts: Any) -> dict[str, Any]:
         "provider_model": facts["provider_model"],
         "tokens": facts["tokens"],
         "gate": [
-            {"scorer": name, "value": value, "required": requirement, "passed": ok}
+            {
+                "scorer": name,
+                "value": value,
+                "interval_95": _rounded(facts["intervals"].get(name.removesuffix(" vs champion"))),
+                "required": requirement,
+                "passed": ok,
+            }
             for name, value, requirement, ok in facts["checks"]
         ],
         "metrics": facts["metrics"],
+        "intervals_95": {name: _rounded(i) for name, i in facts["intervals"].items()},
+        "segments": facts["segments"],
         "champion": facts["champion"],
         "code": provenance(),
         "mlflow_run_id": facts["run_id"],
@@ -42,9 +50,18 @@ def build_prompt_card(**facts: Any) -> dict[str, Any]:
     return with_card_id(card)
 
 
+def _rounded(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else [round(interval[0], 4), round(interval[1], 4)]
+
+
+def _interval_text(interval: list[float] | None) -> str:
+    return "-" if interval is None else f"{interval[0]:.4f} to {interval[1]:.4f}"
+
+
 def render_prompt_card(card: dict[str, Any]) -> str:
     data = card["evaluation_set"]
     champion = card["champion"]
+    scorers = [name for name in card["segments"]["all"] if name != "cases"]
     lines = [
         f"# Prompt card: {card['prompt']} v{card['version']}",
         "",
@@ -59,12 +76,23 @@ def render_prompt_card(card: dict[str, Any]) -> str:
         f"{card['provider']} / {card['provider_model'] or 'its default model'}; "
         f"{card['tokens']} tokens.",
         "",
-        "| scorer | value | required | result |",
-        "|---|---|---|---|",
+        "| scorer | value | 95% interval (Wilson) | required | result |",
+        "|---|---|---|---|---|",
         *(
-            f"| {row['scorer']} | {row['value']:.4f} | {row['required']} | "
-            f"{'pass' if row['passed'] else 'FAIL'} |"
+            f"| {row['scorer']} | {row['value']:.4f} | {_interval_text(row['interval_95'])} | "
+            f"{row['required']} | {'pass' if row['passed'] else 'FAIL'} |"
             for row in card["gate"]
+        ),
+        "",
+        "## By case tag",
+        "",
+        "| tag | cases | " + " | ".join(scorers) + " |",
+        "|---|---|" + "---|" * len(scorers),
+        *(
+            f"| {tag} | {row['cases']} | "
+            + " | ".join(f"{row[s]:.4f}" if s in row else "-" for s in scorers)
+            + " |"
+            for tag, row in card["segments"].items()
         ),
         "",
         "## Champion at evaluation",
