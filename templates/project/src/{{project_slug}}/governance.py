@@ -6,7 +6,8 @@ when set (CI passes the environment's reviewer), else the CI identity that runs 
 locally there is none, so `make promote APPROVER=<id> REASON=<text>`. A `high` risk tier
 also needs VALIDATOR: a person other than the one who trained the version. Each decision
 is written to the version's tags (the latest) and appended to `audit.jsonl`, an artifact
-of the model's governance run in MLflow (all of them, rollbacks included).
+of the model's governance run in MLflow (all of them, rollbacks included): approved before
+the alias moves and applied after, so a killed run never leaves an unrecorded move.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -236,7 +237,10 @@ def append_audit(
         client.log_artifact(run_id, str(path))
 
 
-def record(
+APPROVED, APPLIED = "approved", "applied"
+
+
+def move_alias(
     client: Any,
     experiment_id: str,
     subject: str,
@@ -244,13 +248,67 @@ def record(
     decision: Approval,
     previous: str | None,
     set_version_tag: Callable[[str, str, str, str], Any],
+    apply: Callable[[], Any],
 ) -> None:
-    """The decision on the version's tags (the latest), in the audit log (all of them) and
-    in the record's `latest:` block of this work tree."""
+    """Record, move, record. The decision is appended to the audit log (step `approved`)
+    before `apply` moves the alias, then set on the version's tags, marked `applied` in the
+    log and noted in the record's `latest:` block. A run killed in between leaves an
+    approved line and either no move (the next run writes its own decision) or a move that
+    `resume` marks applied: never a move of the alias that nobody recorded."""
+    append_audit(
+        client, experiment_id, subject, version, decision, previous=previous or "", step=APPROVED
+    )
+    apply()
+    _applied(client, experiment_id, subject, version, decision, previous, set_version_tag)
+
+
+def _applied(
+    client: Any,
+    experiment_id: str,
+    subject: str,
+    version: str,
+    decision: Approval,
+    previous: str | None,
+    set_version_tag: Callable[[str, str, str, str], Any],
+    **extra: str,
+) -> None:
     for key, value in decision.tags().items():
         set_version_tag(subject, version, key, value)
-    append_audit(client, experiment_id, subject, version, decision, previous=previous or "")
+    append_audit(
+        client,
+        experiment_id,
+        subject,
+        version,
+        decision,
+        previous=previous or "",
+        step=APPLIED,
+        **extra,
+    )
     note_latest(version, decision)
+
+
+def resume(
+    client: Any,
+    experiment_id: str,
+    subject: str,
+    alias_now: str | None,
+    set_version_tag: Callable[[str, str, str, str], Any],
+) -> dict[str, Any] | None:
+    """Finish the record of a move a killed run approved and made but did not mark applied
+    (the alias holds its version); returns that entry, or None when there is none."""
+    entries = read_audit(client, experiment_id, subject)
+    if not entries or entries[-1].get("step") != APPROVED:
+        return None
+    entry = entries[-1]
+    if alias_now is None or entry["version"] != alias_now:
+        return None  # killed before the move: nothing happened, the approval stays as it is
+    decision = Approval(**{f.name: entry[f.name] for f in fields(Approval)})
+    previous = entry.get("previous") or None
+    _applied(
+        client, experiment_id, subject, alias_now, decision, previous, set_version_tag,
+        resumed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )  # fmt: skip
+    return entry
 
 
 def note_latest(version: str, decision: Approval, path: Path | None = None) -> Path | None:

@@ -24,7 +24,7 @@ from mlflow.exceptions import MlflowException
 
 from .config import Settings
 from .errors import GateFailedError, ModelNotFoundError, ProjectError
-from .governance import approval, load_record, record, trainer_identity
+from .governance import approval, load_record, move_alias, resume, trainer_identity
 from .store import AliasMove, connect, ensure_experiment, readable_store
 
 log = logging.getLogger(__name__)
@@ -145,19 +145,27 @@ def promote(settings: Settings, version: str | None = None) -> AliasMove:
     current = _alias_version(name, settings.serving_alias)
     previous = None if current is None else str(current.version)
     target = str(candidate.version)
+    experiment = ensure_experiment(client, settings)
+    resumed = resume(client, experiment, name, previous, client.set_prompt_version_tag)
     if previous == target:
+        if resumed is not None and resumed["action"] == "promoted":
+            return AliasMove(name, settings.serving_alias, target, resumed["previous"] or None)
         return AliasMove(name, settings.serving_alias, target, previous)
     # Checked before anything moves: a refused promotion changes nothing.
     trainer = dict(candidate.tags).get("trained_by")
     decision = approval("promoted", load_record().risk_tier, trainer)
-    history = _history(settings)
-    if previous is not None and (not history or history[-1] != previous):
-        history.append(previous)
-    history.append(target)
-    client.set_prompt_tag(name, HISTORY_TAG, ",".join(history))
-    mlflow.genai.set_prompt_alias(name, alias=settings.serving_alias, version=int(target))
-    experiment = ensure_experiment(client, settings)
-    record(client, experiment, name, target, decision, previous, client.set_prompt_version_tag)
+
+    def apply() -> None:
+        history = _history(settings)
+        if previous is not None and (not history or history[-1] != previous):
+            history.append(previous)
+        history.append(target)
+        client.set_prompt_tag(name, HISTORY_TAG, ",".join(history))
+        mlflow.genai.set_prompt_alias(name, alias=settings.serving_alias, version=int(target))
+
+    move_alias(
+        client, experiment, name, target, decision, previous, client.set_prompt_version_tag, apply
+    )
     log.info("prompt promoted", extra={"prompt": name, "version": target, "previous": previous})
     return AliasMove(name, settings.serving_alias, target, previous)
 
@@ -170,6 +178,13 @@ def rollback(settings: Settings) -> AliasMove:
     history = _history(settings)
     current = _alias_version(name, settings.serving_alias)
     previous = None if current is None else str(current.version)
+    experiment = ensure_experiment(client, settings)
+    resumed = resume(client, experiment, name, previous, client.set_prompt_version_tag)
+    if resumed is not None and resumed["action"] == "rolled_back":
+        # A killed rollback that had moved the alias: finish it rather than roll back again.
+        undone = resumed["previous"] or None
+        _retire(client, name, undone)
+        return AliasMove(name, settings.serving_alias, str(previous), undone)
     while history and history[-1] == previous:
         history.pop()
     if not history:
@@ -178,18 +193,27 @@ def rollback(settings: Settings) -> AliasMove:
         )
     target = history[-1]
     decision = approval("rolled_back", load_record().risk_tier, None)
-    client.set_prompt_tag(name, HISTORY_TAG, ",".join(history))
-    mlflow.genai.set_prompt_alias(name, alias=settings.serving_alias, version=int(target))
-    experiment = ensure_experiment(client, settings)
-    record(client, experiment, name, target, decision, previous, client.set_prompt_version_tag)
-    if previous is not None:
-        # The rolled-back version must not come back through the next `make promote`.
-        client.set_prompt_version_tag(name, previous, "rolled_back", "true")
-        challenger = _alias_version(name, CHALLENGER)
-        if challenger is not None and str(challenger.version) == previous:
-            mlflow.genai.delete_prompt_alias(name, alias=CHALLENGER)
+
+    def apply() -> None:
+        client.set_prompt_tag(name, HISTORY_TAG, ",".join(history))
+        mlflow.genai.set_prompt_alias(name, alias=settings.serving_alias, version=int(target))
+
+    move_alias(
+        client, experiment, name, target, decision, previous, client.set_prompt_version_tag, apply
+    )
+    _retire(client, name, previous)
     log.info("prompt rolled back", extra={"prompt": name, "version": target, "previous": previous})
     return AliasMove(name, settings.serving_alias, target, previous)
+
+
+def _retire(client: Any, name: str, version: str | None) -> None:
+    """The rolled-back version must not come back through the next `make promote`."""
+    if version is None:
+        return
+    client.set_prompt_version_tag(name, version, "rolled_back", "true")
+    challenger = _alias_version(name, CHALLENGER)
+    if challenger is not None and str(challenger.version) == version:
+        mlflow.genai.delete_prompt_alias(name, alias=CHALLENGER)
 
 
 def lifecycle_status(settings: Settings) -> list[dict[str, str]]:

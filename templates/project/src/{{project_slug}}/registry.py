@@ -25,7 +25,7 @@ from mlflow.tracking import MlflowClient
 
 from .config import Settings
 from .errors import GateFailedError, ModelNotFoundError, ProjectError
-from .governance import approval, load_record, record
+from .governance import approval, load_record, move_alias, resume
 from .store import AliasMove, connect, ensure_experiment, readable_store
 
 log = logging.getLogger(__name__)
@@ -148,18 +148,26 @@ def promote(settings: Settings, version: str | None = None) -> AliasMove:
     current = alias_version(client, name, settings.serving_alias)
     previous = None if current is None else str(current.version)
     target = str(candidate.version)
+    experiment = ensure_experiment(client, settings)
+    resumed = resume(client, experiment, name, previous, client.set_model_version_tag)
     if previous == target:
+        if resumed is not None and resumed["action"] == "promoted":
+            return AliasMove(name, settings.serving_alias, target, resumed["previous"] or None)
         return AliasMove(name, settings.serving_alias, target, previous)
     # Checked before anything moves: a refused promotion changes nothing.
     decision = approval("promoted", load_record().risk_tier, candidate.tags.get("trained_by"))
-    history = _history(client, name)
-    if previous is not None and (not history or history[-1] != previous):
-        history.append(previous)
-    history.append(target)
-    client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
-    client.set_registered_model_alias(name, settings.serving_alias, target)
-    experiment = ensure_experiment(client, settings)
-    record(client, experiment, name, target, decision, previous, client.set_model_version_tag)
+
+    def apply() -> None:
+        history = _history(client, name)
+        if previous is not None and (not history or history[-1] != previous):
+            history.append(previous)
+        history.append(target)
+        client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
+        client.set_registered_model_alias(name, settings.serving_alias, target)
+
+    move_alias(
+        client, experiment, name, target, decision, previous, client.set_model_version_tag, apply
+    )
     log.info("promoted", extra={"model": name, "version": target, "previous": previous})
     return AliasMove(name, settings.serving_alias, target, previous)
 
@@ -174,6 +182,13 @@ def rollback(settings: Settings) -> AliasMove:
         raise ModelNotFoundError(f"model {name!r} is not registered") from None
     current = alias_version(client, name, settings.serving_alias)
     previous = None if current is None else str(current.version)
+    experiment = ensure_experiment(client, settings)
+    resumed = resume(client, experiment, name, previous, client.set_model_version_tag)
+    if resumed is not None and resumed["action"] == "rolled_back":
+        # A killed rollback that had moved the alias: finish it rather than roll back again.
+        undone = resumed["previous"] or None
+        _retire(client, name, undone)
+        return AliasMove(name, settings.serving_alias, str(previous), undone)
     while history and history[-1] == previous:
         history.pop()
     if not history:
@@ -182,19 +197,28 @@ def rollback(settings: Settings) -> AliasMove:
         )
     target = history[-1]
     decision = approval("rolled_back", load_record().risk_tier, None)
-    client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
-    client.set_registered_model_alias(name, settings.serving_alias, target)
-    experiment = ensure_experiment(client, settings)
-    record(client, experiment, name, target, decision, previous, client.set_model_version_tag)
-    if previous is not None:
-        # The rolled-back version must not come back through the next `make promote`:
-        # it loses @challenger and says why on its tags; promoting it again takes its number.
-        client.set_model_version_tag(name, previous, "rolled_back", "true")
-        challenger = alias_version(client, name, CHALLENGER)
-        if challenger is not None and str(challenger.version) == previous:
-            client.delete_registered_model_alias(name, CHALLENGER)
+
+    def apply() -> None:
+        client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
+        client.set_registered_model_alias(name, settings.serving_alias, target)
+
+    move_alias(
+        client, experiment, name, target, decision, previous, client.set_model_version_tag, apply
+    )
+    _retire(client, name, previous)
     log.info("rolled back", extra={"model": name, "version": target, "previous": previous})
     return AliasMove(name, settings.serving_alias, target, previous)
+
+
+def _retire(client: MlflowClient, name: str, version: str | None) -> None:
+    """The rolled-back version must not come back through the next `make promote`: it loses
+    @challenger and says why on its tags; promoting it again takes its number."""
+    if version is None:
+        return
+    client.set_model_version_tag(name, version, "rolled_back", "true")
+    challenger = alias_version(client, name, CHALLENGER)
+    if challenger is not None and str(challenger.version) == version:
+        client.delete_registered_model_alias(name, CHALLENGER)
 
 
 def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
