@@ -66,8 +66,10 @@ def _lock(destination: Path) -> None:
     result = None if found is None else execute([found, "lock", "--quiet"], destination)
     if result is None or result.returncode != 0:
         why = "uv is not installed" if result is None else (result.stderr.strip() or "failed")
+        # uv ends with the root cause ("  cause: Connection refused (os error 111)").
+        cause = why.splitlines()[-1].strip().removeprefix("cause:").strip()
         print(
-            f"goldpath: uv.lock not created ({why.splitlines()[-1]}): run `make setup` in "
+            f"goldpath: uv.lock not created ({cause}): run `make setup` in "
             f"{destination} and commit uv.lock",
             file=sys.stderr,
         )

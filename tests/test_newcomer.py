@@ -77,6 +77,38 @@ def test_new_without_a_terminal_uses_defaults_and_presets(tmp_path: Path) -> Non
     assert (project / ".copier-answers.yml").is_file()
 
 
+def test_new_with_the_index_unreachable_still_commits_the_project(tmp_path: Path) -> None:
+    """A remote fault: `uv lock` cannot reach the package index. The project is still
+    created and committed (nothing is lost), and one line says uv.lock is missing and how
+    to finish; no traceback."""
+    import os
+    import sys
+
+    dead = "http://127.0.0.1:9/simple/"  # the discard port: connection refused at once
+    env = {**os.environ, "UV_DEFAULT_INDEX": dead, "UV_INDEX_URL": dead, "UV_NO_CACHE": "1"}
+    project = tmp_path / "rfq"
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "new", str(project), "--data", "project_name=Rfq"],
+        stdin=subprocess.DEVNULL, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    [said] = [line for line in result.stderr.splitlines() if line.startswith("goldpath:")]
+    assert said.startswith("goldpath: uv.lock not created (Connection refused"), said
+    assert said.endswith(f"run `make setup` in {project} and commit uv.lock")
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=project, capture_output=True, text=True, check=True
+        ).stdout
+
+    assert len(git("log", "--oneline").splitlines()) == 1
+    assert git("status", "--porcelain") == ""
+    tracked = git("ls-files").split()
+    assert "uv.lock" not in tracked
+    assert {".copier-answers.yml", "Makefile", "pyproject.toml"} <= set(tracked)
+
+
 def test_a_broken_preset_is_one_line_with_its_line_number(tmp_path: Path) -> None:
     import sys
 
