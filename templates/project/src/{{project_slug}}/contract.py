@@ -154,7 +154,8 @@ def validate_table(table: SparkDataFrame) -> SparkDataFrame:
     """Check a Spark table against the contract before any row is scored.
 
     Integer columns are widened to double first (a table may store a count as a long);
-    text where a number belongs is a type problem, named as such. Raises
+    text where a number belongs is a type problem, named as such. The returned table is
+    cached (the checks and the scoring read the input once). Raises
     DataValidationError with the pandas engine's wording and counts.
     """
     from pyspark.sql import functions as F
@@ -169,7 +170,12 @@ def validate_table(table: SparkDataFrame) -> SparkDataFrame:
             table.schema[feature.name].dataType, T.NumericType
         ):
             table = table.withColumn(feature.name, F.col(feature.name).cast("double"))
-    checked = spark_schema().validate(table)
+    from pandera.config import config_context
+
+    # Each check is a Spark job over the table: cached, the input is read once for all of
+    # them and for the scoring after (Spark spills what does not fit in memory to disk).
+    with config_context(cache_dataframe=True, keep_cached_dataframe=True):
+        checked = spark_schema().validate(table)
     errors = checked.pandera.errors
     if not errors:
         if checked.limit(1).count() == 0:
