@@ -95,9 +95,9 @@ def _pandas_problems(cases: pd.DataFrame) -> list[str]:
         return [f"missing column(s) {', '.join(_in_contract_order(missing.astype(str)))}"]
     found: dict[str, dict[str, tuple[int, list[Any]]]] = {}
     for (column, check), rows in cases.groupby(["column", "check"], sort=False):
-        failing = rows["index"].dropna()
+        failing = rows["index"].dropna()  # one case per failing row (an index may repeat)
         found.setdefault(str(column), {})[str(check)] = (
-            failing.nunique(),
+            len(failing),
             list(dict.fromkeys(rows.loc[failing.index, "failure_case"])),
         )
     problems = []
