@@ -1,6 +1,8 @@
 """`goldpath inventory`: every model of a fleet with its governance record, for the model
 risk function: owner, risk tier, kind, purpose, the template release it came from, and the
-latest champion and validation the record holds.
+latest champion and validation the record holds: in the work tree (promotions made there)
+or on the governance-record branch (promotions in CI publish it there), whichever decision
+is newer.
 
 A repo whose record is missing or broken is listed with the reason, never skipped: an
 inventory that silently drops a model is worse than none.
@@ -15,11 +17,16 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ._errors import GoldpathError
 from ._fleet import _local_copy, _read_answers
+from ._process import execute
+from ._vcs import git_env
 from ._yaml import read_yaml
 
 RECORD = "governance.yml"
+PUBLISHED = "governance-record"  # the branch CI promotions publish the record to
 REQUIRED = ("model", "kind", "owner", "risk_tier", "purpose")
 RISK_TIERS = ("high", "medium", "low")
 
@@ -53,6 +60,29 @@ def _record(path: Path) -> dict[str, Any]:
     return record
 
 
+def _latest(record: Any) -> dict[str, Any]:
+    noted = record.get("latest") if isinstance(record, dict) else None
+    return noted if isinstance(noted, dict) else {}
+
+
+def _published_latest(path: Path) -> dict[str, Any]:
+    """The `latest:` block CI promotions publish on the governance-record branch (their
+    runners' checkouts are thrown away): the local branch, else the clone's remote one."""
+    for ref in (f"refs/heads/{PUBLISHED}", f"refs/remotes/origin/{PUBLISHED}"):
+        shown = execute(["git", "show", f"{ref}:{RECORD}"], path, env=git_env())
+        if shown.returncode == 0:
+            try:
+                return _latest(yaml.safe_load(shown.stdout))
+            except yaml.YAMLError:
+                return {}  # a broken publication: the work tree's record still counts
+    return {}
+
+
+def _decided_at(latest: dict[str, Any]) -> str:
+    """When the decision behind a `latest:` block was made (ISO 8601 UTC: sortable)."""
+    return max((str(v) for k, v in latest.items() if k.endswith("_at")), default="")
+
+
 def inventory_row(repo: str) -> InventoryRow:
     row = InventoryRow(repo)
     try:
@@ -60,11 +90,11 @@ def inventory_row(repo: str) -> InventoryRow:
             answers = _read_answers(path)
             row.template = str(answers["_commit"])
             record = _record(path)
+            published = _published_latest(path)  # inside: a clone is gone after the block
     except GoldpathError as exc:
         row.problem = str(exc).removeprefix(f"{repo}: ")
         return row
-    noted = record.get("latest")
-    latest: dict[str, Any] = noted if isinstance(noted, dict) else {}
+    latest = max(_latest(record), published, key=_decided_at)
     row.model = str(record["model"])
     row.owner = str(record["owner"])
     row.risk_tier = str(record["risk_tier"])

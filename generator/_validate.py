@@ -135,6 +135,8 @@ def shellcheck(root: Path, *, github: bool, ado: bool) -> Finding:
             paths.append(str(path))
         if ado:
             paths += [str(p) for p in (root / ".azure-pipelines").rglob("*.sh")]
+        if github or ado:  # scripts both CI systems run
+            paths += [str(p) for p in (root / "scripts").glob("*.sh")]
         if not paths:
             return Finding("shellcheck", True, "0 scripts checked")
         found = _run("shellcheck", [_tool("shellcheck"), "--severity=style", "-x", *paths], root)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,56 @@ def test_a_missing_fleet_file_is_one_line(
     assert main(["inventory", "--fleet", str(tmp_path / "none.yml")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"goldpath: error: fleet file {tmp_path / 'none.yml'} does not exist"]
+
+
+def noted(record: Path, champion: str, at: str) -> None:
+    """The record's latest block as a promotion leaves it (governance.note_latest)."""
+    latest = f"latest:\n  champion: '{champion}'\n  promoted_at: '{at}'\n  validated: '{at}'\n"
+    record.write_text(record.read_text().split("latest:")[0] + latest)
+
+
+def test_promotions_in_ci_reach_the_inventory_through_the_published_branch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CI runner's checkout is thrown away: its promote job publishes the record it
+    updated to the governance-record branch (scripts/publish-record.sh, run here as the
+    pipelines run it), and the inventory reads it there; main is never touched."""
+    work = project(tmp_path, "rfq-model")
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "clone", "--quiet", "--bare", str(work), str(remote))
+    main_before = git(remote, "rev-parse", "refs/heads/main")
+    runner = tmp_path / "runner"
+    git(tmp_path, "clone", "--quiet", str(remote), str(runner))
+    noted(runner / "governance.yml", "2", "2026-11-27T10:00:00+00:00")
+    env = {**os.environ, "RECORD_AUTH": "X-Goldpath-Test: 1", "RECORD_MESSAGE": "promoted v2"}
+
+    def publish(to: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "scripts/publish-record.sh", str(to)],
+            cwd=runner, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+
+    unreachable = publish(tmp_path / "nowhere.git")
+    assert unreachable.returncode == 1
+    assert unreachable.stderr.strip().splitlines()[-1].startswith("publish-record: cannot read")
+    for _ in range(2):  # the second run finds the record already there
+        done = publish(remote)
+        assert done.returncode == 0, done.stderr
+    assert "already holds this record" in done.stdout
+    assert git(remote, "log", "--format=%s", "governance-record").splitlines() == ["promoted v2"]
+    assert git(remote, "rev-parse", "refs/heads/main") == main_before
+    assert git(runner, "status", "--porcelain") == "M governance.yml"
+
+    fleet_file = tmp_path / "fleet.yml"
+    fleet_file.write_text(yaml.safe_dump({"repos": [f"file://{remote}", str(work)]}))
+    git(work, "fetch", "--quiet", str(remote), "governance-record:governance-record")
+    noted(work / "governance.yml", "3", "2026-11-28T08:00:00+00:00")  # later, by hand
+    code, out = run(fleet_file, "csv", capsys)
+    assert code == 0, out
+    by_repo = {row["repo"]: row for row in csv.DictReader(io.StringIO(out))}
+    published = by_repo[f"file://{remote}"]
+    assert (published["champion"], published["validated"]) == ("2", "2026-11-27T10:00:00+00:00")
+    assert by_repo[str(work)]["champion"] == "3", "the newer decision wins"
+    noted(work / "governance.yml", "1", "2026-11-01T08:00:00+00:00")  # older than CI's
+    _, out = run(fleet_file, "csv", capsys)
+    assert {r["repo"]: r["champion"] for r in csv.DictReader(io.StringIO(out))}[str(work)] == "2"

@@ -103,7 +103,10 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
             assert isinstance(permissions, dict), f"{where}: no job permissions"
             assert set(permissions.values()) <= {"read", "write"}
             writes = {k for k, v in permissions.items() if v == "write"}
-            assert writes <= {"id-token"}, f"{where}: writes {writes}"
+            # The one contents write: the promotion publishes the governance record to its
+            # own branch (scripts/publish-record.sh), tested below.
+            allowed = {"id-token", "contents"} if where == "train.yml:promote" else {"id-token"}
+            assert writes <= allowed, f"{where}: writes {writes}"
             steps = job.get("steps", [])
             logs_in = any(s.get("uses", "").startswith(LOGIN_ACTIONS) for s in steps) or any(
                 (s.get("env") or {}).get("DATABRICKS_AUTH_TYPE") == "github-oidc" for s in steps
@@ -433,6 +436,11 @@ def test_promotion_stages_carry_the_approver_and_reason(
         assert env["APPROVER"] == "${{ steps.approval.outputs.approver }}"
         assert env["REASON"] == "${{ steps.approval.outputs.reason }}"
         assert ("VALIDATOR" in env) is high
+        # Then the record the promotion updated goes to governance-record, for the inventory.
+        publish = job["steps"][job["steps"].index(promote) + 1]
+        assert "bash scripts/publish-record.sh" in publish["run"]
+        assert publish["env"]["GH_TOKEN"] == "${{ github.token }}"
+        assert job["permissions"]["contents"] == "write"
     if derived("uses_azure_devops", ci=ci):
         pipeline = load(project / ".azure-pipelines" / "train.yml")
         names = {p["name"] for p in pipeline["parameters"]}
@@ -442,3 +450,6 @@ def test_promotion_stages_carry_the_approver_and_reason(
         task = next(s for s in steps if s.get("displayName") == "Promote")
         assert task["env"]["REASON"] == "${{ parameters.reason }}"
         assert ("VALIDATOR" in task["env"]) is high
+        publish = steps[steps.index(task) + 1]
+        assert "bash scripts/publish-record.sh" in publish["bash"]
+        assert publish["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"

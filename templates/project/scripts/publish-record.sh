@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Publish governance.yml, as a promotion in CI has just left it (its `latest:` block: the
+# champion, when, and the validation), as the tip of the `governance-record` branch, one
+# commit per decision. `goldpath inventory` reads that branch, so the fleet's inventory
+# shows champions promoted in CI, whose runner checkouts are thrown away. The default
+# branch is never touched: no push past its protection, no bot commits in its history.
+#
+#   RECORD_AUTH="AUTHORIZATION: bearer <token>" scripts/publish-record.sh <repository URL>
+#
+# RECORD_AUTH is an HTTP header for git (`http.extraheader`), so no credential is written
+# to the checkout's config; RECORD_MESSAGE names the decision in the commit.
+set -euo pipefail
+
+branch=governance-record
+remote=${1:?usage: scripts/publish-record.sh <repository URL>}
+auth=(-c "http.extraheader=${RECORD_AUTH:?RECORD_AUTH: the HTTP header that authorises the push}")
+message=${RECORD_MESSAGE:-governance record: latest decision}
+[ -f governance.yml ] || { echo "publish-record: no governance.yml here" >&2; exit 1; }
+
+# The branch's tip, if it exists (ls-remote: 0 found, 2 no such ref, anything else failed).
+status=0
+tip=$(git "${auth[@]}" ls-remote --exit-code "$remote" "refs/heads/$branch") || status=$?
+parent=""
+if [ "$status" -eq 0 ]; then
+  git "${auth[@]}" fetch --quiet --depth=1 "$remote" "refs/heads/$branch"
+  parent=${tip%%[[:space:]]*}
+elif [ "$status" -ne 2 ]; then
+  echo "publish-record: cannot read $remote (git ls-remote exit $status)" >&2
+  exit 1
+fi
+
+# A commit of the record alone, built from objects: the checkout's index and work tree
+# stay as they are.
+blob=$(git hash-object -w governance.yml)
+tree=$(printf '100644 blob %s\tgovernance.yml\n' "$blob" | git mktree)
+if [ -n "$parent" ] && [ "$(git rev-parse "$parent^{tree}")" = "$tree" ]; then
+  echo "publish-record: $branch already holds this record"
+  exit 0
+fi
+commit=$(git -c user.name="goldpath record" -c user.email="record@goldpath.invalid" \
+  commit-tree "$tree" ${parent:+-p "$parent"} -m "$message")
+git "${auth[@]}" push --quiet "$remote" "$commit:refs/heads/$branch"
+echo "publish-record: $branch is now $commit"
