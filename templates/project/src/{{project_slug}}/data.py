@@ -12,8 +12,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import ProjectError
-from .schema import FEATURES, TARGET
+from .schema import EVENT_TIME, FEATURES, TARGET
 
+# The sample's RFQs arrive over one quarter.
+SAMPLE_START = pd.Timestamp("2026-01-05T07:00:00", tz="UTC")
+SAMPLE_DAYS = 90
 _TIER_EFFECT = {"platinum": 1.4, "gold": 0.6, "silver": 0.0, "bronze": -0.9}
 _INSTRUMENT_EFFECT = {"govt_bond": 0.5, "corp_bond": -0.4, "irs": 0.1, "fx_forward": 0.0}
 
@@ -44,8 +47,11 @@ def make_rfq_sample(n_rows: int = 5_000, seed: int = 7) -> pd.DataFrame:
         + np.vectorize(_INSTRUMENT_EFFECT.__getitem__)(instrument)
     )
     hit = rng.random(n_rows) < 1 / (1 + np.exp(-logit))
+    # Drawn last, so every other column is what it was before the sample had times.
+    arrived = np.sort(rng.uniform(0, SAMPLE_DAYS * 86_400, n_rows)).round()
     return pd.DataFrame(
         {
+            EVENT_TIME: SAMPLE_START + pd.to_timedelta(arrived, unit="s"),
             "notional_usd": notional.round(2),
             "spread_bps": spread.round(3),
             "side": side,

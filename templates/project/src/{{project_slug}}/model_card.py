@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from .governance import Record, card_record_section, provenance, with_card_id
-from .schema import FEATURES, NUMERIC_FEATURES, TARGET
+from .schema import EVENT_TIME, FEATURES, NUMERIC_FEATURES, TARGET
 
 SEGMENT = "client_tier"  # per-segment results: the desk reviews the model by client tier
 BOOTSTRAP_ROUNDS = 200
@@ -26,6 +26,18 @@ def fingerprint(frame: pd.DataFrame) -> str:
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     columns = ",".join(f"{c}:{t}" for c, t in frame.dtypes.astype(str).items())
     return hashlib.sha256(columns.encode() + hashed.tobytes()).hexdigest()
+
+
+def time_range(frame: pd.DataFrame) -> str:
+    """First and last EVENT_TIME (ISO 8601) of the training table, or why there is none."""
+    if EVENT_TIME not in frame.columns:
+        return f"no {EVENT_TIME} column in the training table"
+    times = pd.to_datetime(frame[EVENT_TIME], utc=True, errors="coerce", format="ISO8601")
+    unreadable = int(times.isna().sum())
+    if unreadable == len(times):
+        return f"{EVENT_TIME} holds no readable time"
+    span = f"{times.min().isoformat()} to {times.max().isoformat()}"
+    return span + (f" ({unreadable} row(s) without a readable time)" if unreadable else "")
 
 
 def data_quality(frame: pd.DataFrame) -> dict[str, Any]:

@@ -11,6 +11,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 TARGET = "hit"
+# When each RFQ arrived: not a feature (the model must not learn the calendar), but where
+# a table has it, the model card gives the training data's time range from it.
+EVENT_TIME = "requested_at"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from .model_card import (
     fingerprint,
     render_markdown,
     segments,
+    time_range,
 )
 from .registry import (
     CHALLENGER,
@@ -166,7 +167,7 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
             version=version,
             trained_by=trainer,
             training_data={"source": source, "rows": len(data), "sha256": digest,
-                           "time_range": "no time column in the feature schema"},
+                           "time_range": time_range(raw)},
             metrics=metrics,
             roc_auc_95ci=bootstrap_interval(y_test, test_probability, settings.random_seed),
             segments=segments(x_test, y_test, test_probability),
