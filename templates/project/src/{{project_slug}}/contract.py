@@ -103,10 +103,10 @@ def _pandas_problems(cases: pd.DataFrame) -> list[str]:
     problems = []
     for column in _in_contract_order(found):
         checks = found[column]
-        if any(c.startswith("coerce_dtype(") for c in checks):
+        coerced = next((v for c, v in checks.items() if c.startswith("coerce_dtype(")), None)
+        if coerced is not None:
             # Range checks on text raise instead of counting: the one fix is the type.
-            (count, examples), *_ = (v for c, v in checks.items() if c.startswith("coerce_dtype("))
-            problems.append(_problem(column, A_NUMBER, count, examples))
+            problems.append(_problem(column, A_NUMBER, *coerced))
             checks = {c: v for c, v in checks.items() if c == "not_nullable"}
         for check, (count, examples) in checks.items():
             if check.startswith("dtype("):
