@@ -5,7 +5,7 @@
 
 The template is this checkout, tagged v1.0.0 and v1.1.0 (one changed file) in a scratch
 clone; every repo is generated at v1.0.0 and copied three times, one copy per mode, so
-each mode updates identical repos. Tests are skipped (`--skip-tests`): this measures the
+each mode updates identical repos. Tests are not run (the default): this measures the
 update machinery, not the projects' test suites.
 """
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import copier
 
 from generator._fleet import update_fleet, update_repo
+from generator._platform import PlatformTemplate
 from generator._template import REPO_ROOT, render
 
 IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@example.com"]
@@ -77,12 +78,13 @@ def main() -> None:
         sequential: list[float] = []
         for repo in repos["sequential"]:
             started = time.perf_counter()
-            result = update_repo(str(repo), run_tests=False)
+            result = update_repo(str(repo), platform=PlatformTemplate.of(str(template)))
             assert result.status == "updated", result
             sequential.append(time.perf_counter() - started)
 
         started = time.perf_counter()
-        results = update_fleet([str(r) for r in repos["jobs2"]], jobs=2, run_tests=False)
+        platform = PlatformTemplate.of(str(template))
+        results = update_fleet([str(r) for r in repos["jobs2"]], platform=platform, jobs=2)
         parallel_total = time.perf_counter() - started
         assert all(r.status == "updated" for r in results), results
 

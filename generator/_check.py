@@ -106,5 +106,8 @@ def run_check(template: Path, matrix: str, jobs: int, run_tests: bool, report: P
             "failed": len(failed),
             "results": [asdict(r) for r in results],
         }
-        report.write_text(json.dumps(document, indent=2, default=str))
+        try:
+            report.write_text(json.dumps(document, indent=2, default=str))
+        except OSError as exc:
+            raise GoldpathError(f"--report {report}: cannot be written ({exc.strerror})") from None
     return 1 if failed else 0

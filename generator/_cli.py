@@ -7,10 +7,14 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from ._errors import GoldpathError
 from ._location import REF_HELP
+
+if TYPE_CHECKING:
+    from ._platform import PlatformTemplate
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -48,10 +52,26 @@ def _check(args: argparse.Namespace) -> int:
 def _repos(args: argparse.Namespace) -> list[str]:
     from ._fleet import read_fleet_file, unique_repos
 
-    repos = list(args.repos) + (read_fleet_file(args.fleet) if args.fleet else [])
+    repos = list(args.repos) + (read_fleet_file(args.fleet).repos if args.fleet else [])
     if not repos:
         raise GoldpathError("name at least one repo (a path or git URL) or --fleet FILE")
     return unique_repos(repos)
+
+
+def _platform(args: argparse.Namespace) -> PlatformTemplate:
+    """The one template a fleet command renders or compares with: --template (with its
+    --template-alias spellings), else the fleet file's `template:`."""
+    from ._fleet import read_fleet_file
+    from ._platform import PlatformTemplate, no_template
+
+    if args.template:
+        return PlatformTemplate.of(args.template, args.template_alias, base=Path.cwd())
+    if args.template_alias:
+        raise GoldpathError("--template-alias needs --template (the platform's template)")
+    declared = read_fleet_file(args.fleet).template if args.fleet else None
+    if declared is None:
+        raise no_template()
+    return declared
 
 
 def _positive(text: str) -> int:
@@ -74,9 +94,11 @@ def _stop_on_sigterm() -> None:
 
 
 def _fleet_status(args: argparse.Namespace) -> int:
-    from ._fleet import repo_status, table, to_json
+    from ._fleet import repo_status, to_json
+    from ._report import table
 
-    statuses = [repo_status(repo, args.template) for repo in _repos(args)]
+    platform = _platform(args)
+    statuses = [repo_status(repo, platform) for repo in _repos(args)]
     if args.json:
         print(to_json(statuses))
     else:
@@ -85,7 +107,7 @@ def _fleet_status(args: argparse.Namespace) -> int:
                 s.repo,
                 s.current or "-",
                 s.latest or "-",
-                "error" if s.error else ("behind" if s.behind else "current"),
+                s.state,
                 "dirty" if s.dirty else ("" if s.error else "clean"),
                 s.pending or "",
                 s.error or "",
@@ -106,7 +128,8 @@ def _inventory(args: argparse.Namespace) -> int:
 
 
 def _fleet_update(args: argparse.Namespace) -> int:
-    from ._fleet import ATTENTION, UpdateResult, table, to_json, update_fleet
+    from ._fleet import ATTENTION, UpdateResult, to_json, update_fleet
+    from ._report import table
 
     _stop_on_sigterm()
 
@@ -114,15 +137,16 @@ def _fleet_update(args: argparse.Namespace) -> int:
         # On stderr, as each repo finishes: a long rollout is never silent.
         print(f"[{done}/{total}] {result.repo}: {result.status}", file=sys.stderr, flush=True)
 
+    platform = _platform(args)
     results = update_fleet(
         _repos(args),
+        platform=platform,
         jobs=args.jobs,
         to=args.to,
         branch=args.branch,
         conflict=args.conflict,
-        run_tests=not args.skip_tests,
+        run_tests=args.run_tests,
         push=args.push,
-        template=args.template,
         progress=progress,
     )
     if args.json:
@@ -141,8 +165,8 @@ def _fleet_update(args: argparse.Namespace) -> int:
         ]
         print(table(["repo", "from", "to", "status", "branch", "detail"], rows))
         counts = {status: sum(r.status == status for r in results) for status in
-                  ("updated", "current", "conflicts", "tests-failed", "error",
-                   "interrupted")}  # fmt: skip
+                  ("updated", "current", "conflicts", "tests-failed", "foreign-template",
+                   "error", "interrupted")}  # fmt: skip
         print(", ".join(f"{n} {status}" for status, n in counts.items() if n))
     if any(r.status == "interrupted" for r in results):
         print(
@@ -197,7 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (status, update):
         sub.add_argument("repos", nargs="*", metavar="REPO", help="path or git URL")
         sub.add_argument("--fleet", type=Path, help="YAML file with `repos:`")
-        sub.add_argument("--template", help="template source (default: each repo's _src_path)")
+        sub.add_argument(
+            "--template",
+            help="the platform's template, path or git URL: the only one rendered "
+            "(default: the fleet file's `template:`)",
+        )
+        sub.add_argument(
+            "--template-alias", action="append", default=[], metavar="URL",
+            help="another spelling of it that repos' answers may carry (e.g. a mirror)",
+        )  # fmt: skip
         sub.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(handler=_fleet_status)
     update.add_argument("--to", help="release tag (default: the latest)")
@@ -205,7 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--jobs", type=_positive, default=1, help="repos updated in parallel")
     update.add_argument("--conflict", choices=["inline", "rej"], default="inline")
     update.add_argument("--push", action="store_true", help="push the branch to origin")
-    update.add_argument("--skip-tests", action="store_true", help="do not run make test")
+    update.add_argument(
+        "--run-tests", action="store_true",
+        help="also run each repo's make test on its update: that is the team's code, run "
+        "as you (see the README); by default each repo's own CI tests the branch",
+    )  # fmt: skip
+    # Not running the team's code is the default now; the old flag still parses.
+    update.add_argument("--skip-tests", action="store_false", dest="run_tests",
+                        help=argparse.SUPPRESS)  # fmt: skip
     update.set_defaults(handler=_fleet_update)
 
     inventory = commands.add_parser(

@@ -5,6 +5,10 @@ Safety rules: a repo with uncommitted changes is refused (nothing of the team's 
 touched); the update happens on a new branch and is committed there, conflicts included,
 so both sides survive for review; the team's checked-out branch is restored afterwards.
 One repo's failure never stops the others.
+
+Only the platform's template is rendered (`_platform`): a repository's answers file names
+the release it is at, never what is rendered or which code runs. Each repo's `make test`
+(the team's code) runs only when the operator asks for it (`run_tests`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import as_completed
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -27,7 +32,9 @@ from packaging.version import InvalidVersion, Version
 
 from ._errors import GoldpathError
 from ._lifetime import worker_pool
+from ._platform import PlatformTemplate
 from ._process import run_project_tests
+from ._repofile import read_at, read_inside
 from ._vcs import (
     check_ref,
     check_source,
@@ -39,10 +46,10 @@ from ._vcs import (
     remote_tags,
 )
 from ._worktree import remove_stale, scratch_worktree
-from ._yaml import read_yaml
+from ._yaml import decode, loads, read_yaml
 
 ANSWERS = ".copier-answers.yml"
-ATTENTION = {"conflicts", "tests-failed", "error", "interrupted"}
+ATTENTION = {"conflicts", "tests-failed", "error", "interrupted", "foreign-template"}
 # Written into each update commit, so a rerun reads the outcome instead of assuming it.
 TRAILER = "Goldpath-Update-Status"
 
@@ -58,16 +65,22 @@ def _version(tag: str) -> Version | None:
         return None
 
 
+@lru_cache(maxsize=8)
 def template_tags(source: str) -> list[str]:
-    """Release tags of the template repository, oldest first."""
+    """Release tags of the template repository, oldest first (read once per run)."""
     tags = remote_tags(check_source(source, "template"))
     releases = [t for t in tags if _version(t) is not None and re.match(r"^v?\d+(\.\d+)*$", t)]
     return sorted(releases, key=lambda t: _version(t) or Version("0"))
 
 
+class ForeignTemplate(GoldpathError):
+    """The repository's answers file names a template other than the platform's."""
+
+
 @dataclass
 class RepoStatus:
     repo: str
+    state: str = "error"  # behind, current, unknown (not at a release), foreign-template, error
     template: str | None = None
     current: str | None = None
     latest: str | None = None
@@ -96,17 +109,17 @@ def _local_copy(repo: str) -> Iterator[Path]:
 
 
 def _read_answers(path: Path) -> dict[str, Any]:
-    """The answers file, with the two values that reach git checked as data."""
-    answers_file = path / ANSWERS
+    """The answers file (a regular file inside the repo, bounded), with the two values
+    that reach git checked as data."""
     if not (path / ".git").exists():
         raise GoldpathError(f"{path}: not a git repository")
-    if not answers_file.is_file():
-        raise GoldpathError(f"{path}: not a copier project (no {ANSWERS})")
     try:
-        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise GoldpathError(f"{path}: {ANSWERS} is not valid YAML ({reason}); fix it") from None
+        data = read_inside(path, ANSWERS)
+    except FileNotFoundError:
+        raise GoldpathError(f"{path}: not a copier project (no {ANSWERS})") from None
+    except GoldpathError as exc:
+        raise GoldpathError(f"{path}: {exc}") from None
+    answers = loads(decode(data, f"{path}: {ANSWERS}"), f"{path}: {ANSWERS}")
     if not isinstance(answers, dict):
         raise GoldpathError(f"{path}: {ANSWERS} is not a mapping of answers; fix it")
     if "_src_path" not in answers or "_commit" not in answers:
@@ -116,31 +129,36 @@ def _read_answers(path: Path) -> dict[str, Any]:
     return dict(answers)
 
 
-def _status_of(path: Path, repo: str, template: str | None) -> RepoStatus:
+def _status_of(path: Path, repo: str, platform: PlatformTemplate) -> RepoStatus:
     answers = _read_answers(path)
-    source = check_source(template, "--template") if template else str(answers["_src_path"])
-    tags = template_tags(source)
+    if not platform.owns(answers["_src_path"], path):
+        raise ForeignTemplate(
+            f"{repo}: its {ANSWERS} names the template {answers['_src_path']!r}, not the "
+            f"platform's ({platform.source}); left untouched (a mirror of the platform's "
+            "template is declared in the fleet file's template_aliases)"
+        )
+    tags = template_tags(platform.source)
     current = str(answers["_commit"])
     latest = tags[-1] if tags else None
-    current_version = _version(current)
-    latest_version = _version(latest) if latest else None
-    if latest_version is None or current_version is None:
-        behind = None
+    if latest is None or current not in tags:
+        # A commit between releases (a hash, a `git describe`) is no release to compare.
+        behind, state = None, "unknown"
     else:
-        behind = current_version < latest_version or (
-            current_version == latest_version and current != latest
-        )
+        behind = tags.index(current) < tags.index(latest)
+        state = "behind" if behind else "current"
     dirty = bool(git(path, "status", "--porcelain"))
     pending = f"goldpath/update-{latest}" if behind and latest else None
     if pending and not git(path, "branch", "--list", "--", pending):
         pending = None
-    return RepoStatus(repo, source, current, latest, behind, dirty, pending)
+    return RepoStatus(repo, state, platform.source, current, latest, behind, dirty, pending)
 
 
-def repo_status(repo: str, template: str | None = None) -> RepoStatus:
+def repo_status(repo: str, platform: PlatformTemplate) -> RepoStatus:
     try:
         with _local_copy(repo) as path:
-            return _status_of(path, repo, template)
+            return _status_of(path, repo, platform)
+    except ForeignTemplate as exc:
+        return RepoStatus(repo, "foreign-template", error=str(exc))
     except GoldpathError as exc:
         return RepoStatus(repo, error=str(exc))
 
@@ -164,7 +182,7 @@ def _conflicted_files(path: Path, conflict: str) -> list[str]:
     marked = []
     for name in files:
         candidate = path / name
-        if candidate.is_file():
+        if candidate.is_file() and not candidate.is_symlink():
             try:
                 text = candidate.read_text()
             except UnicodeDecodeError:
@@ -178,9 +196,11 @@ def _conflicted_files(path: Path, conflict: str) -> list[str]:
 
 def _run_tests(path: Path) -> tuple[bool, str]:
     makefile = path / "Makefile"
-    if not makefile.is_file() or not re.search(r"^test:", makefile.read_text(), re.MULTILINE):
+    if makefile.is_symlink() or not makefile.is_file():
         return True, "no make test target"
-    return run_project_tests(path)
+    if not re.search(r"^test:", makefile.read_text(errors="replace"), re.MULTILINE):
+        return True, "no make test target"
+    return run_project_tests(path, untrusted=True)
 
 
 def _status_trailer(repo: Path, rev: str) -> str | None:
@@ -211,10 +231,10 @@ def _existing_update(
     if not git(repo, "branch", "--list", "--", branch):
         return None
     ref = f"refs/heads/{branch}"
-    answers_text = git(repo, "show", f"{ref}:{ANSWERS}", check=False)
     try:
-        answers = yaml.safe_load(answers_text) if answers_text else None
-    except yaml.YAMLError:
+        data = read_at(repo, ref, ANSWERS)
+        answers = loads(decode(data, ANSWERS), ANSWERS) if data else None
+    except GoldpathError:
         answers = None
     if not isinstance(answers, dict) or str(answers.get("_commit")) != target:
         return None
@@ -250,29 +270,27 @@ def _push(repo: Path, branch: str) -> str:
 def update_repo(
     repo: str,
     *,
+    platform: PlatformTemplate,
     to: str | None = None,
     branch: str | None = None,
     conflict: str = "inline",
-    run_tests: bool = True,
+    run_tests: bool = False,
     push: bool = False,
-    template: str | None = None,
 ) -> UpdateResult:
+    options: dict[str, Any] = {"platform": platform, "to": to, "branch": branch,
+                               "conflict": conflict, "run_tests": run_tests}  # fmt: skip
     try:
         check_source(repo, "repo")
         if is_remote(repo) and not Path(repo).exists():
             # A remote repo is cloned into a scratch folder; the branch only survives pushed.
             with _local_copy(repo) as clone_path:
-                return _update_checkout(
-                    clone_path, repo, to=to, branch=branch, conflict=conflict,
-                    run_tests=run_tests, push=True, template=template, from_origin=True,
-                )  # fmt: skip
+                return _update_checkout(clone_path, repo, push=True, from_origin=True, **options)
         path = Path(repo)
         if not path.exists():
             raise GoldpathError(f"{repo}: no such path, and not a git URL")
-        return _update_checkout(
-            path, repo, to=to, branch=branch, conflict=conflict,
-            run_tests=run_tests, push=push, template=template,
-        )  # fmt: skip
+        return _update_checkout(path, repo, push=push, **options)
+    except ForeignTemplate as exc:
+        return UpdateResult(repo, "foreign-template", detail=str(exc))
     except GoldpathError as exc:
         return UpdateResult(repo, "error", detail=str(exc))
     except Exception as exc:  # one repo's surprise must not stop the fleet
@@ -283,28 +301,28 @@ def _update_checkout(
     path: Path,
     repo: str,
     *,
+    platform: PlatformTemplate,
     to: str | None,
     branch: str | None,
     conflict: str,
     run_tests: bool,
     push: bool,
-    template: str | None,
     from_origin: bool = False,
 ) -> UpdateResult:
     if to is not None:
         check_ref(to, "--to")
     if branch is not None:
         check_ref(branch, "--branch")
-    status = _status_of(path, repo, template)
+    status = _status_of(path, repo, platform)
     if status.dirty:
         raise GoldpathError(f"{repo}: has uncommitted changes; commit or stash them first")
-    tags = template_tags(status.template or "")
+    tags = template_tags(platform.source)
     target = to or status.latest
     if target is None:
-        raise GoldpathError(f"{repo}: the template {status.template} has no release tags")
+        raise GoldpathError(f"{repo}: the template {platform.source} has no release tags")
     if target not in tags:
         raise GoldpathError(
-            f"{repo}: tag {target!r} does not exist in {status.template} "
+            f"{repo}: tag {target!r} does not exist in {platform.source} "
             f"(releases: {', '.join(tags) or 'none'})"
         )
     result = UpdateResult(repo, "current", status.current, target)
@@ -324,17 +342,15 @@ def _update_checkout(
     if existing is not None:
         result.status, result.files, result.detail = existing
     else:
-        holder = _checked_out_in(path, branch_name)
-        if holder is not None:
+        if git(path, "branch", "--list", "--", branch_name):
+            # Whatever it holds is someone's work: moving it would drop its commits.
             raise GoldpathError(
-                f"{repo}: branch {branch_name} holds an incomplete update but is checked "
-                f"out in {holder}; switch that checkout to another branch and rerun"
+                f"{repo}: branch {branch_name} exists and does not hold goldpath's update to "
+                f"{target}; left as it is: rename or delete it, or pass another --branch"
             )
         base = git(path, "rev-parse", "--verify", "HEAD^{commit}")
         with scratch_worktree(path, base) as work:
-            result = _apply_update(
-                work, result, target, conflict, run_tests, status.template if template else None
-            )
+            result = _apply_update(work, result, target, conflict, run_tests, platform)
             message = (
                 f"Update goldpath template {status.current} -> {target}\n\n"
                 f"{result.detail}\n\n{TRAILER}: {result.status}"
@@ -342,11 +358,22 @@ def _update_checkout(
             git(work, *commit_identity(path), "commit", "--quiet", "--no-verify",
                 "--allow-empty", "-m", message)  # fmt: skip
             commit = git(work, "rev-parse", "HEAD")
-        # The branch appears only now, pointing at a complete, committed update.
-        git(path, "update-ref", f"refs/heads/{branch_name}", commit)
+        # The branch appears only now, pointing at a complete, committed update; the
+        # empty old value makes git refuse if another run created it meanwhile.
+        git(path, "update-ref", f"refs/heads/{branch_name}", commit, "")
     if push:
         result.detail += f"; {_push(path, branch_name)}"
     return result
+
+
+def _set_src_path(answers_file: Path, source: str) -> None:
+    """Point the answers file's `_src_path` at `source`, every other byte unchanged."""
+    line = yaml.safe_dump({"_src_path": source}, width=10_000).rstrip("\n")
+    text = answers_file.read_text(encoding="utf-8")
+    replaced, count = re.subn(r"^_src_path:.*$", lambda _: line, text, count=1, flags=re.M)
+    if count != 1:
+        raise GoldpathError(f"{ANSWERS}: no `_src_path:` line to point at the platform's template")
+    answers_file.write_text(replaced, encoding="utf-8")
 
 
 def _apply_update(
@@ -355,38 +382,47 @@ def _apply_update(
     target: str,
     conflict: str,
     run_tests: bool,
-    template: str | None,
+    platform: PlatformTemplate,
 ) -> UpdateResult:
     """Run copier in the scratch worktree `path` and stage exactly its changes, so files
-    the test run makes (lock file, caches) are never part of the update. `template`, when
-    given, replaces the answers file's `_src_path` first: copier renders both the old and
-    the new version from there (the template's tags must include the project's own)."""
+    the test run makes (lock file, caches) are never part of the update.
+
+    copier renders the project's old release and the new one from the answers file's
+    `_src_path`; that is pointed at the platform's template first (a commit folded into
+    the update), and given back its own spelling afterwards: what the repository named is
+    never rendered."""
     from copier import Worker
 
-    if template is not None:
-        base = git(path, "rev-parse", "HEAD")
-        answers_file = path / ANSWERS
-        answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
-        answers["_src_path"] = template
-        answers_file.write_text(yaml.safe_dump(answers, sort_keys=False), encoding="utf-8")
-        # copier wants a clean tree; the commit is folded into the update commit below.
-        git(path, *commit_identity(path), "commit", "--quiet", "--no-verify", "-am", "source")
+    base = git(path, "rev-parse", "HEAD")
+    answers_file = path / ANSWERS
+    _read_answers(path)  # checked as the team's checkout was; the spelling is kept as is
+    original = loads(decode(read_inside(path, ANSWERS), ANSWERS), ANSWERS)["_src_path"]
+    _set_src_path(answers_file, platform.source)
+    # copier wants a clean tree; the commit is folded into the update commit below.
+    git(path, *commit_identity(path), "commit", "--quiet", "--no-verify", "--allow-empty",
+        "-am", "source")  # fmt: skip
     with (
         hardened_copier(),
         Worker(
+            src_path=platform.source,
             dst_path=path,
             vcs_ref=target,
             defaults=True,
             overwrite=True,
             skip_answered=True,
             conflict=cast(Literal["inline", "rej"], conflict),
+            # The platform's own _migrations and _tasks, at the two releases: never a
+            # repository's (src_path and the answers file both name the platform's).
             unsafe=True,
             quiet=True,
         ) as worker,
     ):
         worker.run_update()
-    if template is not None:
-        git(path, "reset", "--quiet", "--soft", base)
+    # HEAD back to the team's commit, index and files as copier left them (a soft reset
+    # refuses while conflicted paths are unmerged).
+    git(path, "update-ref", "--no-deref", "HEAD", base)
+    if answers_file.is_file():
+        _set_src_path(answers_file, str(original))
     conflicts = _conflicted_files(path, conflict)
     git(path, "add", "-A")
     if conflicts:
@@ -453,7 +489,15 @@ def unique_repos(repos: Sequence[str]) -> list[str]:
     return unique
 
 
-def read_fleet_file(path: Path) -> list[str]:
+@dataclass(frozen=True)
+class FleetFile:
+    repos: list[str]
+    template: PlatformTemplate | None  # `template:` (and `template_aliases:`), when given
+
+
+def read_fleet_file(path: Path) -> FleetFile:
+    """`repos:` (paths or git URLs) and the platform's `template:` with its
+    `template_aliases:`; relative paths are read from the fleet file's folder."""
     if not path.is_file():
         raise GoldpathError(f"fleet file {path} does not exist")
     document = read_yaml(path, f"fleet file {path}")
@@ -462,18 +506,23 @@ def read_fleet_file(path: Path) -> list[str]:
         raise GoldpathError(f"fleet file {path}: expected `repos:` with a list of paths or URLs")
     base = path.parent
     checked = [check_source(r, f"fleet file {path}: repos[{i}]") for i, r in enumerate(repos)]
-    return [r if is_remote(r) or Path(r).is_absolute() else str(base / r) for r in checked]
+    listed = [r if is_remote(r) or Path(r).is_absolute() else str(base / r) for r in checked]
+    template = document.get("template") if isinstance(document, dict) else None
+    aliases = document.get("template_aliases", []) if isinstance(document, dict) else []
+    if template is None:
+        if aliases:
+            raise GoldpathError(f"fleet file {path}: template_aliases without `template:`")
+        return FleetFile(listed, None)
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise GoldpathError(
+            f"fleet file {path}: template_aliases must be a list of git URLs or paths"
+        )
+    where = f"fleet file {path}: template"
+    checked_template = check_source(template, where)
+    for index, alias in enumerate(aliases):
+        check_source(alias, f"fleet file {path}: template_aliases[{index}]")
+    return FleetFile(listed, PlatformTemplate.of(checked_template, aliases, base=base))
 
 
 def to_json(items: Sequence[RepoStatus] | Sequence[UpdateResult]) -> str:
     return json.dumps([asdict(item) for item in items], indent=2)
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
-    ]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines)

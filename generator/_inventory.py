@@ -17,13 +17,11 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ._errors import GoldpathError
 from ._fleet import _local_copy, _read_answers
-from ._process import execute
-from ._vcs import git_env
-from ._yaml import read_yaml
+from ._repofile import read_at, read_inside
+from ._report import csv_cell, table
+from ._yaml import decode, loads
 
 RECORD = "governance.yml"
 PUBLISHED = "governance-record"  # the branch CI promotions publish the record to
@@ -46,10 +44,13 @@ class InventoryRow:
 
 
 def _record(path: Path) -> dict[str, Any]:
-    record_file = path / RECORD
-    if not record_file.is_file():
-        raise GoldpathError(f"no {RECORD} (a project from before governance: copier update)")
-    record = read_yaml(record_file, RECORD)
+    try:
+        data = read_inside(path, RECORD)
+    except FileNotFoundError:
+        raise GoldpathError(
+            f"no {RECORD} (a project from before governance: copier update)"
+        ) from None
+    record = loads(decode(data, RECORD), RECORD)
     if not isinstance(record, dict):
         raise GoldpathError(f"{RECORD} is not a mapping of fields")
     missing = [f for f in REQUIRED if not str(record.get(f) or "").strip()]
@@ -69,12 +70,12 @@ def _published_latest(path: Path) -> dict[str, Any]:
     """The `latest:` block CI promotions publish on the governance-record branch (their
     runners' checkouts are thrown away): the local branch, else the clone's remote one."""
     for ref in (f"refs/heads/{PUBLISHED}", f"refs/remotes/origin/{PUBLISHED}"):
-        shown = execute(["git", "show", f"{ref}:{RECORD}"], path, env=git_env())
-        if shown.returncode == 0:
-            try:
-                return _latest(yaml.safe_load(shown.stdout))
-            except yaml.YAMLError:
-                return {}  # a broken publication: the work tree's record still counts
+        try:
+            data = read_at(path, ref, RECORD)
+            if data is not None:
+                return _latest(loads(decode(data, RECORD), RECORD))
+        except GoldpathError:
+            return {}  # a broken publication: the work tree's record still counts
     return {}
 
 
@@ -113,11 +114,9 @@ def render(rows: list[InventoryRow], form: str) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(names)
-        writer.writerows([[getattr(r, n) for n in names] for r in rows])
+        writer.writerows([[csv_cell(getattr(r, n)) for n in names] for r in rows])
         return buffer.getvalue().rstrip("\n")
     if form == "table":
-        from ._fleet import table
-
         shown = [n for n in names if n != "purpose"]  # a sentence: in JSON and CSV
         return table(shown, [[getattr(r, n) or "-" for n in shown] for r in rows])
     raise GoldpathError(f"--format {form!r}: use table, json or csv")

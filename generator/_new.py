@@ -26,6 +26,8 @@ def new_project(
     template: str | None,
     vcs_ref: str | None,
 ) -> Path:
+    if destination.exists() and not destination.is_dir():
+        raise GoldpathError(f"{destination} is a file: choose a new folder for the project")
     if destination.exists() and any(destination.iterdir()):
         raise GoldpathError(
             f"{destination} already exists and is not empty: choose a new folder "

@@ -22,15 +22,40 @@ def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# Credentials a team's `make test` must not see when a rollout runs it (names, and the
+# words that mark one): cloud logins, forge tokens, the ssh agent, git's askpass.
+_CREDENTIAL_NAMES = {"SSH_AUTH_SOCK", "GIT_ASKPASS", "SSH_ASKPASS", "NETRC", "KUBECONFIG",
+                     "GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG",
+                     "AZURE_CONFIG_DIR", "ACTIONS_ID_TOKEN_REQUEST_URL",
+                     "ACTIONS_RUNTIME_URL", "SYSTEM_OIDCREQUESTURI"}  # fmt: skip
+_CREDENTIAL_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "API_KEY",
+                     "ACCESS_KEY", "PRIVATE_KEY", "AUTH")  # fmt: skip
+
+
+def untrusted_env() -> dict[str, str]:
+    """`project_env()` without credentials: for running a team's own code (its `make
+    test`) on the operator's machine. It still runs as the operator's user: this keeps
+    tokens out of its reach, it is not a sandbox (the README says so)."""
+    env = project_env()
+    for name in list(env):
+        upper = name.upper()
+        if upper in _CREDENTIAL_NAMES or any(word in upper for word in _CREDENTIAL_WORDS):
+            del env[name]
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return env
+
+
 def guarded(*command: str) -> list[str]:
     """`command` wrapped so that its whole process tree dies with this process."""
     return [sys.executable, "-m", "generator._guard", str(os.getpid()), "--", *command]
 
 
-def run_project_tests(project: Path) -> tuple[bool, str]:
+def run_project_tests(project: Path, *, untrusted: bool = False) -> tuple[bool, str]:
     """`make test` in a generated project, its process tree tied to ours; the summary
-    puts the failing tests' names first (the last lines alone are often uv's or make's)."""
-    result = execute(guarded("make", "test"), project, env=project_env())
+    puts the failing tests' names first (the last lines alone are often uv's or make's).
+    `untrusted`: a team's repository, run without the operator's credentials."""
+    env = untrusted_env() if untrusted else project_env()
+    result = execute(guarded("make", "test"), project, env=env)
     lines = (result.stdout + result.stderr).strip().splitlines()
     failing = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
     return result.returncode == 0, "\n".join([*failing[:20], *lines[-10:]])

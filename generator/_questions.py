@@ -31,6 +31,10 @@ def check_answers(answers: Mapping[str, Any], questions: Mapping[str, Question])
         if question is None or question.computed:
             known = ", ".join(sorted(n for n, q in questions.items() if not q.computed))
             raise GoldpathError(f"unknown answer {key!r}: the template asks {known}")
+        if value is None:
+            raise GoldpathError(
+                f"answer {key} is empty (null): give it a value, or leave it out for the default"
+            )
         if question.boolean and isinstance(value, str):
             if value.lower() not in {"true", "false", "yes", "no", "1", "0"}:
                 raise GoldpathError(f"answer {key}={value!r} is not a boolean: use true or false")
@@ -58,7 +62,7 @@ def check_applicable(answers: Mapping[str, Any], template: Path) -> None:
 def load_preset(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise GoldpathError(f"preset {path} does not exist")
-    preset = read_yaml(path, f"preset {path}")
+    preset = read_yaml(path, f"preset {path}", numbers_as_text=True)
     if not isinstance(preset, dict):
         raise GoldpathError(f"preset {path} must be a mapping of answers (question: value)")
     return preset

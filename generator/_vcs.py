@@ -35,6 +35,8 @@ def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env["GIT_CONFIG_KEY_0"] = "core.fsmonitor"
     env["GIT_CONFIG_VALUE_0"] = "false"
     env.pop("GIT_CONFIG_PARAMETERS", None)
+    # A cloned repo's .lfsconfig would send git-lfs to a server the repo names.
+    env["GIT_LFS_SKIP_SMUDGE"] = "1"
     return env
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -18,3 +19,17 @@ def git(repo: Path, *args: str) -> str:
 def commit_all(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", message)
+
+
+def snapshot(repo: Path) -> dict[str, str]:
+    """Everything a team could lose: every file's bytes, HEAD, what is checked out, every
+    ref (branches and tags) and what git sees as changed or ignored."""
+    files = {
+        str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    files["HEAD"] = git(repo, "rev-parse", "HEAD")
+    files["checked-out"] = git(repo, "rev-parse", "--abbrev-ref", "HEAD")
+    files["status"] = git(repo, "status", "--porcelain", "--ignored")
+    return files

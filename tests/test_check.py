@@ -89,3 +89,16 @@ def test_broken_template_fails_with_the_validator_named(
 def test_unknown_template_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["check", "--template", str(tmp_path)]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_an_unwritable_report_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    template = tmp_path / "template"
+    template.mkdir()
+    (template / "copier.yml").write_text("project_name: [unclosed\n")
+    assert main(["check", "--template", str(template), "--report", "/dev/full"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == "goldpath: error: --report /dev/full: cannot be written (No space left on device)\n"
+    )

@@ -5,6 +5,7 @@ generated at v1 with local edits, then status, update, a rerun, and bad input.""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import yaml
 
 from generator._cli import main
 from generator._fleet import repo_status, update_fleet
+from generator._platform import PlatformTemplate
 from generator._template import REPO_ROOT, render
 from tests.git_helpers import commit_all, git
 
@@ -79,6 +81,14 @@ class Fleet:
     edited: Path
     dirty: Path
 
+    @property
+    def platform(self) -> PlatformTemplate:
+        return PlatformTemplate.of(str(self.template))
+
+    @property
+    def flag(self) -> list[str]:
+        return ["--template", str(self.template)]
+
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
@@ -109,13 +119,13 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
 
 
 def test_status_before_update(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
-    statuses = {Path(s.repo).name: s for s in (repo_status(str(p)) for p in
+    statuses = {Path(s.repo).name: s for s in (repo_status(str(p), fleet.platform) for p in
                 [fleet.clean, fleet.conflicting, fleet.edited, fleet.dirty])}  # fmt: skip
     for status in statuses.values():
         assert (status.current, status.latest, status.behind) == ("v1.0.0", "v2.0.0", True)
     assert statuses["dirty"].dirty is True
     assert statuses["clean"].dirty is False
-    assert main(["fleet", "status", "--json", str(fleet.clean), str(fleet.dirty)]) == 0
+    assert main(["fleet", "status", "--json", *fleet.flag, str(fleet.clean), str(fleet.dirty)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["behind"] for r in report] == [True, True]
 
@@ -124,8 +134,8 @@ def test_update_lands_changes_keeps_edits_and_reports(fleet: Fleet) -> None:
     before = {p.name: git(p, "rev-parse", "HEAD") for p in (fleet.clean, fleet.edited)}
     results = update_fleet(
         [str(fleet.clean), str(fleet.conflicting), str(fleet.edited), str(fleet.dirty)],
+        platform=fleet.platform,
         jobs=2,
-        run_tests=False,
     )
     by_name = {Path(r.repo).name: r for r in results}
     assert by_name["clean"].status == "updated"
@@ -165,7 +175,7 @@ def test_update_lands_changes_keeps_edits_and_reports(fleet: Fleet) -> None:
 
 def test_rerun_is_a_no_op(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
     heads = {p: git(p, "rev-parse", "goldpath/update-v2.0.0") for p in (fleet.clean, fleet.edited)}
-    assert main(["fleet", "update", "--skip-tests", str(fleet.clean), str(fleet.edited)]) == 0
+    assert main(["fleet", "update", *fleet.flag, str(fleet.clean), str(fleet.edited)]) == 0
     out = capsys.readouterr().out
     assert out.count("current") >= 2
     assert "update already on branch goldpath/update-v2.0.0" in out
@@ -174,15 +184,15 @@ def test_rerun_is_a_no_op(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_status_shows_the_pending_branch(fleet: Fleet) -> None:
-    assert repo_status(str(fleet.edited)).pending == "goldpath/update-v2.0.0"
-    assert repo_status(str(fleet.dirty)).pending is None
+    assert repo_status(str(fleet.edited), fleet.platform).pending == "goldpath/update-v2.0.0"
+    assert repo_status(str(fleet.dirty), fleet.platform).pending is None
 
 
 def test_status_after_merging_the_update(fleet: Fleet) -> None:
     git(fleet.clean, "merge", "--quiet", "--ff-only", "goldpath/update-v2.0.0")
-    status = repo_status(str(fleet.clean))
+    status = repo_status(str(fleet.clean), fleet.platform)
     assert (status.current, status.behind, status.dirty) == ("v2.0.0", False, False)
-    result = update_fleet([str(fleet.clean)], run_tests=False)[0]
+    result = update_fleet([str(fleet.clean)], platform=fleet.platform)[0]
     assert (result.status, result.detail) == ("current", "already at this release")
 
 
@@ -194,7 +204,7 @@ def test_tests_failing_after_update_are_reported(fleet: Fleet, tmp_path: Path) -
         makefile.read_text().replace("\t$(UV) run pytest", "\t@echo 2 failed; exit 1")
     )
     commit_all(project, "generated, with a failing test target")
-    result = update_fleet([str(project)], run_tests=True)[0]
+    result = update_fleet([str(project)], platform=fleet.platform, run_tests=True)[0]
     assert result.status == "tests-failed"
     assert "2 failed" in result.detail
 
@@ -206,7 +216,7 @@ def test_bad_input_is_one_line_each_and_others_still_run(
     plain.mkdir()
     git(plain, "init", "--quiet")
     missing = tmp_path / "nowhere"
-    code = main(["fleet", "update", "--skip-tests", "--json", "--to", "v9.9.9",
+    code = main(["fleet", "update", *fleet.flag, "--json", "--to", "v9.9.9",
                  str(missing), str(plain), str(fleet.edited)])  # fmt: skip
     assert code == 1
     results = {Path(r["repo"]).name: r for r in json.loads(capsys.readouterr().out)}
@@ -214,7 +224,7 @@ def test_bad_input_is_one_line_each_and_others_still_run(
     assert "not a copier project" in results["plain"]["detail"]
     assert "tag 'v9.9.9' does not exist" in results["edited"]["detail"]
     assert all("\n" not in r["detail"] and "Traceback" not in r["detail"] for r in results.values())
-    assert main(["fleet", "status", str(missing), str(fleet.edited)]) == 1
+    assert main(["fleet", "status", *fleet.flag, str(missing), str(fleet.edited)]) == 1
     out = capsys.readouterr().out
     assert "no such path" in out
     assert "behind" in out
@@ -256,11 +266,31 @@ def test_status_by_url_and_update_with_push(fleet: Fleet, tmp_path: Path) -> Non
     git(project, "remote", "add", "origin", str(remote))
     git(project, "push", "--quiet", "origin", "main")
 
-    status = repo_status(f"file://{remote}")
+    status = repo_status(f"file://{remote}", fleet.platform)
     assert (status.current, status.latest, status.behind, status.error) == (
         "v1.0.0", "v2.0.0", True, None,
     )  # fmt: skip
-    result = update_fleet([str(project)], run_tests=False, push=True)[0]
+    result = update_fleet([str(project)], platform=fleet.platform, push=True)[0]
     assert result.status == "updated"
     remote_branches = git(remote, "branch", "--list")
     assert "goldpath/update-v2.0.0" in remote_branches
+
+
+def test_a_project_between_releases_is_unknown_not_current(
+    fleet: Fleet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `_commit` that is no release (a hash, a `git describe`) cannot be compared."""
+    project = tmp_path / "between"
+    shutil.copytree(fleet.clean, project)
+    answers = project / ".copier-answers.yml"
+    commit = git(fleet.template, "rev-parse", "v1.0.0")
+    answers.write_text(
+        re.sub(r"^_commit: .*$", f"_commit: {commit}", answers.read_text(), flags=re.M)
+    )
+    commit_all(project, "generated between releases")
+    status = repo_status(str(project), fleet.platform)
+    assert (status.state, status.behind, status.current) == ("unknown", None, commit)
+    assert main(["fleet", "status", *fleet.flag, str(project)]) == 0
+    row = capsys.readouterr().out.splitlines()[-1]
+    assert " unknown " in row
+    assert " current " not in row

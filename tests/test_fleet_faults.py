@@ -9,7 +9,6 @@ and say honestly what it found."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -23,7 +22,7 @@ import yaml
 
 from generator._cli import main
 from generator._template import render
-from tests.git_helpers import commit_all, git
+from tests.git_helpers import commit_all, git, snapshot
 
 BRANCH = "goldpath/update-v2.0.0"
 # One hook for every fault point: FAULT=<point> makes it announce itself and sleep,
@@ -88,19 +87,6 @@ def project(template: Path, where: Path, name: str) -> Path:
     return repo
 
 
-def snapshot(repo: Path) -> dict[str, str]:
-    """Everything a team could lose: HEAD, what is checked out, and every file's bytes."""
-    files = {
-        str(p.relative_to(repo)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-    files["HEAD"] = git(repo, "rev-parse", "HEAD")
-    files["checked-out"] = git(repo, "rev-parse", "--abbrev-ref", "HEAD")
-    files["status"] = git(repo, "status", "--porcelain", "--ignored")
-    return files
-
-
 def session_processes(sid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -113,9 +99,19 @@ def session_processes(sid: int) -> list[int]:
     return found
 
 
-def goldpath(*args: str, env: dict[str, str], tmp: Path) -> subprocess.Popen[str]:
+def goldpath(template: Path, *args: str, env: dict[str, str], tmp: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "generator", "fleet", "update", *args],
+        [
+            sys.executable,
+            "-m",
+            "generator",
+            "fleet",
+            "update",
+            "--template",
+            str(template),
+            "--run-tests",
+            *args,
+        ],
         env={**os.environ, **env, "TMPDIR": str(tmp)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -160,7 +156,7 @@ def test_sigkill_leaves_checkouts_intact_and_rerun_finishes(
     ready.mkdir()
     scratch.mkdir()
     run = goldpath(
-        "--jobs", str(jobs), *map(str, repos),
+        template,         "--jobs", str(jobs), *map(str, repos),
         env={"FAULT": point, "FAULT_READY": str(ready)}, tmp=scratch,
     )  # fmt: skip
     kill_when_ready(run, ready, count=jobs)
@@ -170,7 +166,7 @@ def test_sigkill_leaves_checkouts_intact_and_rerun_finishes(
         if branches:  # only a complete update may be visible
             assert_complete_update(repo)
 
-    rerun = goldpath("--jobs", str(jobs), *map(str, repos), env={}, tmp=scratch)
+    rerun = goldpath(template, "--jobs", str(jobs), *map(str, repos), env={}, tmp=scratch)
     output = rerun.communicate(timeout=300)[0]
     assert rerun.returncode == 0, output
     assert "Traceback" not in output
@@ -189,34 +185,51 @@ def test_failing_template_task_is_reported_on_every_rerun(
     before = snapshot(repo)
     monkeypatch.setenv("FAULT", "fail-task")
     for _ in range(2):
-        result = update(repo)
+        result = update(template, repo)
         assert result["status"] == "error", result
         assert "planted failure at task" in result["detail"] or "task" in result["detail"]
         assert snapshot(repo) == before, "nothing left on the team's branch"
         assert git(repo, "branch", "--list", BRANCH) == ""
     monkeypatch.delenv("FAULT")
-    assert update(repo)["status"] == "updated"
+    assert update(template, repo)["status"] == "updated"
     assert_complete_update(repo)
 
 
-def update(repo: Path, *extra: str) -> dict[str, str]:
+def update(template: Path, repo: Path, *extra: str) -> dict[str, str]:
+    """`fleet update` of one repo, its tests run unless `--skip-tests` is among `extra`."""
     import io
     import json
     from contextlib import redirect_stdout
 
+    tests = [] if "--skip-tests" in extra else ["--run-tests"]
     out = io.StringIO()
     with redirect_stdout(out):
-        main(["fleet", "update", "--json", *extra, str(repo)])
+        main(["fleet", "update", "--json", "--template", str(template), *tests, *extra, str(repo)])
     return dict(json.loads(out.getvalue())[0])
 
 
-def test_an_existing_incomplete_branch_is_rebuilt(template: Path, tmp_path: Path) -> None:
+def test_a_branch_goldpath_did_not_make_is_never_moved(template: Path, tmp_path: Path) -> None:
+    """`--branch NAME` (or the default name) that already holds someone's work, not
+    checked out: goldpath refuses in one line and the branch keeps every commit."""
     repo = project(template, tmp_path, "stale")
-    git(repo, "branch", BRANCH)  # e.g. left by an older goldpath that died after branching
-    result = update(repo, "--skip-tests")
-    assert result["status"] == "updated", result
+    git(repo, "branch", BRANCH)  # e.g. left by an older goldpath, or made by hand
+    git(repo, "checkout", "--quiet", "-b", "team-work")
+    (repo / "NOTES.md").write_text("the team's own commit\n")
+    commit_all(repo, "team work")
+    team_work = git(repo, "rev-parse", "team-work")
+    git(repo, "checkout", "--quiet", "main")
+    for branch, tip in ((BRANCH, git(repo, "rev-parse", BRANCH)), ("team-work", team_work)):
+        extra = ("--branch", branch) if branch != BRANCH else ()
+        result = update(template, repo, "--skip-tests", *extra)
+        assert result["status"] == "error", result
+        assert f"branch {branch} exists and does not hold goldpath's update" in result["detail"]
+        assert "\n" not in result["detail"]
+        assert git(repo, "rev-parse", branch) == tip, "the branch was moved"
+    git(repo, "branch", "-D", BRANCH)
+    assert update(template, repo, "--skip-tests")["status"] == "updated"
     assert_complete_update(repo)
-    assert update(repo, "--skip-tests")["status"] == "current"
+    assert update(template, repo, "--skip-tests")["status"] == "current"
+    assert git(repo, "rev-parse", "team-work") == team_work
 
 
 def test_conflicts_stay_reported_until_resolved(template: Path, tmp_path: Path) -> None:
@@ -224,14 +237,14 @@ def test_conflicts_stay_reported_until_resolved(template: Path, tmp_path: Path) 
     (repo / "shared.txt").write_text("line one (ours)\nline two\n")
     commit_all(repo, "team edit")
     for _ in range(2):
-        result = update(repo, "--skip-tests")
+        result = update(template, repo, "--skip-tests")
         assert (result["status"], result["files"]) == ("conflicts", ["shared.txt"])
-    assert main(["fleet", "update", "--skip-tests", str(repo)]) == 1
+    assert main(["fleet", "update", "--template", str(template), str(repo)]) == 1
     git(repo, "checkout", "--quiet", BRANCH)
     (repo / "shared.txt").write_text("line one (ours, v2)\nline two\n")
     commit_all(repo, "resolved")
     git(repo, "checkout", "--quiet", "main")
-    assert update(repo, "--skip-tests")["status"] == "current"
+    assert update(template, repo, "--skip-tests")["status"] == "current"
 
 
 def test_unpushed_update_is_pushed_by_a_rerun(template: Path, tmp_path: Path) -> None:
@@ -239,15 +252,15 @@ def test_unpushed_update_is_pushed_by_a_rerun(template: Path, tmp_path: Path) ->
     remote = tmp_path / "origin.git"
     git(repo, "remote", "add", "origin", str(remote))  # unreachable: does not exist yet
     for _ in range(2):
-        result = update(repo, "--skip-tests", "--push")
+        result = update(template, repo, "--skip-tests", "--push")
         assert result["status"] == "error", result
         assert "push" in result["detail"]
     assert_complete_update(repo)
     subprocess.run(["git", "init", "--quiet", "--bare", str(remote)], check=True)
-    result = update(repo, "--skip-tests", "--push")
+    result = update(template, repo, "--skip-tests", "--push")
     assert (result["status"], result["detail"].rsplit("; ", 1)[-1]) == ("current", "pushed")
     assert git(remote, "rev-parse", BRANCH) == git(repo, "rev-parse", BRANCH)
-    assert update(repo, "--skip-tests", "--push")["detail"].endswith("already pushed")
+    assert update(template, repo, "--skip-tests", "--push")["detail"].endswith("already pushed")
 
 
 def test_failing_tests_stay_reported_and_name_the_test(
@@ -255,11 +268,11 @@ def test_failing_tests_stay_reported_and_name_the_test(
 ) -> None:
     repo = project(template, tmp_path, "failing")
     monkeypatch.setenv("FAULT", "fail-tests")
-    result = update(repo)
+    result = update(template, repo)
     assert result["status"] == "tests-failed"
     assert "planted failure at tests" in result["detail"]
     monkeypatch.delenv("FAULT")
-    assert update(repo)["status"] == "tests-failed", "a rerun does not call it current"
+    assert update(template, repo)["status"] == "tests-failed", "a rerun does not call it current"
 
 
 def test_sigterm_stops_cleanly_with_a_report(template: Path, tmp_path: Path) -> None:
@@ -268,7 +281,8 @@ def test_sigterm_stops_cleanly_with_a_report(template: Path, tmp_path: Path) -> 
     ready, scratch = tmp_path / "ready", tmp_path / "tmp"
     ready.mkdir()
     scratch.mkdir()
-    run = goldpath(*map(str, repos), env={"FAULT": "task", "FAULT_READY": str(ready)}, tmp=scratch)
+    env = {"FAULT": "task", "FAULT_READY": str(ready)}
+    run = goldpath(template, *map(str, repos), env=env, tmp=scratch)
     deadline = time.monotonic() + 120
     while not list(ready.iterdir()):
         assert run.poll() is None
@@ -287,7 +301,7 @@ def test_sigterm_stops_cleanly_with_a_report(template: Path, tmp_path: Path) -> 
     assert left == []
     for repo in repos:
         assert snapshot(repo) == before[repo]
-    rerun = goldpath(*map(str, repos), env={}, tmp=scratch)
+    rerun = goldpath(template, *map(str, repos), env={}, tmp=scratch)
     assert rerun.wait(timeout=300) == 0
     for repo in repos:
         assert_complete_update(repo)
@@ -299,37 +313,45 @@ def test_a_remote_repo_is_cloned_updated_and_pushed(template: Path, tmp_path: Pa
     origin = tmp_path / "origin.git"
     subprocess.run(["git", "clone", "--quiet", "--bare", str(repo), str(origin)], check=True)
     url = f"file://{origin}"
-    result = update_url(url)
+    result = update_url(template, url)
     assert (result["status"], result["detail"].rsplit("; ", 1)[-1]) == ("updated", "pushed")
     assert_complete_update(origin)
-    again = update_url(url)
+    again = update_url(template, url)
     assert (again["status"], again["detail"]) == (
         "current", f"update already on branch {BRANCH}; already pushed",
     )  # fmt: skip
 
 
-def update_url(url: str) -> dict[str, str]:
+def update_url(template: Path, url: str) -> dict[str, str]:
     import io
     import json
     from contextlib import redirect_stdout
 
     out = io.StringIO()
     with redirect_stdout(out):
-        main(["fleet", "update", "--json", "--skip-tests", url])
+        main(["fleet", "update", "--json", "--template", str(template), url])
     return dict(json.loads(out.getvalue())[0])
 
 
 def test_template_flag_is_what_the_update_renders(template: Path, tmp_path: Path) -> None:
+    """A mirror of the platform's template is rendered only when the platform team says
+    the repos' spelling names it (--template-alias, or template_aliases in a fleet file)."""
     mirror = tmp_path / "mirror"
     subprocess.run(["git", "clone", "--quiet", str(template), str(mirror)], check=True)
     (mirror / "MIRROR.md").write_text("only in the mirror's v3\n")
     commit_all(mirror, "v3")
     git(mirror, "tag", "v3.0.0")
     repo = project(template, tmp_path, "mirrored")
-    result = update(repo, "--skip-tests", "--template", str(mirror))
+    before = snapshot(repo)
+    result = update(mirror, repo, "--skip-tests")
+    assert result["status"] == "foreign-template", result
+    assert snapshot(repo) == before
+    result = update(mirror, repo, "--skip-tests", "--template-alias", str(template))
     assert (result["status"], result["to_version"]) == ("updated", "v3.0.0"), result["detail"]
     branch = "goldpath/update-v3.0.0"
     assert "MIRROR.md" in git(repo, "ls-tree", "-r", "--name-only", branch)
+    answers = yaml.safe_load(git(repo, "show", f"{branch}:.copier-answers.yml"))
+    assert answers["_src_path"] == str(template), "the repo's own spelling is kept"
 
 
 def test_bad_inputs_are_one_line_and_never_stop_the_others(
@@ -342,16 +364,18 @@ def test_bad_inputs_are_one_line_and_never_stop_the_others(
     binary = project(template, tmp_path, "binary")
     (binary / ".copier-answers.yml").write_bytes(b"\xff\xfe\x00binary")
     commit_all(binary, "binary answers file")
-    assert main(["fleet", "status", str(good), str(broken), str(binary)]) == 1
+    flag = ["--template", str(template)]
+    assert main(["fleet", "status", *flag, str(good), str(broken), str(binary)]) == 1
     out = capsys.readouterr().out
     assert "Traceback" not in out
     assert "behind" in out, "the good repo still gets its row"
-    assert out.count("is not valid YAML") == 2
+    assert "broken: .copier-answers.yml line 2: not valid YAML" in out
+    assert "binary: .copier-answers.yml: not UTF-8 text" in out
 
     fleet = tmp_path / "fleet.yml"
     for content in (b"repos: [unclosed\n", b"\xff\xfe\x00", b"repos: 3\n"):
         fleet.write_bytes(content)
-        assert main(["fleet", "status", "--fleet", str(fleet)]) == 1
+        assert main(["fleet", "status", *flag, "--fleet", str(fleet)]) == 1
         err = capsys.readouterr().err
         assert err.startswith("goldpath: error: fleet file"), err
         assert err.count("\n") == 1, err
@@ -360,13 +384,13 @@ def test_bad_inputs_are_one_line_and_never_stop_the_others(
 
     for jobs in ("0", "-1", "two"):
         with pytest.raises(SystemExit) as exit_info:
-            main(["fleet", "update", "--jobs", jobs, str(good)])
+            main(["fleet", "update", *flag, "--jobs", jobs, str(good)])
         assert exit_info.value.code == 2
         assert "--jobs" in capsys.readouterr().err
 
     # The same repo named three ways is updated once.
     alias = f"{tmp_path}/./good/"
-    code = main(["fleet", "update", "--json", "--skip-tests", str(good), alias, "good"])
+    code = main(["fleet", "update", *flag, "--json", str(good), alias, "good"])
     assert code in (0, 1)
     rows = json.loads(capsys.readouterr().out)
     assert len([r for r in rows if Path(r["repo"]).resolve() == good.resolve()]) == 1

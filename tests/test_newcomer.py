@@ -14,6 +14,7 @@ from generator._new import next_steps
 from generator._template import REPO_ROOT, render
 
 from .conftest import option_values
+from .hostile import alias_bomb
 
 
 def targets(makefile: str) -> set[str]:
@@ -121,6 +122,65 @@ def test_a_broken_preset_is_one_line_with_its_line_number(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
     assert f"preset {preset} line " in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("preset_text", "message"),
+    [
+        ("description: null\n", "answer description is empty (null): give it a value"),
+        # YAML reads 3.10 as the number 3.1: answers are text, so the preset's own words.
+        ("python_version: 3.10\n", "answer python_version='3.10' is not one of"),
+        ("python_version: 3.1\n", "answer python_version='3.1' is not one of"),
+        (alias_bomb(), "expands to more than"),
+    ],
+)
+def test_a_wrong_preset_value_is_one_line(tmp_path: Path, preset_text: str, message: str) -> None:
+    import sys
+
+    preset = tmp_path / "preset.yml"
+    preset.write_text(preset_text)
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "new", str(tmp_path / "x"), "--preset", str(preset)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_preset_version_as_written_is_taken(tmp_path: Path) -> None:
+    import sys
+
+    preset = tmp_path / "preset.yml"
+    preset.write_text("python_version: 3.12\n")  # unquoted: a number to YAML
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "new", str(tmp_path / "x"), "--preset", str(preset),
+         "--defaults"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (
+        yaml.safe_load((tmp_path / "x" / ".copier-answers.yml").read_text())["python_version"]
+        == "3.12"
+    )
+
+
+def test_new_into_an_existing_file_is_one_line(tmp_path: Path) -> None:
+    import sys
+
+    existing = tmp_path / "notes.txt"
+    existing.write_text("mine\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "new", str(existing), "--defaults"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == f"goldpath: error: {existing} is a file: choose a new folder for the project\n"
+    )
+    assert existing.read_text() == "mine\n"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,13 @@
 copier as an option or a command-running transport: `fleet status`, `fleet update`, `check`
 and `new` refuse such values with one line naming the repo and field, and run nothing.
 
+One catalogue of hostile input per trust boundary (`tests/hostile.py`), each drawn by
+hypothesis in its own file: answers -> rendered files (`test_untrusted_answers.py`),
+repository -> fleet operator (`test_untrusted_fleet.py`), repository -> inventory
+(`test_untrusted_inventory.py`); record -> promotion lives with the code it guards, in the
+generated project's `tests/test_governance.py` (hostile records, a damaged audit log,
+concurrent decisions), which `tests/test_generated_project.py` runs.
+
 The planted commands would create a marker file; every test asserts it never appears. The
 working directory is a repo with an `origin`, because that is where a bare
 `git ls-remote --upload-pack=...` (no `--`, no repository) would send the command."""
@@ -65,8 +72,7 @@ def test_answers_src_path_is_refused(
 ) -> None:
     value = planted(marker)[index]
     repo = make_repo(tmp_path / "team-repo", {"_src_path": value, "_commit": "v1.0.0"})
-    rc = main(["fleet", command, str(repo), "--skip-tests"] if command == "update" else
-              ["fleet", "status", str(repo)])  # fmt: skip
+    rc = main(["fleet", command, "--template", str(tmp_path), str(repo)])
     output = one_error_line(capsys)
     assert rc == 1
     assert ".copier-answers.yml _src_path" in output
@@ -80,7 +86,7 @@ def test_answers_commit_is_refused(
     repo = make_repo(
         tmp_path / "team-repo", {"_src_path": str(tmp_path), "_commit": f"--output={marker}"}
     )
-    assert main(["fleet", "status", str(repo)]) == 1
+    assert main(["fleet", "status", "--template", str(tmp_path), str(repo)]) == 1
     output = one_error_line(capsys)
     assert ".copier-answers.yml _commit" in output
     assert "starts with '-'" in output
@@ -93,7 +99,7 @@ def test_fleet_file_entries_are_refused(
 ) -> None:
     for index, value in enumerate(planted(marker)):
         fleet = tmp_path / f"fleet{index}.yml"
-        fleet.write_text(yaml.safe_dump({"repos": [value]}))
+        fleet.write_text(yaml.safe_dump({"template": str(tmp_path), "repos": [value]}))
         assert main(["fleet", command, "--fleet", str(fleet)]) == 1
         output = one_error_line(capsys)
         assert f"fleet file {fleet}: repos[0]" in output
@@ -108,7 +114,8 @@ def test_flags_are_refused(
     for value in planted(marker):
         for argv in (
             ["fleet", "status", str(repo), "--template", value],
-            ["fleet", "status", value],
+            ["fleet", "status", "--template", str(tmp_path), value],
+            ["fleet", "status", "--template", str(tmp_path), "--template-alias", value, str(repo)],
             ["check", "--template", value, "--matrix", "default"],
             ["new", str(tmp_path / "new"), "--template", value, "--defaults"],
             ["demo", str(tmp_path / "demo"), "--template", value],
@@ -117,7 +124,10 @@ def test_flags_are_refused(
             output = one_error_line(capsys)
             assert "refused" in output, (argv, output)
     for flag in ("--to", "--branch"):
-        assert main(["fleet", "update", str(repo), f"{flag}=--force"]) == 1
+        assert (
+            main(["fleet", "update", "--template", str(tmp_path), str(repo), f"{flag}=--force"])
+            == 1
+        )
         assert f"{flag}: git ref '--force' starts with '-'" in one_error_line(capsys)
     assert not (tmp_path / "new").exists()
     assert not (tmp_path / "demo").exists()

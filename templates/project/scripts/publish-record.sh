@@ -15,14 +15,23 @@ branch=governance-record
 remote=${1:?usage: scripts/publish-record.sh <repository URL>}
 auth=(-c "http.extraheader=${RECORD_AUTH:?RECORD_AUTH: the HTTP header that authorises the push}")
 message=${RECORD_MESSAGE:-governance record: latest decision}
-[ -f governance.yml ] || { echo "publish-record: no governance.yml here" >&2; exit 1; }
+# The remote is a URL or a path, never an option or a command-running transport.
+case "$remote" in
+  -* | *::*) echo "publish-record: refusing remote '$remote' (an option or a command transport)" >&2; exit 1 ;;
+esac
+export GIT_ALLOW_PROTOCOL=file:git:http:https:ssh
+# The record as the checkout holds it: a symlink could publish any file the runner reads.
+if [ -L governance.yml ] || [ ! -f governance.yml ]; then
+  echo "publish-record: governance.yml is missing or not a regular file; refusing" >&2
+  exit 1
+fi
 
 # The branch's tip, if it exists (ls-remote: 0 found, 2 no such ref, anything else failed).
 status=0
-tip=$(git "${auth[@]}" ls-remote --exit-code "$remote" "refs/heads/$branch") || status=$?
+tip=$(git "${auth[@]}" ls-remote --exit-code -- "$remote" "refs/heads/$branch") || status=$?
 parent=""
 if [ "$status" -eq 0 ]; then
-  git "${auth[@]}" fetch --quiet --depth=1 "$remote" "refs/heads/$branch"
+  git "${auth[@]}" fetch --quiet --depth=1 -- "$remote" "refs/heads/$branch"
   parent=${tip%%[[:space:]]*}
 elif [ "$status" -ne 2 ]; then
   echo "publish-record: cannot read $remote (git ls-remote exit $status)" >&2
@@ -31,7 +40,7 @@ fi
 
 # A commit of the record alone, built from objects: the checkout's index and work tree
 # stay as they are.
-blob=$(git hash-object -w governance.yml)
+blob=$(git hash-object -w -- governance.yml)
 tree=$(printf '100644 blob %s\tgovernance.yml\n' "$blob" | git mktree)
 if [ -n "$parent" ] && [ "$(git rev-parse "$parent^{tree}")" = "$tree" ]; then
   echo "publish-record: $branch already holds this record"
@@ -39,5 +48,5 @@ if [ -n "$parent" ] && [ "$(git rev-parse "$parent^{tree}")" = "$tree" ]; then
 fi
 commit=$(git -c user.name="goldpath record" -c user.email="record@goldpath.invalid" \
   commit-tree "$tree" ${parent:+-p "$parent"} -m "$message")
-git "${auth[@]}" push --quiet "$remote" "$commit:refs/heads/$branch"
+git "${auth[@]}" push --quiet -- "$remote" "$commit:refs/heads/$branch"
 echo "publish-record: $branch is now $commit"

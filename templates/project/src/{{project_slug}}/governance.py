@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import io
 import json
 import os
+import random
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,16 +80,45 @@ def find_record(start: Path | None = None) -> Path:
     raise GovernanceError(f"{RECORD_FILE} not found: run from the project's root folder")
 
 
-def load_record(path: Path | None = None) -> Record:
-    path = path or find_record()
+RECORD_MAX_BYTES = 1 << 20
+RECORD_MAX_DEPTH = 32
+
+
+def _record_text(path: Path) -> str:
+    """The record's text, refused in one line when it is not a regular file of sensible
+    size, or uses what a record never needs and a hostile one abuses: aliases (a few
+    hundred bytes of them expand to gigabytes) and deep nesting."""
+    if path.is_symlink() or not path.is_file():
+        raise GovernanceError(f"{path}: not a regular file")
+    if path.stat().st_size > RECORD_MAX_BYTES:
+        raise GovernanceError(f"{path}: larger than {RECORD_MAX_BYTES // 1024} KiB")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                line = event.start_mark.line + 1
+                raise GovernanceError(
+                    f"{path} line {line}: uses a YAML anchor or alias; write each value out"
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > RECORD_MAX_DEPTH:
+                    raise GovernanceError(f"{path}: nested deeper than {RECORD_MAX_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
     except (OSError, UnicodeDecodeError) as exc:
         raise GovernanceError(f"{path}: cannot be read ({exc})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise GovernanceError(f"{path}{where}: not valid YAML") from None
+    return text
+
+
+def load_record(path: Path | None = None) -> Record:
+    path = path or find_record()
+    data = yaml.safe_load(_record_text(path))
     if not isinstance(data, dict):
         raise GovernanceError(f"{path}: expected a mapping of fields")
     for field in RECORD_FIELDS:
@@ -198,43 +231,129 @@ def approval(
 
 
 def _governance_run(client: Any, experiment_id: str, subject: str) -> str:
-    runs = client.search_runs(
-        [experiment_id], filter_string=f"tags.`{GOVERNANCE_RUN_TAG}` = '{subject}'", max_results=1
-    )
-    if runs:
-        return str(runs[0].info.run_id)
+    """The subject's governance run: the oldest, so that two first decisions made at once
+    settle on one run (the one that loses the race deletes the run it made, still empty)."""
+
+    def oldest() -> str | None:
+        runs = client.search_runs(
+            [experiment_id], filter_string=f"tags.`{GOVERNANCE_RUN_TAG}` = '{subject}'",
+            order_by=["attributes.start_time ASC"], max_results=1,
+        )  # fmt: skip
+        return str(runs[0].info.run_id) if runs else None
+
+    found = oldest()
+    if found is not None:
+        return found
     run = client.create_run(
         experiment_id, tags={GOVERNANCE_RUN_TAG: subject}, run_name=f"governance-{subject}"
     )
     client.set_terminated(run.info.run_id)
-    return str(run.info.run_id)
+    settled = oldest() or run.info.run_id
+    if settled != run.info.run_id:
+        client.delete_run(run.info.run_id)
+    return str(settled)
 
 
-def _audit_text(client: Any, run_id: str) -> str:
+AUDIT_PARAM = "audit."  # one run parameter per decision: audit.000001, audit.000002, ...
+# MLflow keeps at most this many characters of a parameter (it would cut a longer entry).
+AUDIT_ENTRY_MAX = 6000
+AUDIT_FIELDS = ("subject", "version", "action", "approver", "reason", "at", "system", "step")
+
+
+@dataclass(frozen=True)
+class AuditLog:
+    """The decisions of one subject, in order, and what could not be read: each damaged
+    entry named by where it is and how to repair it (it is never completed or trusted)."""
+
+    entries: list[dict[str, Any]]
+    problems: list[str]
+    last_damaged: bool  # the newest entry is one of the damaged: a resume must not guess
+
+
+def _legacy_lines(client: Any, run_id: str) -> list[str]:
+    """audit.jsonl, where projects before the per-decision entries wrote their log."""
     with tempfile.TemporaryDirectory() as scratch:
         try:
             path = client.download_artifacts(run_id, AUDIT_FILE, scratch)
-        except Exception:  # no decision recorded yet
-            return ""
-        return Path(path).read_text(encoding="utf-8")
+        except Exception:  # no such artifact: nothing was recorded the old way
+            return []
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def _entry(text: str) -> dict[str, Any] | str:
+    """The decision in `text`, or why it is damaged."""
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return "not JSON (a write cut short?)"
+    if not isinstance(entry, dict):
+        return "not a decision (a JSON object)"
+    missing = [f for f in AUDIT_FIELDS if not isinstance(entry.get(f), str)]
+    return f"lacks {', '.join(missing)}" if missing else entry
+
+
+def read_audit_log(client: Any, experiment_id: str, subject: str) -> AuditLog:
+    run_id = _governance_run(client, experiment_id, subject)
+    places: list[tuple[str, str, str]] = []  # (where, text, how to repair)
+    for number, line in enumerate(_legacy_lines(client, run_id), 1):
+        if line.strip():
+            repair = (
+                f"mlflow artifacts download -r {run_id} -a {AUDIT_FILE}, mend or delete the "
+                "line, then log the file back to the run"
+            )
+            places.append((f"{AUDIT_FILE} line {number}", line, repair))
+    params = client.get_run(run_id).data.params
+    for key in sorted(k for k in params if k.startswith(AUDIT_PARAM)):
+        repair = f"a parameter cannot be changed: tell model risk; run {run_id} holds it"
+        places.append((f"audit entry {key}", params[key], repair))
+    entries, problems = [], []
+    last_damaged = False
+    for where, text, repair in places:
+        entry = _entry(text)
+        last_damaged = isinstance(entry, str)
+        if isinstance(entry, str):
+            problems.append(
+                f"{subject}: {where} is damaged ({entry}); skipped. To repair: {repair}"
+            )
+        else:
+            entries.append(entry)
+    return AuditLog(entries, problems, last_damaged)
 
 
 def read_audit(client: Any, experiment_id: str, subject: str) -> list[dict[str, Any]]:
-    text = _audit_text(client, _governance_run(client, experiment_id, subject))
-    return [json.loads(line) for line in text.splitlines() if line]
+    return read_audit_log(client, experiment_id, subject).entries
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def append_audit(
     client: Any, experiment_id: str, subject: str, version: str, decision: Approval, **extra: str
 ) -> None:
-    """Append one decision to the subject's audit log: earlier lines are kept byte for byte."""
+    """Append one decision as the next audit entry. Each entry is a run parameter, which
+    the tracking store will not overwrite: of two writers racing for the same number one
+    is refused and takes the next, so concurrent decisions never lose a line."""
     run_id = _governance_run(client, experiment_id, subject)
     entry = {"subject": subject, "version": version, **asdict(decision), **extra}
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / AUDIT_FILE
-        text = _audit_text(client, run_id) + json.dumps(entry, sort_keys=True) + "\n"
-        path.write_text(text, encoding="utf-8")
-        client.log_artifact(run_id, str(path))
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False)
+    if len(text) > AUDIT_ENTRY_MAX:
+        raise GovernanceError(
+            f"this decision is {len(text)} characters long, more than the audit log keeps "
+            f"({AUDIT_ENTRY_MAX}): shorten REASON"
+        )
+    for attempt in range(200):
+        params = client.get_run(run_id).data.params
+        taken = [k[len(AUDIT_PARAM) :] for k in params if k.startswith(AUDIT_PARAM)]
+        number = 1 + max((int(n) for n in taken if n.isdigit()), default=0)
+        try:
+            client.log_param(run_id, f"{AUDIT_PARAM}{number:06d}", text)
+            return
+        except Exception as exc:  # taken meanwhile (or the store was busy): try the next
+            if "Changing param values is not allowed" not in str(exc) and "locked" not in str(exc):
+                raise
+            time.sleep(random.uniform(0, 0.05 * min(attempt + 1, 10)))  # noqa: S311 - jitter
+    raise GovernanceError(f"{subject}: could not append to the audit log (the store is busy)")
 
 
 APPROVED, APPLIED = "approved", "applied"
@@ -296,13 +415,19 @@ def resume(
 ) -> dict[str, Any] | None:
     """Finish the record of a move a killed run approved and made but did not mark applied
     (the alias holds its version); returns that entry, or None when there is none."""
-    entries = read_audit(client, experiment_id, subject)
-    if not entries or entries[-1].get("step") != APPROVED:
-        return None
-    entry = entries[-1]
+    audit = read_audit_log(client, experiment_id, subject)
+    for problem in audit.problems:
+        _warn(problem)
+    if audit.last_damaged or not audit.entries or audit.entries[-1].get("step") != APPROVED:
+        return None  # nothing half-done, or nothing that can be trusted to finish
+    entry = audit.entries[-1]
     if alias_now is None or entry["version"] != alias_now:
         return None  # killed before the move: nothing happened, the approval stays as it is
-    decision = Approval(**{f.name: entry[f.name] for f in fields(Approval)})
+    decision = Approval(
+        action=entry["action"], approver=entry["approver"], reason=entry["reason"],
+        validator=entry.get("validator"), at=entry["at"], system=entry["system"],
+        run_url=entry.get("run_url"),
+    )  # fmt: skip
     previous = entry.get("previous") or None
     _applied(
         client, experiment_id, subject, alias_now, decision, previous, set_version_tag,
@@ -312,22 +437,39 @@ def resume(
 
 
 def note_latest(version: str, decision: Approval, path: Path | None = None) -> Path | None:
-    """Rewrite the record's trailing `latest:` block (nothing above it) with the champion
-    this decision made; None when there is no record here to write."""
+    """Set the record's `latest:` block to the champion this decision made; None when
+    there is no record here to write. The record is edited as a document: every other
+    field, comment and the order stay as the team wrote them."""
     try:
         path = path or find_record()
     except GovernanceError:
         return None
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.startswith("latest:")), len(lines))
+    document = _round_trip()
+    record = document.load(_record_text(path))
+    if not isinstance(record, dict):
+        raise GovernanceError(f"{path}: expected a mapping of fields")
     latest: dict[str, str] = {"champion": version, f"{decision.action}_at": decision.at}
     if decision.validator:
         latest["validated"] = decision.at
         latest["validated_by"] = decision.validator
-    block = yaml.safe_dump({"latest": latest}, sort_keys=False)
-    path.write_text("".join(lines[:start]) + block, encoding="utf-8")
+    record["latest"] = latest
+    buffer = io.StringIO()
+    document.dump(record, buffer)
+    # Written beside it and renamed over it: a killed run leaves the old record or the new.
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.write_text(buffer.getvalue(), encoding="utf-8")
+    os.replace(scratch, path)
     return path
+
+
+def _round_trip() -> Any:
+    from ruamel.yaml import YAML
+
+    document = YAML(typ="rt")
+    document.preserve_quotes = True
+    document.width = 4096  # never re-wrap the team's lines
+    document.indent(mapping=2, sequence=4, offset=2)
+    return document
 
 
 def provenance(root: Path | None = None) -> dict[str, str | None]:

@@ -1,0 +1,143 @@
+"""The catalogue of hostile input, one family per trust boundary, as hypothesis strategies.
+
+Every boundary's tests draw from here rather than listing a few cases by hand:
+- `hostile_text`: what an engineer may type as an answer (quotes of every kind,
+  backslashes, newlines, YAML/TOML/Markdown indicators, `#`, Jinja- and Actions-looking
+  text, shell metacharacters, non-ASCII, controls);
+- `hostile_sources`: template and repo locations a team may write (options, command
+  transports, look-alike hosts);
+- `hostile_yaml`: documents a team may commit where goldpath reads YAML (alias bombs,
+  deep nesting, binary, huge, wrong shapes).
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+# Pieces that change the meaning of a line in some language a rendered file is written in.
+SYNTAX = [
+    '"',
+    "'",
+    "`",
+    "\\",
+    "\n",
+    "\r\n",
+    "\t",
+    ": ",
+    " #",
+    "#",
+    "- ",
+    "* ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "&a ",
+    "*a",
+    "!!python/object:os.system ",
+    "|",
+    ">",
+    "%",
+    "@",
+    "?",
+    ",",
+    "=",
+    "${{ github.token }}",
+    "{{ 7*7 }}",
+    "{% raw %}",
+    "$(whoami)",
+    "$HOME",
+    ";",
+    "&&",
+    "<!--",
+    "-->",
+    '"""',
+    "'''",
+    "\\u0041",
+    "\\x41",
+    "\\n",
+    "\x00",
+    "\x1b[31m",
+    "\x7f",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "é",
+    "ß",
+    "€",
+    "中",
+    "😀",
+    "\U0001f9ea",
+]
+
+hostile_text = st.lists(
+    st.one_of(st.sampled_from(SYNTAX), st.text(min_size=1, max_size=4)), max_size=12
+).map("".join)
+
+
+def single_line(text: str) -> str:
+    return " ".join(text.splitlines())
+
+
+_HOSTILE_SOURCE_PIECES = [
+    "--upload-pack=touch /tmp/x",
+    "-oProxyCommand=x",
+    "ext::sh -c x",
+    "fd::0",
+    "file:///",
+    "https://",
+    "ssh://",
+    "git@",
+    "gh:",
+    "gl:",
+    "javascript://",
+    "\n",
+    "..",
+    "/",
+    ":",
+    "evil.example",
+    "github.com",
+    "github.com.evil.example",
+    "acme",
+    "goldpath",
+    ".git",
+]
+hostile_sources = st.lists(
+    st.one_of(st.sampled_from(_HOSTILE_SOURCE_PIECES), st.text(max_size=6)),
+    min_size=1,
+    max_size=8,
+).map("".join)
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """The billion-laughs document: a few hundred bytes, 9**levels leaves once expanded."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [{','.join(['*a' + str(i - 1)] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + f"\nbomb: *a{levels - 1}\n"
+
+
+def deep_nesting(depth: int = 20_000) -> str:
+    return "x: " + "[" * depth + "]" * depth + "\n"
+
+
+_SHAPES = [
+    alias_bomb(),
+    deep_nesting(),
+    "",
+    "~\n",
+    "- a list\n",
+    "3\n",
+    "'text'\n",
+    "{\n",
+    "key: [unclosed\n",
+    "\ufeff_commit: v1\n",
+    "_src_path: !!python/object/apply:os.system [id]\n",
+    "a: 1\na: 2\n",
+    "x: " + "y" * 3_000_000 + "\n",
+]
+hostile_yaml = st.one_of(
+    st.sampled_from(_SHAPES).map(str.encode),
+    st.binary(max_size=256),
+    hostile_text.map(lambda t: t.encode("utf-8", "surrogatepass")),
+)
