@@ -11,8 +11,8 @@ demo: ## scaffold ./demo with default answers and show it train, register, serve
 test: ## this repository's tests (the command CI runs)
 	$(UV) run pytest
 
-test-fast: ## rendering and linting tests only
-	$(UV) run pytest -m "not slow"
+test-fast: ## the quick subset: options, rendering and linting, infra, boundaries (~1.5 min)
+	$(UV) run pytest -m "not slow" -n 2 --dist loadfile
 
 lint: ## ruff, format check and mypy on the generator
 	$(UV) run ruff check .

@@ -14,7 +14,14 @@ from typing import Any
 
 from ._errors import GoldpathError
 from ._lifetime import worker_pool
-from ._options import Combination, default_problems, full_matrix, label, pairwise
+from ._options import (
+    Combination,
+    default_combination,
+    default_problems,
+    full_matrix,
+    label,
+    pairwise,
+)
 from ._process import run, run_project_tests
 from ._template import render
 from ._validate import Finding, validate_project
@@ -64,33 +71,47 @@ def check_one(template: str, answers: Combination, run_tests: bool) -> CheckResu
     return CheckResult(answers, ok, time.perf_counter() - started, findings)
 
 
+def _name(combination: Combination, defaults: Combination) -> str:
+    if not combination or combination == defaults:
+        return "defaults" + (f" ({label(combination)})" if combination else "")
+    return label(combination)
+
+
 def run_check(template: Path, matrix: str, jobs: int, run_tests: bool, report: Path | None) -> int:
     try:
-        combos = combinations(template, matrix)
         full = len(full_matrix(template))
-        # A default outside its own choices breaks `copier copy --defaults`.
+        # A default outside its own choices breaks `copier copy --defaults`: said first,
+        # and the combinations (which start from the defaults) are not drawn.
         problems = default_problems(template)
+        combos = [] if problems else combinations(template, matrix)
     except GoldpathError as exc:  # copier.yml itself is broken: one FAIL row, still a report
         combos, full, problems = [], 0, [str(exc)]
     print(f"{matrix} matrix: {len(combos)} combination(s) of {full} in the full matrix", flush=True)
     results = [CheckResult({}, False, 0.0, error=p) for p in problems]
     if results:
         combos = []
+    defaults = default_combination(template) if combos else {}
+    names = {i: _name(c, defaults) for i, c in enumerate(combos)}
+    for index, name in names.items():
+        print(f"  {index + 1:>3}. {name}", flush=True)
     with worker_pool(jobs) as pool:
-        futures = [pool.submit(check_one, str(template), c, run_tests) for c in combos]
+        futures = {pool.submit(check_one, str(template), c, run_tests): i
+                   for i, c in enumerate(combos)}  # fmt: skip
+        finished: dict[int, CheckResult] = {}
         for done, future in enumerate(as_completed(futures), 1):
             result = future.result()
-            results.append(result)
+            finished[futures[future]] = result
             bar = "#" * (20 * done // len(futures))
             mark = "ok" if result.ok else "FAIL"
-            name = label(result.answers) or "defaults"
+            name = names[futures[future]]
             print(
                 f"[{bar:<20}] {done}/{len(futures)} {mark:<4} {name}", file=sys.stderr, flush=True
             )
+    results += [finished[i] for i in sorted(finished)]  # the plan's order, defaults first
     failed = [r for r in results if not r.ok]
     print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed")
     for result in failed:
-        print(f"\nFAIL {label(result.answers) or 'defaults'}")
+        print(f"\nFAIL {_name(result.answers, defaults)}")
         if result.error:
             print(f"  {result.error}")
         for finding in result.findings:

@@ -195,11 +195,27 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     demo.set_defaults(handler=_demo)
 
-    new = commands.add_parser("new", help="create a project from the template, committed")
-    new.add_argument("destination", type=Path)
-    new.add_argument("--data", action="append", default=[], metavar="KEY=VALUE")
+    new = commands.add_parser(
+        "new",
+        help="create a project from the template, locked and committed",
+        description="Create a project from the template: every answer is checked against "
+        "copier.yml first, then the project is rendered, locked (uv.lock) and committed. "
+        "Without a terminal (CI, a script) nothing is asked: the answers are the defaults, "
+        "the preset and --data.",
+    )
+    new.add_argument(
+        "destination", type=Path, help="a new (or empty) folder; its name is the default "
+        "project_name",
+    )  # fmt: skip
+    new.add_argument(
+        "--data", action="append", default=[], metavar="KEY=VALUE",
+        help="an answer (repeat for several), e.g. --data cloud=azure --data serving=flask",
+    )  # fmt: skip
     new.add_argument("--preset", type=Path, help="YAML answers file (see presets/)")
-    new.add_argument("--defaults", action="store_true", help="use defaults, ask nothing")
+    new.add_argument(
+        "--defaults", action="store_true",
+        help="ask nothing: the default of every question not answered by --preset or --data",
+    )  # fmt: skip
     new.add_argument("--template", help="template path or git URL (default: this checkout)")
     new.add_argument("--vcs-ref", help=REF_HELP)
     new.set_defaults(handler=_new)
@@ -207,7 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="render option combinations and run every validator on each"
     )
-    check.add_argument("--matrix", choices=["full", "pairwise", "default"], default="pairwise")
+    check.add_argument(
+        "--matrix", choices=["full", "pairwise", "default"], default="pairwise",
+        help="which combinations: every one of the options (full), a cover of every pair of "
+        "values starting with the defaults (pairwise), or the defaults alone (default)",
+    )  # fmt: skip
     check.add_argument("--jobs", type=_positive, default=2, help="combinations checked in parallel")
     check.add_argument("--run-tests", action="store_true", help="also run each make test")
     check.add_argument("--report", type=Path, help="write a JSON report here")

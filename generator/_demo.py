@@ -28,6 +28,7 @@ from ._options import load_questions
 from ._process import git_commit_all, project_env, run, uv
 from ._questions import check_answers, check_applicable
 from ._template import render
+from ._vcs import check_not_nested
 
 
 def _step(message: str) -> None:
@@ -112,6 +113,7 @@ def run_demo(
         raise GoldpathError(
             f"{destination} already exists and is not empty: remove it or pass another path"
         )
+    check_not_nested(destination)
     location = locate(template)
     answers_given = dict(data or {})
     if location.local is not None:

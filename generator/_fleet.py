@@ -506,7 +506,8 @@ def read_fleet_file(path: Path) -> FleetFile:
         raise GoldpathError(f"fleet file {path}: expected `repos:` with a list of paths or URLs")
     base = path.parent
     checked = [check_source(r, f"fleet file {path}: repos[{i}]") for i, r in enumerate(repos)]
-    listed = [r if is_remote(r) or Path(r).is_absolute() else str(base / r) for r in checked]
+    # As the operator reads them: ../fleet/../projects/x is ../projects/x.
+    listed = [r if is_remote(r) else os.path.normpath(base / r) for r in checked]
     template = document.get("template") if isinstance(document, dict) else None
     aliases = document.get("template_aliases", []) if isinstance(document, dict) else []
     if template is None:

@@ -15,6 +15,7 @@ from ._options import defaults, load_questions
 from ._process import execute, git_commit_all
 from ._questions import check_answers, check_applicable, load_preset, parse_data
 from ._template import render
+from ._vcs import check_not_nested
 
 
 def new_project(
@@ -33,6 +34,7 @@ def new_project(
             f"{destination} already exists and is not empty: choose a new folder "
             "(to bring an existing project up to date, use copier update or goldpath fleet update)"
         )
+    check_not_nested(destination)
     answers: dict[str, Any] = load_preset(preset) if preset else {}
     answers.update(parse_data(data))
     location = locate(template)

@@ -194,6 +194,17 @@ def value_pairs(combination: Combination) -> set[tuple[tuple[str, Any], tuple[st
     return set(itertools.combinations(items, 2))
 
 
+def default_combination(template: Path) -> Combination:
+    """The options `copier copy --defaults` answers: each question's default given the
+    answers before it, and only the questions it asks (`when:` true)."""
+    combination: Combination = {}
+    for question in options(template).values():
+        context = defaults(template, combination)
+        if applies(question, context):
+            combination[question.name] = context[question.name]
+    return combination
+
+
 def pairwise(template: Path) -> list[Combination]:
     """A greedy (AETG-style) cover of every value pair that occurs in some valid
     combination, starting from the all-defaults combination so defaults are always in."""
@@ -201,12 +212,13 @@ def pairwise(template: Path) -> list[Combination]:
     uncovered: set[Any] = (
         set().union(*(value_pairs(c) for c in candidates)) if candidates else set()
     )
-    chosen: list[Combination] = []
-    default_values = defaults(template)
-    default_combo = {k: default_values[k] for k in options(template) if k in default_values}
-    if default_combo in candidates:
-        chosen.append(default_combo)
-        uncovered -= value_pairs(default_combo)
+    default_combo = default_combination(template)
+    if default_combo not in candidates:
+        raise GoldpathError(
+            f"copier.yml: the defaults ({label(default_combo)}) are not a valid combination"
+        )
+    chosen: list[Combination] = [default_combo]
+    uncovered -= value_pairs(default_combo)
     while uncovered:
         best = max(candidates, key=lambda c: len(value_pairs(c) & uncovered))
         chosen.append(best)

@@ -10,6 +10,7 @@ declared by the platform team (`template_aliases:`), never inferred from a repos
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class PlatformTemplate:
         checked = check_source(source, "template")
         local = not is_remote(checked)
         if local and base is not None and not Path(checked).is_absolute():
-            checked = str(base / checked)
+            checked = os.path.normpath(base / checked)
         names = {identity(checked)} | {identity(a, base) for a in aliases}
         return cls(checked, frozenset(names))
 

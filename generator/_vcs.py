@@ -135,3 +135,28 @@ def commit_identity(repo: Path) -> list[str]:
     if all(configured):
         return []
     return ["-c", "user.name=goldpath", "-c", "user.email=goldpath@localhost"]
+
+
+def check_not_nested(destination: Path) -> None:
+    """A new project's repository must not land, unignored, inside another work tree: git
+    there sees a nested repository, and copier copying from that tree (this checkout, for
+    `goldpath new` and the demo) fails on it as a submodule without a URL."""
+    parent = destination.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    top = execute(["git", "rev-parse", "--show-toplevel"], parent, env=git_env())
+    if top.returncode != 0:
+        return  # not inside a work tree
+    root = Path(top.stdout.strip()).resolve()
+    target = destination.resolve()
+    if not target.is_relative_to(root) or target == root:
+        return
+    relative = target.relative_to(root)
+    ignored = execute(["git", "check-ignore", "-q", "--", f"{relative}/"], root, env=git_env())
+    if ignored.returncode == 0:
+        return
+    raise GoldpathError(
+        f"{destination} is inside the git repository {root}, which does not ignore it: the "
+        f"project's own repository would nest there. Choose a folder outside it (e.g. "
+        f"../{destination.name}) or add /{relative}/ to {root}/.gitignore"
+    )

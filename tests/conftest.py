@@ -63,3 +63,12 @@ def option_product(*questions: str) -> list[tuple[Any, ...]]:
 def derived(name: str, **answers: Any) -> Any:
     """A computed value of copier.yml (e.g. uses_github) for these answers."""
     return defaults(REPO_ROOT, answers)[name]
+
+
+def template_copy(folder: Path) -> Path:
+    """This checkout's template (copier.yml and templates/) copied into `folder`, not
+    committed: copier renders a plain folder where it lies."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "copier.yml", folder)
+    shutil.copytree(REPO_ROOT / "templates", folder / "templates")
+    return folder

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generator._cli import main
-from generator._options import full_matrix, options, pairwise, value_pairs
-from generator._template import REPO_ROOT
+from generator._options import default_combination, full_matrix, options, pairwise, value_pairs
+from generator._template import REPO_ROOT, render
 
-from .conftest import derived
+from .conftest import derived, template_copy
 
 
 def test_full_matrix_honours_when_conditions() -> None:
@@ -68,10 +70,7 @@ def test_default_check_passes_and_reports(
 def test_broken_template_fails_with_the_validator_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    template = tmp_path / "template"
-    template.mkdir()
-    shutil.copy(REPO_ROOT / "copier.yml", template)
-    shutil.copytree(REPO_ROOT / "templates", template / "templates")
+    template = template_copy(tmp_path / "template")
     dockerfile = template / "templates" / "project" / "Dockerfile.jinja"
     dockerfile.write_text(dockerfile.read_text().replace("USER 10001:10001", "USER root"))
     report = tmp_path / "report.json"
@@ -102,3 +101,30 @@ def test_an_unwritable_report_is_one_line(
     assert (
         err == "goldpath: error: --report /dev/full: cannot be written (No space left on device)\n"
     )
+
+
+def test_pairwise_starts_with_the_combination_copier_renders_with_defaults(
+    tmp_path: Path,
+) -> None:
+    """The defaults as copier answers them (`databricks_compute` is not asked when
+    `databricks` is false): first in the cover, first in `goldpath check`'s plan."""
+    project = render(tmp_path / "p", template=str(REPO_ROOT), vcs_ref="HEAD")
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    asked = {k: v for k, v in answers.items() if k in options(REPO_ROOT)}
+    cover = pairwise(REPO_ROOT)
+    assert cover[0] == asked == default_combination(REPO_ROOT)
+    assert "databricks_compute" not in cover[0]
+
+
+def test_check_lists_its_plan_defaults_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    template = template_copy(tmp_path / "template")
+    # Every render fails at once (no project folder to copy): the plan is what is tested.
+    shutil.rmtree(template / "templates" / "project")
+    main(["check", "--template", str(template), "--matrix", "pairwise", "--jobs", "2"])
+    out = capsys.readouterr().out
+    plan = [line for line in out.splitlines() if re.match(r"^\s+\d+\. ", line)]
+    assert len(plan) == len(pairwise(REPO_ROOT))
+    assert plan[0].strip().startswith("1. defaults (")
+    assert all("defaults" not in line for line in plan[1:])

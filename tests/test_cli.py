@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from generator._cli import build_parser
 
@@ -24,3 +25,31 @@ def test_vcs_ref_help_matches_its_default() -> None:
     new = build_parser()._subparsers._group_actions[0].choices["new"]  # type: ignore[union-attr]
     text = new.format_help()
     assert "working tree" in " ".join(text.split())
+
+
+def subcommand_help(name: str) -> str:
+    choices = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    return " ".join(choices[name].format_help().split())
+
+
+def test_every_argument_of_new_and_check_says_what_it_is() -> None:
+    new = subcommand_help("new")
+    assert "its name is the default project_name" in new  # the destination
+    assert "--data cloud=azure" in new
+    assert "Without a terminal" in new
+    check = subcommand_help("check")
+    for word in ("(full)", "(pairwise)", "(default)"):
+        assert word in check
+
+
+def test_fleet_file_paths_are_shown_as_the_operator_reads_them(tmp_path: Path) -> None:
+    from generator._fleet import read_fleet_file
+
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    fleet = folder / "fleet.yml"
+    fleet.write_text("template: ../goldpath\nrepos: [../fleet/../projects/rfq-model]\n")
+    listed = read_fleet_file(fleet)
+    assert listed.repos == [str(tmp_path / "projects" / "rfq-model")]
+    assert listed.template is not None
+    assert listed.template.source == str(tmp_path / "goldpath")

@@ -17,7 +17,7 @@ def test_demo_runs_the_whole_path(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["demo", str(destination)]) == 0
     out = capsys.readouterr().out
     assert "registered demo v1 as @challenger" in out
-    assert "@champion of demo: v- -> v1" in out
+    assert "@champion of demo: none -> v1" in out
     assert "model_version=1" in out
     assert "prediction=" in out
     assert (destination / ".git").is_dir()
@@ -49,8 +49,9 @@ def test_demo_shows_the_llm_kind_end_to_end(
     destination = tmp_path / "demo"
     assert main(["demo", str(destination), "--data", "project_kind=llm"]) == 0
     out = capsys.readouterr().out
-    assert "gate passed: registered as version 1 with @challenger" in out
-    assert "@champion of prompt extract_trade: v- -> v1" in out
+    assert "gate passed: every scorer meets its threshold; registered as version 1" in out
+    assert "not fully right" not in out
+    assert "@champion of prompt extract_trade: none -> v1" in out
     assert "POST examples/request.json to /extract" in out
     assert "side=sell" in out
     assert "reference_index=EURIBOR-6M" in out

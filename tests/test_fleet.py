@@ -20,6 +20,9 @@ from generator._platform import PlatformTemplate
 from generator._template import REPO_ROOT, render
 from tests.git_helpers import commit_all, git
 
+# Not in the quick subset (-m "not slow"): real fleets of generated repositories at two template tags.
+pytestmark = pytest.mark.slow
+
 # A real migration: projects answered `owner_email` before v2.0.0, `team_email` after.
 RENAME_MIGRATION = {
     "version": "v2.0.0",

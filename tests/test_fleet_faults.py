@@ -24,6 +24,9 @@ from generator._cli import main
 from generator._template import render
 from tests.git_helpers import commit_all, git, snapshot
 
+# Not in the quick subset (-m "not slow"): kills real fleet updates half-way and reruns them.
+pytestmark = pytest.mark.slow
+
 BRANCH = "goldpath/update-v2.0.0"
 # One hook for every fault point: FAULT=<point> makes it announce itself and sleep,
 # FAULT=fail-<point> makes it fail.

@@ -13,8 +13,11 @@ import yaml
 from generator._new import next_steps
 from generator._template import REPO_ROOT, render
 
-from .conftest import option_values
+from .conftest import option_values, template_copy
 from .hostile import alias_bomb
+
+# Not in the quick subset (-m "not slow"): renders projects and locks them with uv.
+pytestmark = pytest.mark.slow
 
 
 def targets(makefile: str) -> set[str]:
@@ -204,3 +207,51 @@ def test_readme_states_the_makefile_defaults_for_make_serve(
         if line.startswith("make serve"):
             assert "0.0.0.0" not in line, line  # noqa: S104 - text, not a bind
     assert f"default {workers}" in readme or f"{workers} worker" in readme
+
+
+def test_a_project_inside_an_unignored_work_tree_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's demos used to land as nested repositories inside the checkout, which
+    then broke every render from it: a destination git does not ignore is refused."""
+    from generator._cli import main
+    from tests.git_helpers import git
+
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git(outer, "init", "--quiet")
+    for argv in (["new", str(outer / "p"), "--defaults"], ["demo", str(outer / "p")]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert f"is inside the git repository {outer.resolve()}" in err
+        assert f"add /p/ to {outer.resolve()}/.gitignore" in err
+        assert not (outer / "p").exists()
+    (outer / ".gitignore").write_text("/p/\n")
+    assert main(["new", str(outer / "p"), "--defaults"]) == 0
+
+
+def test_a_nested_repository_in_the_template_checkout_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    from generator._cli import main
+    from tests.git_helpers import commit_all, git
+
+    template = template_copy(tmp_path / "goldpath")
+    git(template, "init", "--quiet")
+    commit_all(template, "template")
+    stray = template / "stray-demo"
+    stray.mkdir()
+    git(stray, "init", "--quiet")
+    (stray / "x").write_text("x\n")
+    commit_all(stray, "a project made inside the checkout")
+    code = main(["new", str(tmp_path / "p"), "--template", str(template), "--vcs-ref", "HEAD",
+                 "--defaults"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        f"goldpath: error: the template checkout {template} holds another git repository at "
+        "stray-demo/ (a project made inside it?): move it out, or add it to .gitignore there"
+    )
+    assert "Traceback" not in err

@@ -22,6 +22,9 @@ from .pipeline_checks import (
     workflows,
 )
 
+# Not in the quick subset (-m "not slow"): renders every kind x cloud x CI combination and runs zizmor and the schemas on each.
+pytestmark = pytest.mark.slow
+
 PAIRS = option_product("ci", "cloud")
 # Every project kind ships through the same pipelines: the validators run on each.
 KIND_PAIRS = option_product("project_kind", "ci", "cloud")

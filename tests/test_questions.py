@@ -82,3 +82,15 @@ def test_yes_no_answers_are_recorded_as_booleans(
     project = render(tmp_path / "p", data={"databricks": value}, vcs_ref="HEAD")
     assert answers_of(project)["databricks"] is expected
     assert (project / "databricks.yml").exists() is expected
+
+
+def test_follow_up_questions_come_right_after_the_question_they_follow() -> None:
+    """copier asks in file order: `databricks`' three follow-ups straight after it, and
+    GitHub's two after `ci`'s derived values, not between `databricks` and its own."""
+    from generator._options import load_questions
+
+    asked = [n for n, q in load_questions(REPO_ROOT).items() if not q.computed]
+    at = asked.index("databricks")
+    assert asked[at : at + 4] == ["databricks", "databricks_compute", "uc_catalog", "uc_schema"]
+    assert asked.index("github_enterprise") == asked.index("github_repository") + 1
+    assert asked.index("github_repository") > asked.index("ci")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import shutil
 import string
 import tomllib
 from pathlib import Path
@@ -24,8 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
-from generator._template import REPO_ROOT
+from tests.conftest import template_copy
 from tests.hostile import hostile_text, single_line
+
+# Not in the quick subset (-m "not slow"): a real copier copy per hostile example.
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("GOLDPATH_HOSTILE_EXAMPLES", "40"))
 
@@ -64,10 +66,7 @@ families = st.sampled_from(
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This checkout's template as a plain folder: copier renders it where it lies."""
-    root = tmp_path_factory.mktemp("template")
-    shutil.copy(REPO_ROOT / "copier.yml", root)
-    shutil.copytree(REPO_ROOT / "templates", root / "templates")
-    return root
+    return template_copy(tmp_path_factory.mktemp("template"))
 
 
 def parse(path: Path) -> Any:

@@ -27,6 +27,9 @@ from generator._template import render
 from tests.git_helpers import commit_all, git, snapshot
 from tests.hostile import hostile_sources, hostile_yaml
 
+# Not in the quick subset (-m "not slow"): real fleet runs over hostile repositories.
+pytestmark = pytest.mark.slow
+
 
 def write_template(root: Path, *, marker: Path | None = None) -> Path:
     """A template at v1.0.0 and v2.0.0; with a marker, one that runs code at every chance

@@ -315,9 +315,21 @@ def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = Non
     return report
 
 
+def _shown(value: object) -> str:
+    return "nothing" if value is None else repr(value)
+
+
 def render_report(report: GateReport, limit: int = 20) -> str:
-    """The per-scorer table, then the failing cases."""
-    lines = [f"{'scorer':<32} {'value':>7}  {'required':<12} result"]
+    """The verdict first, then the per-scorer table, then the cases with a field not
+    extracted as expected: why the gate failed, or, when it passed, near misses to know of."""
+    verdict = (
+        f"gate passed: every scorer meets its threshold; registered as version "
+        f"{report.version} with @{CHALLENGER}"
+        if report.passed
+        else "gate FAILED: a scorer is under its threshold (FAIL below); the prompt is not "
+        "registered"
+    )
+    lines = [verdict, "", f"{'scorer':<32} {'value':>7}  {'required':<12} result"]
     for name, value, requirement, ok in report.checks:
         lines.append(f"{name:<32} {value:>7.4f}  {requirement:<12} {'pass' if ok else 'FAIL'}")
     for name, value in sorted(report.metrics.items()):
@@ -325,14 +337,19 @@ def render_report(report: GateReport, limit: int = 20) -> str:
             lines.append(f"  {name:<30} {value:>7.4f}")
     failing = [r for r in report.results if r.error or r.wrong_fields]
     if failing:
-        lines.append(f"\n{len(failing)} case(s) not fully right:")
+        counted = f"{len(failing)} of {len(report.results)} case(s)"
+        lines.append(
+            f"\nFor information (the gate passed): {counted} not extracted exactly:"
+            if report.passed
+            else f"\n{counted} not extracted exactly:"
+        )
         for result in failing[:limit]:
             if result.error:
                 lines.append(f"  {result.case.id}: {result.error}")
                 continue
             got, expected = result.got or {}, result.case.expected
             wrong = ", ".join(
-                f"{name} expected {expected.get(name)!r} got {got.get(name)!r}"
+                f"{name} expected {_shown(expected.get(name))}, got {_shown(got.get(name))}"
                 for name in result.wrong_fields
             )
             lines.append(f"  {result.case.id}: {wrong}")
@@ -340,12 +357,7 @@ def render_report(report: GateReport, limit: int = 20) -> str:
             lines.append(
                 f"  ... and {len(failing) - limit} more (MLflow run, evaluation_cases.json)"
             )
-    verdict = (
-        f"gate passed: registered as version {report.version} with @{CHALLENGER}"
-        if report.passed
-        else "gate FAILED: the prompt is not registered"
-    )
-    return "\n".join([*lines, "", verdict])
+    return "\n".join(lines)
 
 
 def render_markdown(report: GateReport, prompt: Prompt, provider: str, limit: int = 20) -> str:
@@ -368,8 +380,10 @@ def render_markdown(report: GateReport, prompt: Prompt, provider: str, limit: in
     if failing:
         lines += [
             "",
-            f"{len(failing)} case(s) not fully right (ids only: messages stay out "
-            "of CI logs): " + ", ".join(r.case.id for r in failing[:limit]),
+            f"{len(failing)} of {len(report.results)} case(s) not extracted exactly"
+            + (" (for information: the gate passed)" if report.passed else "")
+            + " (ids only: messages stay out of CI logs): "
+            + ", ".join(r.case.id for r in failing[:limit]),
         ]
     if report.version:
         lines += ["", f"Registered as version {report.version} with `@{CHALLENGER}`."]
