@@ -4,6 +4,7 @@ every validator on each, optionally each project's own `make test`, and report."
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -23,6 +24,7 @@ from ._options import (
     pairwise,
 )
 from ._process import run, run_project_tests
+from ._runtime import local_runtime_env
 from ._template import render
 from ._validate import Finding, validate_project
 
@@ -78,6 +80,9 @@ def _name(combination: Combination, defaults: Combination) -> str:
 
 
 def run_check(template: Path, matrix: str, jobs: int, run_tests: bool, report: Path | None) -> int:
+    if run_tests and (template / "runtime" / "pyproject.toml").is_file():
+        # Each project's make test runs on the checked template's own goldpath-runtime.
+        os.environ.update(local_runtime_env(template / "runtime"))
     try:
         full = len(full_matrix(template))
         # A default outside its own choices breaks `copier copy --defaults`: said first,

@@ -9,6 +9,7 @@ kind), call it with examples/request.json over HTTP, stop everything.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -27,6 +28,7 @@ from ._location import locate
 from ._options import load_questions
 from ._process import git_commit_all, project_env, run, uv
 from ._questions import check_answers, check_applicable
+from ._runtime import local_runtime_env
 from ._template import render
 from ._vcs import check_not_nested
 
@@ -120,6 +122,9 @@ def run_demo(
         answers_given = check_answers(answers_given, load_questions(location.local))
         check_applicable(answers_given, location.local)
     uv_bin = uv()
+    if location.local is not None:
+        # The project runs on this checkout's goldpath-runtime: the template it came from.
+        os.environ.update(local_runtime_env())
     shown = "".join(f" {k}={v}" for k, v in answers_given.items())
     _step(f"Scaffolding a project into {destination}: default answers{shown}")
     render(destination, template=location.source, data=answers_given, vcs_ref=location.default_ref)

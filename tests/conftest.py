@@ -4,6 +4,7 @@ tree, as copier sees it with vcs_ref=HEAD) once per answer set and reuse the res
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,15 @@ def run(command: list[str], cwd: Path, timeout: float = 900) -> subprocess.Compl
     return subprocess.run(
         command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_runtime() -> None:
+    """Generated projects (and `goldpath new`'s lock) take goldpath-runtime from this
+    checkout, as the demo does: its git source is the platform's repository at a release."""
+    from generator._runtime import local_runtime_env
+
+    os.environ.update(local_runtime_env())
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ its `make` targets against the Makefiles, and its commands, in its order, on a c
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -168,18 +167,20 @@ def test_the_readme_s_commands_in_its_order_leave_a_working_clone(tmp_path: Path
     clone = tmp_path / "goldpath"
     subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
     # The working tree as it is (a clone has HEAD; the change under test may be unstaged).
-    for path in ("copier.yml", "templates", "generator", "tests", "pyproject.toml", "uv.lock",
-                 ".gitignore", "README.md", "Makefile", "presets"):  # fmt: skip
-        source, target = REPO_ROOT / path, clone / path
-        if source.is_dir():
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, target)
+    files = git(REPO_ROOT, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
+    for name in files:
+        source, target = REPO_ROOT / name, clone / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        elif target.exists():
+            target.unlink()  # deleted in the working tree
     git(clone, "add", "-A")
     git(clone, "commit", "--quiet", "--allow-empty", "-m", "the change under test")
-    env = {k: v for k, v in project_env().items() if k != "PYTEST_ADDOPTS"}
-    env.pop("VIRTUAL_ENV", None)
+    # As on a fresh machine: the clone's own environment (the tests' local-runtime
+    # variables would replace its editable goldpath-runtime), nothing of this session's.
+    dropped = {"PYTEST_ADDOPTS", "VIRTUAL_ENV", "UV_NO_SOURCES_PACKAGE", "UV_FIND_LINKS"}
+    env = {k: v for k, v in project_env().items() if k not in dropped}
 
     def uv_run(*args: str, cwd: Path = clone) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
@@ -189,13 +190,22 @@ def test_the_readme_s_commands_in_its_order_leave_a_working_clone(tmp_path: Path
         assert done.returncode == 0, f"{args}:\n{(done.stdout + done.stderr)[-3000:]}"
         return done
 
-    assert "prediction=" in uv_run("goldpath", "demo").stdout
+    tabular = uv_run("goldpath", "demo").stdout
+    for line in ("registered demo v1 as @challenger", "@champion of demo: none -> v1",
+                 "model_version=1", "prediction="):  # fmt: skip
+        assert line in tabular, tabular[-3000:]
+    assert (clone / "demo" / ".git").is_dir()
+    assert (clone / "demo" / "uv.lock").is_file()
     llm = uv_run("goldpath", "demo", "demo-llm", "--data", "project_kind=llm").stdout
-    assert "prompt=extract_trade v1" in llm
+    for line in ("gate passed: every scorer meets its threshold; registered as version 1",
+                 "@champion of prompt extract_trade: none -> v1",
+                 "POST examples/request.json to /extract", "side=sell",
+                 "reference_index=EURIBOR-6M", "prompt=extract_trade v1 model=fake-trade-extractor"):  # fmt: skip
+        assert line in llm, llm[-3000:]
+    assert "not fully right" not in llm
     assert git(clone, "status", "--porcelain") == "", "the demos are ignored"
     uv_run("goldpath", "new", str(tmp_path / "after-demos"), "--defaults")
     assert (tmp_path / "after-demos" / "uv.lock").is_file()
     uv_run("pytest", "-q", "-p", "no:cacheprovider",
            "tests/test_check.py::test_default_check_passes_and_reports")  # fmt: skip
     assert git(clone, "status", "--porcelain") == ""
-    assert os.listdir(clone / "demo")

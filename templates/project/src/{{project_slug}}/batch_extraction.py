@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from goldpath_runtime.errors import ProjectError
 
 from .budget import TokenBudget, budgeted
 from .config import Settings
-from .errors import ProjectError
 from .pipeline import Extractor
 from .prompts import Prompt
 from .providers import Provider, ProviderError

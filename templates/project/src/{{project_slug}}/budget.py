@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from goldpath_runtime.errors import ProjectError
+
 from .config import Settings
-from .errors import ProjectError
 from .providers import Completion, Provider, ProviderError, build_provider
 
 # The start of the cost guard's message: a Spark job finds it in a failed task's text.

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pandera.pandas as pa
+from goldpath_runtime.errors import DataValidationError
 from pandera.api.checks import Check
 from pandera.errors import SchemaErrors
 
-from .errors import DataValidationError
 from .schema import FEATURE_NAMES, FEATURES, TARGET, Feature
 
 if TYPE_CHECKING:

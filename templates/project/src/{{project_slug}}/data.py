@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from goldpath_runtime.errors import ProjectError
 
-from .errors import ProjectError
 from .schema import EVENT_TIME, FEATURES, TARGET
 
 # The sample's RFQs arrive over one quarter.

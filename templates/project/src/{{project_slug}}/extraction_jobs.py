@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from goldpath_runtime.errors import GateFailedError, ProjectError
+
 from .budget import BUDGET_REACHED
 from .config import load_settings
-from .errors import GateFailedError, ProjectError
 
 
 def _configure(argv: Sequence[str] | None) -> list[str]:

@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from goldpath_runtime.errors import ProjectError
+from goldpath_runtime.governance import load_record, trainer_identity
+from goldpath_runtime.store import connect, ensure_experiment
 
 from .budget import TokenBudget, budgeted
-from .config import Settings
-from .errors import ProjectError
+from .config import Settings, record_path
 from .extraction import SCORED_FIELDS
-from .governance import load_record, trainer_identity
 from .pipeline import Extractor
 from .prompt_card import build_prompt_card, render_prompt_card
 from .prompts import CHALLENGER, Prompt, register, version_tags
 from .providers import Provider, ProviderError
-from .store import connect, ensure_experiment
 
 COMPARED = ("field_accuracy", "schema_validity", "injection_refusal")
 
@@ -288,7 +288,7 @@ def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = Non
             report.version = register(settings, prompt, {**tags, "eval_run_id": run.info.run_id})
             mlflow.set_tag("prompt_version", report.version)
             card = build_prompt_card(
-                record=load_record(),
+                record=load_record(record_path()),
                 prompt_name=prompt.name,
                 version=report.version,
                 prompt_digest=prompt.digest,

@@ -11,8 +11,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from goldpath_runtime.errors import ProjectError
+
 from .config import load_settings
-from .errors import ProjectError
 
 
 def _spark() -> object:

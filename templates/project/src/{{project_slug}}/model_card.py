@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from goldpath_runtime.governance import Record, card_record_section, provenance, with_card_id
 from sklearn.metrics import roc_auc_score
 
-from .governance import Record, card_record_section, provenance, with_card_id
+from .config import PROJECT_ROOT
 from .schema import EVENT_TIME, FEATURES, NUMERIC_FEATURES, TARGET
 
 SEGMENT = "client_tier"  # per-segment results: the desk reviews the model by client tier
@@ -109,7 +110,7 @@ def build_card(**facts: Any) -> dict[str, Any]:
         "gate": facts["gate"],
         "champion": facts["champion"],
         "data_quality": facts["data_quality"],
-        "code": provenance(),
+        "code": provenance(PROJECT_ROOT),
         "mlflow_run_id": facts["run_id"],
     }
     return with_card_id(card)

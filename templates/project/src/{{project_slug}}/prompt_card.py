@@ -10,7 +10,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from .governance import Record, card_record_section, provenance, with_card_id
+from goldpath_runtime.governance import Record, card_record_section, provenance, with_card_id
+
+from .config import PROJECT_ROOT
 
 
 def build_prompt_card(**facts: Any) -> dict[str, Any]:
@@ -44,7 +46,7 @@ def build_prompt_card(**facts: Any) -> dict[str, Any]:
         "intervals_95": {name: _rounded(i) for name, i in facts["intervals"].items()},
         "segments": facts["segments"],
         "champion": facts["champion"],
-        "code": provenance(),
+        "code": provenance(PROJECT_ROOT),
         "mlflow_run_id": facts["run_id"],
     }
     return with_card_id(card)

@@ -15,22 +15,20 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import mlflow
+from goldpath_runtime import lifecycle
+from goldpath_runtime.errors import ModelNotFoundError, ProjectError
+from goldpath_runtime.governance import AuditTrail, trainer_identity
+from goldpath_runtime.lifecycle import CHALLENGER, PromptVersions
+from goldpath_runtime.store import AliasMove, connect, ensure_experiment, readable_store
 from mlflow.exceptions import MlflowException
 
-from .config import Settings
-from .errors import GateFailedError, ModelNotFoundError, ProjectError
-from .governance import approval, load_record, move_alias, resume, trainer_identity
-from .store import AliasMove, connect, ensure_experiment, readable_store
+from .config import Settings, record_path
 
 log = logging.getLogger(__name__)
-
-CHALLENGER = "challenger"
-HISTORY_TAG = "champion_history"
 
 
 @dataclass(frozen=True)
@@ -113,136 +111,35 @@ def load_serving_prompt(settings: Settings) -> Prompt:
     return Prompt(settings.prompt_name, str(found.version), str(found.template))
 
 
-def _history(settings: Settings) -> list[str]:
-    try:
-        tags = mlflow.MlflowClient().get_prompt(settings.prompt_name).tags
-    except (MlflowException, AttributeError):
-        return []
-    return [v for v in (tags or {}).get(HISTORY_TAG, "").split(",") if v]
+def _lifecycle(settings: Settings) -> tuple[PromptVersions, AuditTrail]:
+    """This project's prompt and its audit trail, for the runtime's lifecycle."""
+    client = connect(settings)
+    experiment = ensure_experiment(client, settings)
+    name = settings.prompt_name
+    return PromptVersions(client, name), AuditTrail(client, experiment, name, record_path())
 
 
 def promote(settings: Settings, version: str | None = None) -> AliasMove:
     """Move the serving alias to `version` (default: the challenger) if its gate passed."""
-    connect(settings)
-    client = mlflow.MlflowClient()
-    name = settings.prompt_name
-    if version is None:
-        candidate = _alias_version(name, CHALLENGER)
-        if candidate is None:
-            raise ModelNotFoundError(f"prompt {name!r} has no @{CHALLENGER}: run `make eval`")
-    else:
-        try:
-            candidate = client.get_prompt_version(name, version)
-        except MlflowException:
-            candidate = None
-        if candidate is None:
-            raise ModelNotFoundError(f"prompt {name!r} has no version {version}")
-    if dict(candidate.tags).get("gate") != "passed":
-        raise GateFailedError(
-            f"version {candidate.version} of prompt {name!r} has no passed evaluation gate; "
-            f"@{settings.serving_alias} unchanged"
-        )
-    current = _alias_version(name, settings.serving_alias)
-    previous = None if current is None else str(current.version)
-    target = str(candidate.version)
-    experiment = ensure_experiment(client, settings)
-    resumed = resume(client, experiment, name, previous, client.set_prompt_version_tag)
-    if previous == target:
-        if resumed is not None and resumed["action"] == "promoted":
-            return AliasMove(name, settings.serving_alias, target, resumed["previous"] or None)
-        return AliasMove(name, settings.serving_alias, target, previous)
-    # Checked before anything moves: a refused promotion changes nothing.
-    trainer = dict(candidate.tags).get("trained_by")
-    decision = approval("promoted", load_record().risk_tier, trainer)
-
-    def apply() -> None:
-        history = _history(settings)
-        if previous is not None and (not history or history[-1] != previous):
-            history.append(previous)
-        history.append(target)
-        client.set_prompt_tag(name, HISTORY_TAG, ",".join(history))
-        mlflow.genai.set_prompt_alias(name, alias=settings.serving_alias, version=int(target))
-
-    move_alias(
-        client, experiment, name, target, decision, previous, client.set_prompt_version_tag, apply
-    )
-    log.info("prompt promoted", extra={"prompt": name, "version": target, "previous": previous})
-    return AliasMove(name, settings.serving_alias, target, previous)
+    versions, trail = _lifecycle(settings)
+    return lifecycle.promote(
+        versions, trail, alias=settings.serving_alias, number=version,
+        register="run `make eval`",
+    )  # fmt: skip
 
 
 def rollback(settings: Settings) -> AliasMove:
     """Move the serving alias back to the version that held it before the current one."""
-    connect(settings)
-    client = mlflow.MlflowClient()
-    name = settings.prompt_name
-    history = _history(settings)
-    current = _alias_version(name, settings.serving_alias)
-    previous = None if current is None else str(current.version)
-    experiment = ensure_experiment(client, settings)
-    resumed = resume(client, experiment, name, previous, client.set_prompt_version_tag)
-    if resumed is not None and resumed["action"] == "rolled_back":
-        # A killed rollback that had moved the alias: finish it rather than roll back again.
-        undone = resumed["previous"] or None
-        _retire(client, name, undone)
-        return AliasMove(name, settings.serving_alias, str(previous), undone)
-    while history and history[-1] == previous:
-        history.pop()
-    if not history:
-        raise ProjectError(
-            f"prompt {name!r} has no earlier @{settings.serving_alias} to roll back to"
-        )
-    target = history[-1]
-    decision = approval("rolled_back", load_record().risk_tier, None)
-
-    def apply() -> None:
-        client.set_prompt_tag(name, HISTORY_TAG, ",".join(history))
-        mlflow.genai.set_prompt_alias(name, alias=settings.serving_alias, version=int(target))
-
-    move_alias(
-        client, experiment, name, target, decision, previous, client.set_prompt_version_tag, apply
-    )
-    _retire(client, name, previous)
-    log.info("prompt rolled back", extra={"prompt": name, "version": target, "previous": previous})
-    return AliasMove(name, settings.serving_alias, target, previous)
-
-
-def _retire(client: Any, name: str, version: str | None) -> None:
-    """The rolled-back version must not come back through the next `make promote`."""
-    if version is None:
-        return
-    client.set_prompt_version_tag(name, version, "rolled_back", "true")
-    challenger = _alias_version(name, CHALLENGER)
-    if challenger is not None and str(challenger.version) == version:
-        mlflow.genai.delete_prompt_alias(name, alias=CHALLENGER)
+    versions, trail = _lifecycle(settings)
+    return lifecycle.rollback(versions, trail, alias=settings.serving_alias)
 
 
 def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
     """What is live: the prompt versions holding @champion and @challenger, with scores."""
-    connect(settings)
-    rows = []
-    for alias in (settings.serving_alias, CHALLENGER):
-        found = _alias_version(settings.prompt_name, alias)
-        if found is None:
-            rows.append({"alias": alias, "version": "-"})
-            continue
-        tags = dict(found.tags)
-        stamp = getattr(found, "creation_timestamp", None)
-        registered = (
-            datetime.fromtimestamp(stamp / 1000, tz=UTC).isoformat(timespec="seconds")
-            if stamp
-            else "-"
-        )
-        rows.append(
-            {
-                "alias": alias,
-                "version": str(found.version),
-                "registered": registered,
-                "gate": tags.get("gate", "-"),
-                "field_accuracy": tags.get("field_accuracy", "-"),
-                "digest": tags.get("digest", "-"),
-            }
-        )
-    return rows
+    versions = PromptVersions(connect(settings), settings.prompt_name)
+    return lifecycle.status(
+        versions, alias=settings.serving_alias, tags=("gate", "field_accuracy", "digest")
+    )
 
 
 def export_prompt(settings: Settings, destination: Path) -> Prompt:

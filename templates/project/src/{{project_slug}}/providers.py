@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import aiohttp
+from goldpath_runtime.errors import ProjectError
 
 from .config import Settings
-from .errors import ProjectError
 
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 GOOGLE_SCOPE = "https://www.googleapis.com/auth/cloud-platform"

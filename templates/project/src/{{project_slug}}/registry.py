@@ -12,26 +12,25 @@ import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
+from goldpath_runtime import lifecycle
+from goldpath_runtime.errors import ModelNotFoundError, ProjectError
+from goldpath_runtime.governance import AuditTrail
+from goldpath_runtime.lifecycle import ModelVersions
+from goldpath_runtime.store import AliasMove, connect, ensure_experiment, readable_store
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from .config import Settings
-from .errors import GateFailedError, ModelNotFoundError, ProjectError
-from .governance import approval, load_record, move_alias, resume
-from .store import AliasMove, connect, ensure_experiment, readable_store
+from .config import Settings, record_path
 
 log = logging.getLogger(__name__)
 
-CHALLENGER = "challenger"
-HISTORY_TAG = "champion_history"
 VERSION_FILE = "registered_model_version"
 CARD_FILE = "registered_model_card"
 # Model version tag: the decision threshold the version was trained and evaluated with.
@@ -120,129 +119,36 @@ def load_serving_model(settings: Settings) -> LoadedModel:
     return load_model_version(settings, str(found.version))
 
 
-def _history(client: MlflowClient, name: str) -> list[str]:
-    raw = client.get_registered_model(name).tags.get(HISTORY_TAG, "")
-    return [v for v in raw.split(",") if v]
+def _lifecycle(settings: Settings) -> tuple[ModelVersions, AuditTrail]:
+    """This project's registered model and its audit trail, for the runtime's lifecycle."""
+    client = connect(settings)
+    experiment = ensure_experiment(client, settings)
+    name = settings.model_name
+    return ModelVersions(client, name), AuditTrail(client, experiment, name, record_path())
 
 
 def promote(settings: Settings, version: str | None = None) -> AliasMove:
     """Move the serving alias to `version` (default: the challenger) if its gate passed."""
-    client = connect(settings)
-    name = settings.model_name
-    if version is None:
-        candidate = alias_version(client, name, CHALLENGER)
-        if candidate is None:
-            raise ModelNotFoundError(f"model {name!r} has no @{CHALLENGER}: run `make train` first")
-    else:
-        try:
-            candidate = client.get_model_version(name, version)
-        except MlflowException:
-            raise ModelNotFoundError(f"model {name!r} has no version {version}") from None
-    gate = candidate.tags.get("gate", "unknown")
-    if gate != "passed":
-        reason = candidate.tags.get("gate_reason", "no gate result recorded")
-        raise GateFailedError(
-            f"version {candidate.version} of {name!r} did not pass the evaluation gate "
-            f"({reason}); @{settings.serving_alias} unchanged"
-        )
-    current = alias_version(client, name, settings.serving_alias)
-    previous = None if current is None else str(current.version)
-    target = str(candidate.version)
-    experiment = ensure_experiment(client, settings)
-    resumed = resume(client, experiment, name, previous, client.set_model_version_tag)
-    if previous == target:
-        if resumed is not None and resumed["action"] == "promoted":
-            return AliasMove(name, settings.serving_alias, target, resumed["previous"] or None)
-        return AliasMove(name, settings.serving_alias, target, previous)
-    # Checked before anything moves: a refused promotion changes nothing.
-    decision = approval("promoted", load_record().risk_tier, candidate.tags.get("trained_by"))
-
-    def apply() -> None:
-        history = _history(client, name)
-        if previous is not None and (not history or history[-1] != previous):
-            history.append(previous)
-        history.append(target)
-        client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
-        client.set_registered_model_alias(name, settings.serving_alias, target)
-
-    move_alias(
-        client, experiment, name, target, decision, previous, client.set_model_version_tag, apply
-    )
-    log.info("promoted", extra={"model": name, "version": target, "previous": previous})
-    return AliasMove(name, settings.serving_alias, target, previous)
+    versions, trail = _lifecycle(settings)
+    return lifecycle.promote(
+        versions, trail, alias=settings.serving_alias, number=version,
+        register="run `make train` first",
+    )  # fmt: skip
 
 
 def rollback(settings: Settings) -> AliasMove:
     """Move the serving alias back to the version that held it before the current one."""
-    client = connect(settings)
-    name = settings.model_name
-    try:
-        history = _history(client, name)
-    except MlflowException:
-        raise ModelNotFoundError(f"model {name!r} is not registered") from None
-    current = alias_version(client, name, settings.serving_alias)
-    previous = None if current is None else str(current.version)
-    experiment = ensure_experiment(client, settings)
-    resumed = resume(client, experiment, name, previous, client.set_model_version_tag)
-    if resumed is not None and resumed["action"] == "rolled_back":
-        # A killed rollback that had moved the alias: finish it rather than roll back again.
-        undone = resumed["previous"] or None
-        _retire(client, name, undone)
-        return AliasMove(name, settings.serving_alias, str(previous), undone)
-    while history and history[-1] == previous:
-        history.pop()
-    if not history:
-        raise ProjectError(
-            f"model {name!r} has no earlier @{settings.serving_alias} to roll back to"
-        )
-    target = history[-1]
-    decision = approval("rolled_back", load_record().risk_tier, None)
-
-    def apply() -> None:
-        client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history))
-        client.set_registered_model_alias(name, settings.serving_alias, target)
-
-    move_alias(
-        client, experiment, name, target, decision, previous, client.set_model_version_tag, apply
-    )
-    _retire(client, name, previous)
-    log.info("rolled back", extra={"model": name, "version": target, "previous": previous})
-    return AliasMove(name, settings.serving_alias, target, previous)
-
-
-def _retire(client: MlflowClient, name: str, version: str | None) -> None:
-    """The rolled-back version must not come back through the next `make promote`: it loses
-    @challenger and says why on its tags; promoting it again takes its number."""
-    if version is None:
-        return
-    client.set_model_version_tag(name, version, "rolled_back", "true")
-    challenger = alias_version(client, name, CHALLENGER)
-    if challenger is not None and str(challenger.version) == version:
-        client.delete_registered_model_alias(name, CHALLENGER)
+    versions, trail = _lifecycle(settings)
+    return lifecycle.rollback(versions, trail, alias=settings.serving_alias)
 
 
 def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
     """What is live: the versions holding @champion and @challenger, with their gate,
     test ROC AUC, threshold and registration time."""
-    client = connect(settings)
-    rows = []
-    for alias in (settings.serving_alias, CHALLENGER):
-        found = alias_version(client, settings.model_name, alias)
-        if found is None:
-            rows.append({"alias": alias, "version": "-"})
-            continue
-        created = datetime.fromtimestamp(found.creation_timestamp / 1000, tz=UTC)
-        rows.append(
-            {
-                "alias": alias,
-                "version": str(found.version),
-                "registered": created.isoformat(timespec="seconds"),
-                "gate": found.tags.get("gate", "-"),
-                "test_roc_auc": found.tags.get("test_roc_auc", "-"),
-                THRESHOLD_TAG: found.tags.get(THRESHOLD_TAG, "-"),
-            }
-        )
-    return rows
+    versions = ModelVersions(connect(settings), settings.model_name)
+    return lifecycle.status(
+        versions, alias=settings.serving_alias, tags=("gate", "test_roc_auc", THRESHOLD_TAG)
+    )
 
 
 def export_model(settings: Settings, destination: Path) -> tuple[LoadedModel, str]:

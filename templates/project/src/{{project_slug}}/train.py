@@ -9,17 +9,19 @@ from dataclasses import dataclass
 
 import mlflow
 import pandas as pd
+from goldpath_runtime.errors import DataValidationError
+from goldpath_runtime.governance import load_record, trainer_identity
+from goldpath_runtime.lifecycle import CHALLENGER
+from goldpath_runtime.store import connect, ensure_experiment
 from mlflow.data.pandas_dataset import from_pandas
 from mlflow.models import infer_signature
 from sklearn.model_selection import RandomizedSearchCV, train_test_split
 
-from .config import Settings
+from .config import Settings, record_path
 from .contract import validate_frame
 from .data import load_training_data
-from .errors import DataValidationError
 from .evaluation import GateResult, classification_metrics, evaluate_gate
 from .features import PARAM_DISTRIBUTIONS, build_pipeline
-from .governance import load_record, trainer_identity
 from .model_card import (
     bootstrap_interval,
     build_card,
@@ -30,14 +32,12 @@ from .model_card import (
     time_range,
 )
 from .registry import (
-    CHALLENGER,
     SKOPS_TRUSTED_TYPES,
     THRESHOLD_TAG,
     alias_version,
     load_model_version,
 )
 from .schema import FEATURE_NAMES, TARGET
-from .store import connect, ensure_experiment
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     data = validate_frame(raw, require_target=True)
     _enough_to_learn_from(data)
     # Read before any work: a project without its governance record registers nothing.
-    governance = load_record()
+    governance = load_record(record_path())
     trainer = trainer_identity()
     source = str(settings.training_data or "generated-sample")
     features, target = data[list(FEATURE_NAMES)], data[TARGET].to_numpy()

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from goldpath_runtime.errors import ProjectError
 from pydantic import BaseModel, ValidationError
 
 from ..config import PACKAGE, Settings
-from ..errors import ProjectError
 from ..schema import FEATURE_NAMES, TARGET, request_row_model
 from . import lean
 from .fastpath import FastScorer

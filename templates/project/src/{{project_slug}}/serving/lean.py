@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from goldpath_runtime.errors import ProjectError
 
-from ..errors import ProjectError
 from ..schema import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from .fastpath import FOREST_ARRAYS, CompiledForest, FastScorer
 

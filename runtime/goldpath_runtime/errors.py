@@ -1,4 +1,4 @@
-"""Errors a user can fix. The CLI prints them as one line; nothing else should escape."""
+"""Errors a user can fix. A project's CLI prints them as one line; nothing else escapes."""
 
 
 class ProjectError(Exception):
@@ -14,8 +14,12 @@ class DataValidationError(ProjectError):
 
 
 class GateFailedError(ProjectError):
-    """A model version did not pass the evaluation gate and must not become champion."""
+    """A version did not pass the evaluation gate and must not become champion."""
 
 
 class ModelNotFoundError(ProjectError):
-    """The registry has no model (or alias) where the settings point."""
+    """The registry has no model or prompt (or alias) where the settings point."""
+
+
+class GovernanceError(ProjectError):
+    """A decision the governance rules refuse; the message says what is missing."""

@@ -1,0 +1,28 @@
+"""Governance: the project's record, who may decide, the audit of every decision, and what
+each version's card says about where it came from."""
+
+from .approvals import Approval, approval, ci_context, trainer_identity
+from .audit import AuditLog, AuditTrail, append_audit, read_audit, read_audit_log
+from .provenance import card_record_section, provenance, with_card_id
+from .record import RECORD_FILE, RISK_TIERS, Record, find_record, load_record, note_latest
+
+__all__ = [
+    "RECORD_FILE",
+    "RISK_TIERS",
+    "Approval",
+    "AuditLog",
+    "AuditTrail",
+    "Record",
+    "append_audit",
+    "approval",
+    "card_record_section",
+    "ci_context",
+    "find_record",
+    "load_record",
+    "note_latest",
+    "provenance",
+    "read_audit",
+    "read_audit_log",
+    "trainer_identity",
+    "with_card_id",
+]

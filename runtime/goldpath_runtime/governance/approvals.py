@@ -1,0 +1,111 @@
+"""Who decides: every move of a serving alias needs an approver and a reason. The approver
+is APPROVER when set (CI passes the environment's reviewer), else the CI identity that
+runs the job; locally there is none, so `make promote APPROVER=<id> REASON=<text>`. A
+`high` risk tier also needs VALIDATOR: a person other than the one who trained the version.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..errors import GovernanceError
+
+
+def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """Who runs this job and where, from GitHub Actions' or Azure DevOps' variables."""
+    if env.get("GITHUB_ACTIONS") == "true":
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        repository, run_id = env.get("GITHUB_REPOSITORY", ""), env.get("GITHUB_RUN_ID", "")
+        run = f"{server}/{repository}/actions/runs/{run_id}"
+        return {"system": "github-actions", "actor": env.get("GITHUB_ACTOR", ""), "run_url": run}
+    if env.get("TF_BUILD", "").lower() == "true":
+        actor = env.get("BUILD_REQUESTEDFOREMAIL") or env.get("BUILD_REQUESTEDFOR", "")
+        project = env.get("SYSTEM_COLLECTIONURI", "") + env.get("SYSTEM_TEAMPROJECT", "")
+        run = f"{project}/_build/results?buildId={env.get('BUILD_BUILDID', '')}"
+        return {"system": "azure-devops", "actor": actor, "run_url": run}
+    return {}
+
+
+def trainer_identity(env: Mapping[str, str] = os.environ) -> str:
+    """Who trained: TRAINER, else the CI actor, else the git identity or the OS user."""
+    if env.get("TRAINER"):
+        return env["TRAINER"].strip()
+    actor = ci_context(env).get("actor")
+    if actor:
+        return actor
+    try:
+        email = subprocess.run(
+            ["git", "config", "user.email"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()  # fmt: skip
+    except OSError:
+        email = ""
+    return email or getpass.getuser()
+
+
+@dataclass(frozen=True)
+class Approval:
+    action: str
+    approver: str
+    reason: str
+    validator: str | None
+    at: str
+    system: str
+    run_url: str | None
+
+    def tags(self) -> dict[str, str]:
+        tags = {
+            f"{self.action}_by": self.approver,
+            f"{self.action}_reason": self.reason,
+            f"{self.action}_at": self.at,
+        }
+        if self.validator:
+            tags["validated_by"] = self.validator
+            tags["validated_at"] = self.at
+        return tags
+
+
+def approval(
+    action: str, risk_tier: str, trainer: str | None, env: Mapping[str, str] = os.environ
+) -> Approval:
+    """The approval for `action` ("promoted" or "rolled_back"), or GovernanceError naming
+    what is missing."""
+    context = ci_context(env)
+    approver = (env.get("APPROVER") or context.get("actor") or "").strip()
+    verb = "promotion" if action == "promoted" else "rollback"
+    command = "make promote" if action == "promoted" else "make rollback"
+    if not approver:
+        raise GovernanceError(
+            f"a {verb} needs an approver: {command} APPROVER=<your id> REASON=<why>"
+        )
+    reason = " ".join((env.get("REASON") or "").split())
+    if not reason:
+        raise GovernanceError(
+            f"a {verb} needs a reason: {command} APPROVER={approver} REASON=<why>"
+        )
+    validator = (env.get("VALIDATOR") or "").strip() or None
+    if action == "promoted" and risk_tier == "high":
+        if validator is None:
+            raise GovernanceError(
+                "risk tier high: a promotion needs an independent validation, "
+                f"VALIDATOR=<id of a person other than the trainer {trainer or '(unknown)'}>"
+            )
+        if trainer and validator.lower() == trainer.lower():
+            raise GovernanceError(
+                f"risk tier high: VALIDATOR {validator} trained this version; the validation "
+                "must come from someone else"
+            )
+    return Approval(
+        action=action,
+        approver=approver,
+        reason=reason,
+        validator=validator,
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        system=context.get("system", "local"),
+        run_url=context.get("run_url"),
+    )

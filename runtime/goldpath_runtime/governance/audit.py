@@ -1,0 +1,222 @@
+"""The audit log of a subject's decisions (a model or a prompt): one MLflow run parameter
+per decision, in the subject's governance run. Parameters cannot be overwritten, so of two
+writers racing for the same entry number one is refused and takes the next: concurrent
+decisions never lose a line. Each move of an alias is written ahead (`approved`) and after
+(`applied`): a run killed in between leaves an approval the next decision resolves, never
+a move nobody recorded."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import GovernanceError
+from .approvals import Approval
+from .record import note_latest
+
+AUDIT_FILE = "audit.jsonl"
+GOVERNANCE_RUN_TAG = "goldpath.governance"
+
+
+def _governance_run(client: Any, experiment_id: str, subject: str) -> str:
+    """The subject's governance run: the oldest, so that two first decisions made at once
+    settle on one run (the one that loses the race deletes the run it made, still empty)."""
+
+    def oldest() -> str | None:
+        runs = client.search_runs(
+            [experiment_id], filter_string=f"tags.`{GOVERNANCE_RUN_TAG}` = '{subject}'",
+            order_by=["attributes.start_time ASC"], max_results=1,
+        )  # fmt: skip
+        return str(runs[0].info.run_id) if runs else None
+
+    found = oldest()
+    if found is not None:
+        return found
+    run = client.create_run(
+        experiment_id, tags={GOVERNANCE_RUN_TAG: subject}, run_name=f"governance-{subject}"
+    )
+    client.set_terminated(run.info.run_id)
+    settled = oldest() or run.info.run_id
+    if settled != run.info.run_id:
+        client.delete_run(run.info.run_id)
+    return str(settled)
+
+
+AUDIT_PARAM = "audit."  # one run parameter per decision: audit.000001, audit.000002, ...
+# MLflow keeps at most this many characters of a parameter (it would cut a longer entry).
+AUDIT_ENTRY_MAX = 6000
+AUDIT_FIELDS = ("subject", "version", "action", "approver", "reason", "at", "system", "step")
+
+
+@dataclass(frozen=True)
+class AuditLog:
+    """The decisions of one subject, in order, and what could not be read: each damaged
+    entry named by where it is and how to repair it (it is never completed or trusted)."""
+
+    entries: list[dict[str, Any]]
+    problems: list[str]
+    last_damaged: bool  # the newest entry is one of the damaged: a resume must not guess
+
+
+def _legacy_lines(client: Any, run_id: str) -> list[str]:
+    """audit.jsonl, where projects before the per-decision entries wrote their log."""
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            path = client.download_artifacts(run_id, AUDIT_FILE, scratch)
+        except Exception:  # no such artifact: nothing was recorded the old way
+            return []
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def _entry(text: str) -> dict[str, Any] | str:
+    """The decision in `text`, or why it is damaged."""
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return "not JSON (a write cut short?)"
+    if not isinstance(entry, dict):
+        return "not a decision (a JSON object)"
+    missing = [f for f in AUDIT_FIELDS if not isinstance(entry.get(f), str)]
+    return f"lacks {', '.join(missing)}" if missing else entry
+
+
+def read_audit_log(client: Any, experiment_id: str, subject: str) -> AuditLog:
+    run_id = _governance_run(client, experiment_id, subject)
+    places: list[tuple[str, str, str]] = []  # (where, text, how to repair)
+    for number, line in enumerate(_legacy_lines(client, run_id), 1):
+        if line.strip():
+            repair = (
+                f"mlflow artifacts download -r {run_id} -a {AUDIT_FILE}, mend or delete the "
+                "line, then log the file back to the run"
+            )
+            places.append((f"{AUDIT_FILE} line {number}", line, repair))
+    params = client.get_run(run_id).data.params
+    for key in sorted(k for k in params if k.startswith(AUDIT_PARAM)):
+        repair = f"a parameter cannot be changed: tell model risk; run {run_id} holds it"
+        places.append((f"audit entry {key}", params[key], repair))
+    entries, problems = [], []
+    last_damaged = False
+    for where, text, repair in places:
+        entry = _entry(text)
+        last_damaged = isinstance(entry, str)
+        if isinstance(entry, str):
+            problems.append(
+                f"{subject}: {where} is damaged ({entry}); skipped. To repair: {repair}"
+            )
+        else:
+            entries.append(entry)
+    return AuditLog(entries, problems, last_damaged)
+
+
+def read_audit(client: Any, experiment_id: str, subject: str) -> list[dict[str, Any]]:
+    return read_audit_log(client, experiment_id, subject).entries
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def append_audit(
+    client: Any, experiment_id: str, subject: str, version: str, decision: Approval, **extra: str
+) -> None:
+    """Append one decision as the next audit entry. Each entry is a run parameter, which
+    the tracking store will not overwrite: of two writers racing for the same number one
+    is refused and takes the next, so concurrent decisions never lose a line."""
+    run_id = _governance_run(client, experiment_id, subject)
+    entry = {"subject": subject, "version": version, **asdict(decision), **extra}
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False)
+    if len(text) > AUDIT_ENTRY_MAX:
+        raise GovernanceError(
+            f"this decision is {len(text)} characters long, more than the audit log keeps "
+            f"({AUDIT_ENTRY_MAX}): shorten REASON"
+        )
+    for attempt in range(200):
+        params = client.get_run(run_id).data.params
+        taken = [k[len(AUDIT_PARAM) :] for k in params if k.startswith(AUDIT_PARAM)]
+        number = 1 + max((int(n) for n in taken if n.isdigit()), default=0)
+        try:
+            client.log_param(run_id, f"{AUDIT_PARAM}{number:06d}", text)
+            return
+        except Exception as exc:  # taken meanwhile (or the store was busy): try the next
+            if "Changing param values is not allowed" not in str(exc) and "locked" not in str(exc):
+                raise
+            time.sleep(random.uniform(0, 0.05 * min(attempt + 1, 10)))  # noqa: S311 - jitter
+    raise GovernanceError(f"{subject}: could not append to the audit log (the store is busy)")
+
+
+APPROVED, APPLIED = "approved", "applied"
+SetTag = Callable[[str, str, str], Any]  # (version, key, value)
+
+
+@dataclass(frozen=True)
+class AuditTrail:
+    """One subject's audit log, and the record each applied decision is noted in."""
+
+    client: Any
+    experiment_id: str
+    subject: str
+    record: Path | None  # governance.yml, whose `latest:` block names the champion
+
+    def read(self) -> AuditLog:
+        return read_audit_log(self.client, self.experiment_id, self.subject)
+
+    def append(self, version: str, decision: Approval, **extra: str) -> None:
+        append_audit(self.client, self.experiment_id, self.subject, version, decision, **extra)
+
+    def move(
+        self,
+        version: str,
+        decision: Approval,
+        previous: str | None,
+        set_tag: SetTag,
+        apply: Callable[[], Any],
+    ) -> None:
+        """Record, move, record. The decision is appended (step `approved`) before `apply`
+        moves the alias, then set on the version's tags, marked `applied` and noted in the
+        record's `latest:` block. A run killed in between leaves an approved line and
+        either no move (the next run writes its own decision) or a move that `resume`
+        marks applied: never a move of the alias that nobody recorded."""
+        self.append(version, decision, previous=previous or "", step=APPROVED)
+        apply()
+        self._applied(version, decision, previous, set_tag)
+
+    def _applied(
+        self, version: str, decision: Approval, previous: str | None, set_tag: SetTag,
+        **extra: str,
+    ) -> None:  # fmt: skip
+        for key, value in decision.tags().items():
+            set_tag(version, key, value)
+        self.append(version, decision, previous=previous or "", step=APPLIED, **extra)
+        if self.record is not None:
+            note_latest(version, decision, self.record)
+
+    def resume(self, alias_now: str | None, set_tag: SetTag) -> dict[str, Any] | None:
+        """Finish the record of a move a killed run approved and made but did not mark
+        applied (the alias holds its version); returns that entry, or None when there is
+        none. Damaged entries are named, never completed."""
+        audit = self.read()
+        for problem in audit.problems:
+            _warn(problem)
+        if audit.last_damaged or not audit.entries or audit.entries[-1].get("step") != APPROVED:
+            return None  # nothing half-done, or nothing that can be trusted to finish
+        entry = audit.entries[-1]
+        if alias_now is None or entry["version"] != alias_now:
+            return None  # killed before the move: nothing happened, the approval stays
+        decision = Approval(
+            action=entry["action"], approver=entry["approver"], reason=entry["reason"],
+            validator=entry.get("validator"), at=entry["at"], system=entry["system"],
+            run_url=entry.get("run_url"),
+        )  # fmt: skip
+        self._applied(
+            alias_now, decision, entry.get("previous") or None, set_tag,
+            resumed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )  # fmt: skip
+        return entry

@@ -1,0 +1,147 @@
+"""The project's governance record (`governance.yml`): what the model or prompt is for,
+who owns it, its risk tier. Read with what a hostile record abuses refused (aliases, deep
+nesting, links, size); its `latest:` block is edited as a document, the team's other
+fields, comments and order kept."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ..errors import GovernanceError
+
+if TYPE_CHECKING:
+    from .approvals import Approval
+
+RECORD_FILE = "governance.yml"
+RISK_TIERS = ("high", "medium", "low")
+RECORD_FIELDS = ("model", "kind", "owner", "owner_email", "risk_tier", "purpose")
+RECORD_MAX_BYTES = 1 << 20
+RECORD_MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Record:
+    model: str
+    kind: str
+    owner: str
+    owner_email: str
+    risk_tier: str
+    purpose: str
+    intended_use: str
+    limitations: str
+
+    def card_fields(self) -> dict[str, str]:
+        """What every card (model or prompt) repeats from the record."""
+        return {
+            "owner": self.owner, "owner_email": self.owner_email, "risk_tier": self.risk_tier,
+            "purpose": self.purpose, "intended_use": self.intended_use,
+            "limitations": self.limitations,
+        }  # fmt: skip
+
+
+def find_record(package_dir: Path | None = None) -> Path:
+    """GOVERNANCE_RECORD when set (the tests' copy), else governance.yml in the working
+    directory, in the project root above its package (`src/<package>`), or in the package
+    itself (the copy a wheel carries, for jobs that have no checkout)."""
+    if os.environ.get("GOVERNANCE_RECORD"):
+        named = Path(os.environ["GOVERNANCE_RECORD"])
+        if not named.is_file():
+            raise GovernanceError(f"GOVERNANCE_RECORD={named}: no such file")
+        return named
+    folders = [Path.cwd()]
+    if package_dir is not None:
+        folders += [package_dir.resolve().parents[1], package_dir.resolve()]
+    for folder in folders:
+        candidate = folder / RECORD_FILE
+        if candidate.is_file():
+            return candidate
+    raise GovernanceError(f"{RECORD_FILE} not found: run from the project's root folder")
+
+
+def _record_text(path: Path) -> str:
+    """The record's text, refused in one line when it is not a regular file of sensible
+    size, or uses what a record never needs and a hostile one abuses: aliases (a few
+    hundred bytes of them expand to gigabytes) and deep nesting."""
+    if path.is_symlink() or not path.is_file():
+        raise GovernanceError(f"{path}: not a regular file")
+    if path.stat().st_size > RECORD_MAX_BYTES:
+        raise GovernanceError(f"{path}: larger than {RECORD_MAX_BYTES // 1024} KiB")
+    try:
+        text = path.read_text(encoding="utf-8")
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                mark = event.start_mark
+                where = f" line {mark.line + 1}" if mark is not None else ""
+                raise GovernanceError(
+                    f"{path}{where}: uses a YAML anchor or alias; write each value out"
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > RECORD_MAX_DEPTH:
+                    raise GovernanceError(f"{path}: nested deeper than {RECORD_MAX_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GovernanceError(f"{path}: cannot be read ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise GovernanceError(f"{path}{where}: not valid YAML") from None
+    return text
+
+
+def load_record(path: Path) -> Record:
+    data = yaml.safe_load(_record_text(path))
+    if not isinstance(data, dict):
+        raise GovernanceError(f"{path}: expected a mapping of fields")
+    for field in RECORD_FIELDS:
+        if not str(data.get(field) or "").strip():
+            raise GovernanceError(f"{path}: {field} is missing; set it (see the README)")
+    if data["risk_tier"] not in RISK_TIERS:
+        raise GovernanceError(
+            f"{path}: risk_tier {data['risk_tier']!r} is not one of {', '.join(RISK_TIERS)}"
+        )
+    return Record(
+        **{f: str(data[f]).strip() for f in RECORD_FIELDS},
+        intended_use=str(data.get("intended_use") or "").strip(),
+        limitations=str(data.get("limitations") or "").strip(),
+    )
+
+
+def note_latest(version: str, decision: Approval, path: Path) -> Path:
+    """Set the record's `latest:` block to the champion this decision made. The record
+    is edited as a document: every other field, comment and the order stay as the team
+    wrote them."""
+    document = _round_trip()
+    record = document.load(_record_text(path))
+    if not isinstance(record, dict):
+        raise GovernanceError(f"{path}: expected a mapping of fields")
+    latest: dict[str, str] = {"champion": version, f"{decision.action}_at": decision.at}
+    if decision.validator:
+        latest["validated"] = decision.at
+        latest["validated_by"] = decision.validator
+    record["latest"] = latest
+    buffer = io.StringIO()
+    document.dump(record, buffer)
+    # Written beside it and renamed over it: a killed run leaves the old record or the new.
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.write_text(buffer.getvalue(), encoding="utf-8")
+    os.replace(scratch, path)
+    return path
+
+
+def _round_trip() -> Any:
+    from ruamel.yaml import YAML
+
+    document = YAML(typ="rt")
+    document.preserve_quotes = True
+    document.width = 4096  # never re-wrap the team's lines
+    document.indent(mapping=2, sequence=4, offset=2)
+    return document

@@ -1,0 +1,144 @@
+"""A real MLflow store on SQLite per test, a governance record, and the two kinds of
+versioned artifact the lifecycle serves (registered models, prompts), registered the cheap
+way: a model version needs no trained model to carry aliases and tags."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from goldpath_runtime.governance import AuditTrail
+from goldpath_runtime.lifecycle import CHALLENGER, ModelVersions, PromptVersions, Versions
+from goldpath_runtime.store import StoreConfig, connect, ensure_experiment
+
+RECORD = """\
+# The team's record: comments and order are theirs.
+model: rfq_model
+kind: tabular
+owner: markets-ml
+owner_email: markets-ml@bank.example
+risk_tier: {tier}
+purpose: Predicts whether an RFQ is won.
+intended_use: Decision support.
+limitations: Past requests only.
+latest: {{}}
+"""
+
+
+def Store(
+    uri: str, artifacts: str, experiment: str = "rfq_model", registry: str | None = None
+) -> StoreConfig:
+    return StoreConfig(uri, artifacts, experiment, registry)
+
+
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow SQLite database with its tables made, once: each test copies it (MLflow's
+    migrations take a second or two per new database)."""
+    database = tmp_path_factory.mktemp("empty") / "mlflow.db"
+    connect(Store(f"sqlite:///{database}", "file:///unused")).search_experiments()
+    return database
+
+
+@pytest.fixture
+def store(tmp_path: Path, empty_store: Path) -> StoreConfig:
+    database = tmp_path / "mlflow" / "mlflow.db"
+    database.parent.mkdir()
+    shutil.copy(empty_store, database)
+    return Store(f"sqlite:///{database}", (tmp_path / "artifacts").as_uri())
+
+
+@pytest.fixture
+def people(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No approver, reason, validator or CI identity unless a test sets one."""
+    for name in ("APPROVER", "REASON", "VALIDATOR", "TRAINER", "GITHUB_ACTIONS", "TF_BUILD",
+                 "GOVERNANCE_RECORD"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def write_record(path: Path, tier: str = "medium") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(RECORD.format(tier=tier))
+    return path
+
+
+@pytest.fixture
+def record(tmp_path: Path) -> Path:
+    return write_record(tmp_path / "project" / "governance.yml")
+
+
+@dataclass
+class Subject:
+    """One versioned artifact under test, and how to register a candidate for it."""
+
+    versions: Versions
+    trail: AuditTrail
+    register: Callable[..., str]
+
+
+_counter = itertools.count()
+
+
+def _register_model(client: MlflowClient, name: str, gate: str, trained_by: str) -> str:
+    if not ModelVersions(client, name).registered():
+        client.create_registered_model(name)
+    version = client.create_model_version(
+        name, source=f"file:///nowhere/{next(_counter)}",
+        tags={"gate": gate, "trained_by": trained_by, "gate_reason": "ROC AUC 0.61 < 0.70"},
+    )  # fmt: skip
+    client.set_registered_model_alias(name, CHALLENGER, str(version.version))
+    return str(version.version)
+
+
+def _register_prompt(client: MlflowClient, name: str, gate: str, trained_by: str) -> str:
+    registered = mlflow.genai.register_prompt(
+        name=name, template=f"Extract the trade ({next(_counter)}).",
+        tags={"gate": gate, "trained_by": trained_by},
+    )  # fmt: skip
+    mlflow.genai.set_prompt_alias(name, alias=CHALLENGER, version=int(registered.version))
+    return str(registered.version)
+
+
+@pytest.fixture(params=["model", "prompt"])
+def subject(request: pytest.FixtureRequest, store: StoreConfig, record: Path) -> Subject:
+    client = connect(store)
+    experiment = ensure_experiment(client, store)
+    if request.param == "model":
+        versions: Versions = ModelVersions(client, "rfq_model")
+        make = _register_model
+    else:
+        versions = PromptVersions(client, "extract_trade")
+        make = _register_prompt
+
+    def register(gate: str = "passed", trained_by: str = "trainer-tom") -> str:
+        return make(client, versions.name, gate, trained_by)
+
+    return Subject(versions, AuditTrail(client, experiment, versions.name, record), register)
+
+
+Decide = Callable[..., None]
+
+
+@pytest.fixture
+def decide(people: pytest.MonkeyPatch) -> Decide:
+    """decide(approver=..., reason=..., validator=...): who decides the next move."""
+
+    def set_people(**named: str) -> None:
+        for name, value in named.items():
+            people.setenv(name.upper(), value)
+
+    return set_people
+
+
+@pytest.fixture
+def settings_for() -> type[StoreConfig]:
+    """The settings class, to point at other stores."""
+    return StoreConfig

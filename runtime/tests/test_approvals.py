@@ -1,0 +1,99 @@
+"""Who may move a champion: an approver and a reason always, and for a high risk tier a
+validator who did not train the version; in CI the pipeline's identity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from goldpath_runtime.errors import GovernanceError
+from goldpath_runtime.governance import approval, ci_context
+from goldpath_runtime.lifecycle import promote, rollback
+
+if TYPE_CHECKING:
+    from conftest import Decide, Subject
+
+
+def test_a_move_without_approver_or_reason_is_refused_and_moves_nothing(
+    subject: Subject, people: pytest.MonkeyPatch, decide: Decide
+) -> None:
+    subject.register()
+    with pytest.raises(GovernanceError, match="needs an approver: make promote APPROVER="):
+        promote(subject.versions, subject.trail)
+    decide(approver="alice")
+    with pytest.raises(GovernanceError, match="needs a reason"):
+        promote(subject.versions, subject.trail)
+    assert subject.versions.at_alias("champion") is None
+    assert subject.trail.read().entries == []
+    decide(reason="first release")
+    promote(subject.versions, subject.trail)
+    subject.register()
+    promote(subject.versions, subject.trail)
+    people.delenv("REASON")
+    with pytest.raises(GovernanceError, match="a rollback needs a reason: make rollback"):
+        rollback(subject.versions, subject.trail)
+
+
+def test_high_tier_needs_a_validator_other_than_the_trainer(
+    subject: Subject, people: pytest.MonkeyPatch, decide: Decide
+) -> None:
+    assert subject.trail.record is not None
+    subject.trail.record.write_text(
+        subject.trail.record.read_text().replace("risk_tier: medium", "risk_tier: high")
+    )
+    number = subject.register(trained_by="trainer-tom")
+    decide(approver="approver-ann", reason="beats the benchmark on the Q3 hold-out")
+    with pytest.raises(GovernanceError, match="independent validation"):
+        promote(subject.versions, subject.trail)
+    decide(validator="Trainer-Tom")
+    with pytest.raises(GovernanceError, match="trained this version"):
+        promote(subject.versions, subject.trail)
+    assert subject.versions.at_alias("champion") is None
+    decide(validator="validator-val")
+    promote(subject.versions, subject.trail)
+    tags = subject.versions.get(number)
+    assert tags is not None
+    assert (tags.tags["promoted_by"], tags.tags["validated_by"]) == (
+        "approver-ann",
+        "validator-val",
+    )
+    assert tags.tags["promoted_reason"] == "beats the benchmark on the Q3 hold-out"
+    approved, applied = subject.trail.read().entries
+    assert (approved["step"], applied["step"]) == ("approved", "applied")
+    assert {k: v for k, v in approved.items() if k != "step"} == {
+        k: v for k, v in applied.items() if k != "step"
+    }
+    assert (applied["validator"], applied["system"]) == ("validator-val", "local")
+    assert applied["at"].endswith("+00:00")
+
+
+def test_ci_identity_is_the_approver_in_github_actions_and_azure_devops() -> None:
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octocat", "GITHUB_REPOSITORY": "acme/m",
+              "GITHUB_RUN_ID": "42", "REASON": "weekly retrain"}  # fmt: skip
+    decision = approval("promoted", "medium", "someone", github)
+    assert (decision.approver, decision.system) == ("octocat", "github-actions")
+    assert decision.run_url == "https://github.com/acme/m/actions/runs/42"
+    ado = {"TF_BUILD": "True", "BUILD_REQUESTEDFOREMAIL": "ann@bank.example", "REASON": "r",
+           "SYSTEM_COLLECTIONURI": "https://dev.azure.com/acme/", "SYSTEM_TEAMPROJECT": "ml",
+           "BUILD_BUILDID": "7"}  # fmt: skip
+    assert ci_context(ado)["actor"] == "ann@bank.example"
+    assert approval("promoted", "low", None, ado).run_url == (
+        "https://dev.azure.com/acme/ml/_build/results?buildId=7"
+    )
+    # An explicit APPROVER (the environment's reviewer, passed by the pipeline) wins.
+    assert approval("promoted", "low", None, {**github, "APPROVER": "reviewer"}).approver == (
+        "reviewer"
+    )
+
+
+def test_a_missing_record_stops_a_decision(
+    subject: Subject, people: pytest.MonkeyPatch, decide: Decide
+) -> None:
+    subject.register()
+    decide(approver="alice", reason="r")
+    assert subject.trail.record is not None
+    Path(subject.trail.record).unlink()
+    with pytest.raises(GovernanceError, match="not a regular file"):
+        promote(subject.versions, subject.trail)

@@ -1,0 +1,92 @@
+"""The governance record: read with what a hostile one abuses refused, and edited as a
+document so a decision never deletes what the team wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+
+from goldpath_runtime.errors import GovernanceError
+from goldpath_runtime.governance import find_record, load_record
+from goldpath_runtime.lifecycle import promote
+
+if TYPE_CHECKING:
+    from conftest import Decide, Subject
+
+
+def test_a_promotion_keeps_every_field_comment_and_order_the_team_wrote(
+    subject: Subject, people: pytest.MonkeyPatch, decide: Decide
+) -> None:
+    record = subject.trail.record
+    assert record is not None
+    added = (
+        "# model risk's own fields, after the block\n"
+        "mrm_id: MRM-2026-0042  # from the inventory system\n"
+        "validation_report: https://mrm.bank.example/reports/42\n"
+    )
+    record.write_text(record.read_text() + added)
+    before = record.read_text()
+    decide(approver="alice", reason="first", validator="validator-val")
+    number = subject.register()
+    promote(subject.versions, subject.trail)
+    after = record.read_text()
+    assert after.endswith(added)
+    assert after.split("\nlatest:")[0] == before.split("\nlatest:")[0]
+    document = yaml.safe_load(after)
+    assert document["latest"]["champion"] == number
+    assert document["latest"]["validated_by"] == "validator-val"
+    assert document["mrm_id"] == "MRM-2026-0042"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('a: &a ["x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\n'
+         "c: [*b,*b,*b,*b,*b,*b,*b,*b]\n", "uses a YAML anchor or alias"),
+        ("x: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than"),
+        ("model: [unclosed\n", "line 2: not valid YAML"),
+        ("", "expected a mapping of fields"),
+        ("model: m\nkind: tabular\nowner: o\nowner_email: o@b.c\nrisk_tier: none\npurpose: p\n",
+         "risk_tier 'none' is not one of high, medium, low"),
+        ("model: m\nkind: tabular\nowner: o\nrisk_tier: low\npurpose: p\n",
+         "owner_email is missing"),
+    ],
+)  # fmt: skip
+def test_a_hostile_or_broken_record_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "governance.yml"
+    path.write_text(text)
+    with pytest.raises(GovernanceError, match=message) as raised:
+        load_record(path)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_symlinked_or_oversized_record_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.yml"
+    target.write_text("model: m\n")
+    link = tmp_path / "governance.yml"
+    link.symlink_to(target)
+    with pytest.raises(GovernanceError, match="not a regular file"):
+        load_record(link)
+    big = tmp_path / "big.yml"
+    big.write_text("x: " + "y" * (1 << 20) + "\n")
+    with pytest.raises(GovernanceError, match="larger than 1024 KiB"):
+        load_record(big)
+
+
+def test_the_record_is_found_in_the_project_root_or_the_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVERNANCE_RECORD", raising=False)
+    root = tmp_path / "project"
+    package = root / "src" / "rfq_model"
+    package.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(GovernanceError, match="not found"):
+        find_record(package)
+    (package / "governance.yml").write_text("x: 1\n")  # the copy a wheel carries
+    assert find_record(package) == package.resolve() / "governance.yml"
+    (root / "governance.yml").write_text("x: 1\n")
+    assert find_record(package) == root.resolve() / "governance.yml"
