@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ import yaml
 from ._errors import GoldpathError
 from ._location import locate
 from ._options import defaults, load_questions
-from ._process import execute, git_commit_all
+from ._process import execute, git_commit_all, project_env
 from ._questions import check_answers, check_applicable, load_preset, parse_data
+from ._runtime import local_runtime_env
 from ._template import render
 from ._vcs import check_not_nested
 
@@ -52,7 +54,7 @@ def new_project(
         vcs_ref=ref,
         defaults=defaults or not interactive,
     )
-    _lock(destination)
+    _lock(destination, location.local)
     git_commit_all(destination, "Start from goldpath")
     recorded = yaml.safe_load((destination / ".copier-answers.yml").read_text())
     print(f"Created {destination} from goldpath {recorded.get('_commit', '(untagged)')}.")
@@ -63,20 +65,42 @@ def new_project(
     return destination
 
 
-def _lock(destination: Path) -> None:
+def _lock(destination: Path, template: Path | None) -> None:
     """uv.lock in the first commit: `make test` then leaves the tree clean and `copier
     update` (which refuses a dirty tree) works straight away."""
     found = shutil.which("uv")
-    result = None if found is None else execute([found, "lock", "--quiet"], destination)
+    # A private goldpath repository must not stop the lock at a password prompt.
+    env = {**project_env(), "GIT_TERMINAL_PROMPT": "0"}
+    result = None if found is None else execute([found, "lock", "--quiet"], destination, env=env)
+    if result is not None and result.returncode != 0 and template is not None:
+        runtime = template / "runtime"
+        if (runtime / "pyproject.toml").is_file():
+            # goldpath-runtime is pinned at a release of the goldpath repository that is
+            # not reachable from here (offline, or this checkout's change is not pushed):
+            # a trial from a checkout locks against that checkout's runtime instead.
+            retry = execute([found or "uv", "lock", "--quiet"], destination,
+                            env={**env, **local_runtime_env(runtime)})  # fmt: skip
+            if retry.returncode == 0:
+                print(
+                    f"goldpath: goldpath-runtime locked from {runtime} ("
+                    f"{_cause(result)} at the pinned release): run `uv lock` in "
+                    f"{destination} once that release is pushed",
+                    file=sys.stderr,
+                )
+                return
     if result is None or result.returncode != 0:
-        why = "uv is not installed" if result is None else (result.stderr.strip() or "failed")
-        # uv ends with the root cause ("  cause: Connection refused (os error 111)").
-        cause = why.splitlines()[-1].strip().removeprefix("cause:").strip()
+        why = "uv is not installed" if result is None else _cause(result)
         print(
-            f"goldpath: uv.lock not created ({cause}): run `make setup` in "
+            f"goldpath: uv.lock not created ({why}): run `make setup` in "
             f"{destination} and commit uv.lock",
             file=sys.stderr,
         )
+
+
+def _cause(result: subprocess.CompletedProcess[str]) -> str:
+    # uv ends with the root cause ("  cause: Connection refused (os error 111)").
+    why = result.stderr.strip() or "failed"
+    return why.splitlines()[-1].strip().removeprefix("cause:").strip()
 
 
 def next_steps(template: Path, answers: dict[str, Any], destination: Path) -> str:

@@ -201,7 +201,7 @@ TABULAR_FILES = {
 LLM_FILES = {
     "/src/pkg/batch_extraction.py", "/src/pkg/budget.py", "/src/pkg/extraction.py",
     "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py", "/src/pkg/gate.py", "/src/pkg/prompt_card.py",
-    "/src/pkg/guardrails.py", "/src/pkg/pipeline.py", "/src/pkg/prompts.py",
+    "/src/pkg/pipeline.py", "/src/pkg/prompts.py",
     "/src/pkg/providers.py", "/src/pkg/tracing.py", "/prompts", "/evaluation",
     "/benchmarks/extraction.py", "/examples/messages.jsonl",
     "/resources/batch_extraction.job.yml", "/resources/evaluation.job.yml",

@@ -204,7 +204,9 @@ def test_the_readme_s_commands_in_its_order_leave_a_working_clone(tmp_path: Path
         assert line in llm, llm[-3000:]
     assert "not fully right" not in llm
     assert git(clone, "status", "--porcelain") == "", "the demos are ignored"
-    uv_run("goldpath", "new", str(tmp_path / "after-demos"), "--defaults")
+    made = uv_run("goldpath", "new", str(tmp_path / "after-demos"), "--defaults")
+    # The clone's commit is on no goldpath remote: its runtime is locked from the clone.
+    assert "goldpath-runtime locked from" in made.stderr, made.stderr[-3000:]
     assert (tmp_path / "after-demos" / "uv.lock").is_file()
     uv_run("pytest", "-q", "-p", "no:cacheprovider",
            "tests/test_check.py::test_default_check_passes_and_reports")  # fmt: skip

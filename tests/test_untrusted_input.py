@@ -5,9 +5,9 @@ and `new` refuse such values with one line naming the repo and field, and run no
 One catalogue of hostile input per trust boundary (`tests/hostile.py`), each drawn by
 hypothesis in its own file: answers -> rendered files (`test_untrusted_answers.py`),
 repository -> fleet operator (`test_untrusted_fleet.py`), repository -> inventory
-(`test_untrusted_inventory.py`); record -> promotion lives with the code it guards, in the
-generated project's `tests/test_governance.py` (hostile records, a damaged audit log,
-concurrent decisions), which `tests/test_generated_project.py` runs.
+(`test_untrusted_inventory.py`); record -> promotion lives with the code it guards, in
+goldpath-runtime's tests (`runtime/tests/test_record.py`: hostile and broken records;
+`runtime/tests/test_audit.py`: a damaged audit log, concurrent decisions, SIGKILL).
 
 The planted commands would create a marker file; every test asserts it never appears. The
 working directory is a repo with an `origin`, because that is where a bare

@@ -135,7 +135,8 @@ def extract_frame(
 
     async def run() -> list[dict[str, Any]]:
         async with budgeted(settings, budget, provider) as active:
-            return await _extract_all(Extractor(active, prompt), rows, settings.batch_concurrency)
+            extractor = Extractor(active, prompt, settings.pii_regions)
+            return await _extract_all(extractor, rows, settings.batch_concurrency)
 
     results = asyncio.run(run()) if rows else []
     out = pd.DataFrame(results, columns=[name for name, _ in OUTPUT_SCHEMA])

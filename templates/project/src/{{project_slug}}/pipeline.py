@@ -3,10 +3,17 @@ TradeRequest. The service and the evaluation gate both run exactly this."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from goldpath_runtime.llm.guardrails import (
+    DEFAULT_REGIONS,
+    has_content,
+    looks_like_injection,
+    redact,
+)
+
 from .extraction import OutputInvalidError, TradeRequest, parse_output
-from .guardrails import looks_like_injection, redact
 from .prompts import Prompt
 from .providers import Completion, Provider, ProviderError
 
@@ -32,15 +39,22 @@ class Outcome:
 
 
 class Extractor:
-    def __init__(self, provider: Provider, prompt: Prompt) -> None:
+    def __init__(
+        self, provider: Provider, prompt: Prompt, regions: Sequence[str] = DEFAULT_REGIONS
+    ) -> None:
         self.provider = provider
         self.prompt = prompt
+        self.regions = regions  # the desk's, for national phone formats (PII_REGIONS)
 
     async def extract(self, message: str) -> Outcome:
-        redaction = redact(message)
+        redaction = redact(message, self.regions)
         outcome = Outcome(
             TradeRequest(), self.provider.model, redaction.text, dict(redaction.found)
         )
+        if not has_content(redaction.text):
+            # Only invisible characters: nothing to ask a provider about.
+            outcome.request = TradeRequest(needs_review=True, confidence=0.0)
+            return outcome
         if looks_like_injection(redaction.text):
             # Caught before any provider call: nothing of it leaves the service.
             outcome.request = TradeRequest(needs_review=True, confidence=0.0, refused=True)

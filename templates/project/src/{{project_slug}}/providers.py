@@ -381,7 +381,11 @@ def _completion(raw: bytes, model: str, latency_s: float) -> Completion:
             latency_s=latency_s,
         )
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise ProviderError("bad_response", f"not a chat completion ({exc})") from None
+        # Only the kind: the exception can quote the answer (`int('…')`), and the answer
+        # can quote the message, which must reach neither the client's 502 nor the logs.
+        raise ProviderError(
+            "bad_response", f"not a chat completion ({type(exc).__name__})"
+        ) from None
 
 
 def build_provider(

@@ -1,0 +1,1 @@
+"""What every LLM project shares: the guardrails text passes before it leaves the service."""
