@@ -62,10 +62,12 @@ def test_high_tier_needs_a_validator_other_than_the_trainer(
     assert tags.tags["promoted_reason"] == "beats the benchmark on the Q3 hold-out"
     approved, applied = subject.trail.read().entries
     assert (approved["step"], applied["step"]) == ("approved", "applied")
-    assert {k: v for k, v in approved.items() if k != "step"} == {
-        k: v for k, v in applied.items() if k != "step"
+    assert {k: v for k, v in approved.items() if k not in {"step", "prev"}} == {
+        k: v for k, v in applied.items() if k not in {"step", "prev"}
     }
     assert (applied["validator"], applied["system"]) == ("validator-val", "local")
+    assert applied["risk_tier"] == "high"  # the tier the decision was held to
+    assert applied["writer"].startswith("local:")
     assert applied["at"].endswith("+00:00")
 
 

@@ -1,8 +1,15 @@
 """Governance: the project's record, who may decide, the audit of every decision, and what
 each version's card says about where it came from."""
 
-from .approvals import Approval, approval, ci_context, trainer_identity
-from .audit import AuditLog, AuditTrail, append_audit, read_audit, read_audit_log
+from .approvals import Approval, approval, ci_context, trainer_identity, writer_identity
+from .audit import (
+    AuditLog,
+    AuditTrail,
+    Reconciled,
+    append_audit,
+    read_audit,
+    read_audit_log,
+)
 from .provenance import card_record_section, provenance, with_card_id
 from .record import RECORD_FILE, RISK_TIERS, Record, find_record, load_record, note_latest
 
@@ -12,6 +19,7 @@ __all__ = [
     "Approval",
     "AuditLog",
     "AuditTrail",
+    "Reconciled",
     "Record",
     "append_audit",
     "approval",
@@ -25,4 +33,5 @@ __all__ = [
     "read_audit_log",
     "trainer_identity",
     "with_card_id",
+    "writer_identity",
 ]

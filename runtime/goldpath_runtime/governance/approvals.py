@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import socket
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,17 @@ def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
         run = f"{project}/_build/results?buildId={env.get('BUILD_BUILDID', '')}"
         return {"system": "azure-devops", "actor": actor, "run_url": run}
     return {}
+
+
+def writer_identity(env: Mapping[str, str] = os.environ) -> str:
+    """Who writes an audit entry: the CI pipeline (system and repository), or the account on
+    this machine. Only the writer of an unfinished move may finish it."""
+    if env.get("GITHUB_ACTIONS") == "true":
+        return f"github-actions:{env.get('GITHUB_REPOSITORY', '')}"
+    if env.get("TF_BUILD", "").lower() == "true":
+        where = env.get("SYSTEM_COLLECTIONURI", "") + env.get("SYSTEM_TEAMPROJECT", "")
+        return f"azure-devops:{where}/{env.get('BUILD_REPOSITORY_NAME', '')}"
+    return f"local:{getpass.getuser()}@{socket.gethostname()}"
 
 
 def trainer_identity(env: Mapping[str, str] = os.environ) -> str:

@@ -3,10 +3,17 @@ per decision, in the subject's governance run. Parameters cannot be overwritten,
 writers racing for the same entry number one is refused and takes the next: concurrent
 decisions never lose a line. Each move of an alias is written ahead (`approved`) and after
 (`applied`): a run killed in between leaves an approval the next decision resolves, never
-a move nobody recorded."""
+a move nobody recorded.
+
+Each entry names who wrote it (`writer`) and carries the SHA-256 of the entry before it
+(`prev`): an entry changed, removed, inserted or written around goldpath breaks the chain,
+is named with its position and is never completed. An alias that holds a version no
+applied decision names (moved through the registry's API) is an unrecorded move: reported,
+and no decision proceeds over it until it is recorded or reverted."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import sys
@@ -19,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GovernanceError
-from .approvals import Approval
+from .approvals import Approval, writer_identity
 from .record import note_latest
 
 AUDIT_FILE = "audit.jsonl"
@@ -58,12 +65,19 @@ AUDIT_FIELDS = ("subject", "version", "action", "approver", "reason", "at", "sys
 
 @dataclass(frozen=True)
 class AuditLog:
-    """The decisions of one subject, in order, and what could not be read: each damaged
-    entry named by where it is and how to repair it (it is never completed or trusted)."""
+    """The decisions of one subject, in order, and what could not be read or trusted: each
+    damaged or unchained entry named by where it is and how to repair it (it is never
+    completed or trusted)."""
 
     entries: list[dict[str, Any]]
     problems: list[str]
     last_damaged: bool  # the newest entry is one of the damaged: a resume must not guess
+    intact: bool = True  # every entry readable and chained to the one before it
+
+    def recorded(self) -> str | None:
+        """The version the last applied decision moved the alias to."""
+        applied = [e for e in self.entries if e.get("step") == APPLIED]
+        return str(applied[-1]["version"]) if applied else None
 
 
 def _legacy_lines(client: Any, run_id: str) -> list[str]:
@@ -74,6 +88,10 @@ def _legacy_lines(client: Any, run_id: str) -> list[str]:
         except Exception:  # no such artifact: nothing was recorded the old way
             return []
         return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _entry(text: str) -> dict[str, Any] | str:
@@ -88,32 +106,53 @@ def _entry(text: str) -> dict[str, Any] | str:
     return f"lacks {', '.join(missing)}" if missing else entry
 
 
+def _chain_problem(entry: dict[str, Any] | str, previous: str, chained: bool) -> str | None:
+    """Why an entry does not follow the one before it, or None when it does."""
+    if isinstance(entry, str):
+        return None  # named as damaged already
+    if "prev" in entry:
+        if entry["prev"] != previous:
+            return "does not follow the entry before it: an entry was changed, removed or inserted"
+        return None
+    if chained:
+        return "has no link to the entry before it: it was written around goldpath-runtime"
+    return None  # written before entries were chained
+
+
 def read_audit_log(client: Any, experiment_id: str, subject: str) -> AuditLog:
     run_id = _governance_run(client, experiment_id, subject)
-    places: list[tuple[str, str, str]] = []  # (where, text, how to repair)
+    places: list[tuple[str, str, str, bool]] = []  # (where, text, how to repair, chained)
     for number, line in enumerate(_legacy_lines(client, run_id), 1):
         if line.strip():
             repair = (
                 f"mlflow artifacts download -r {run_id} -a {AUDIT_FILE}, mend or delete the "
                 "line, then log the file back to the run"
             )
-            places.append((f"{AUDIT_FILE} line {number}", line, repair))
+            places.append((f"{AUDIT_FILE} line {number}", line, repair, False))
     params = client.get_run(run_id).data.params
     for key in sorted(k for k in params if k.startswith(AUDIT_PARAM)):
         repair = f"a parameter cannot be changed: tell model risk; run {run_id} holds it"
-        places.append((f"audit entry {key}", params[key], repair))
+        places.append((f"audit entry {key}", params[key], repair, True))
     entries, problems = [], []
-    last_damaged = False
-    for where, text, repair in places:
+    last_damaged, intact, previous, chained = False, True, "", False
+    for where, text, repair, in_chain in places:
         entry = _entry(text)
         last_damaged = isinstance(entry, str)
+        broken = _chain_problem(entry, previous, chained) if in_chain else None
+        if in_chain:
+            previous = _digest(text)
+            chained = chained or (isinstance(entry, dict) and "prev" in entry)
+            intact = intact and not last_damaged and broken is None
         if isinstance(entry, str):
             problems.append(
                 f"{subject}: {where} is damaged ({entry}); skipped. To repair: {repair}"
             )
+        elif broken is not None:
+            problems.append(f"{subject}: {where} {broken}; it is not trusted. {repair}")
+            last_damaged = True
         else:
             entries.append(entry)
-    return AuditLog(entries, problems, last_damaged)
+    return AuditLog(entries, problems, last_damaged, intact)
 
 
 def read_audit(client: Any, experiment_id: str, subject: str) -> list[dict[str, Any]]:
@@ -131,17 +170,22 @@ def append_audit(
     the tracking store will not overwrite: of two writers racing for the same number one
     is refused and takes the next, so concurrent decisions never lose a line."""
     run_id = _governance_run(client, experiment_id, subject)
-    entry = {"subject": subject, "version": version, **asdict(decision), **extra}
-    text = json.dumps(entry, sort_keys=True, ensure_ascii=False)
-    if len(text) > AUDIT_ENTRY_MAX:
+    entry = {"subject": subject, "version": version, **asdict(decision), **extra,
+             "writer": writer_identity(), "prev": "0" * 64}  # fmt: skip
+    length = len(json.dumps(entry, sort_keys=True, ensure_ascii=False))
+    if length > AUDIT_ENTRY_MAX:
         raise GovernanceError(
-            f"this decision is {len(text)} characters long, more than the audit log keeps "
+            f"this decision is {length} characters long, more than the audit log keeps "
             f"({AUDIT_ENTRY_MAX}): shorten REASON"
         )
     for attempt in range(200):
         params = client.get_run(run_id).data.params
-        taken = [k[len(AUDIT_PARAM) :] for k in params if k.startswith(AUDIT_PARAM)]
-        number = 1 + max((int(n) for n in taken if n.isdigit()), default=0)
+        taken = sorted(k for k in params if k.startswith(AUDIT_PARAM))
+        number = 1 + max((int(k[len(AUDIT_PARAM) :]) for k in taken), default=0)
+        # Linked to the entry this one follows: re-read on every attempt, so the writer
+        # that loses a race links to the entry that won it.
+        entry["prev"] = _digest(params[taken[-1]]) if taken else ""
+        text = json.dumps(entry, sort_keys=True, ensure_ascii=False)
         try:
             client.log_param(run_id, f"{AUDIT_PARAM}{number:06d}", text)
             return
@@ -178,15 +222,16 @@ class AuditTrail:
         previous: str | None,
         set_tag: SetTag,
         apply: Callable[[], Any],
+        **extra: str,
     ) -> None:
         """Record, move, record. The decision is appended (step `approved`) before `apply`
         moves the alias, then set on the version's tags, marked `applied` and noted in the
         record's `latest:` block. A run killed in between leaves an approved line and
         either no move (the next run writes its own decision) or a move that `resume`
         marks applied: never a move of the alias that nobody recorded."""
-        self.append(version, decision, previous=previous or "", step=APPROVED)
+        self.append(version, decision, previous=previous or "", step=APPROVED, **extra)
         apply()
-        self._applied(version, decision, previous, set_tag)
+        self._applied(version, decision, previous, set_tag, **extra)
 
     def _applied(
         self, version: str, decision: Approval, previous: str | None, set_tag: SetTag,
@@ -198,25 +243,63 @@ class AuditTrail:
         if self.record is not None:
             note_latest(version, decision, self.record)
 
-    def resume(self, alias_now: str | None, set_tag: SetTag) -> dict[str, Any] | None:
-        """Finish the record of a move a killed run approved and made but did not mark
-        applied (the alias holds its version); returns that entry, or None when there is
-        none. Damaged entries are named, never completed."""
+    def reconcile(self, alias_now: str | None, set_tag: SetTag | None) -> Reconciled:
+        """Compare the alias with the last applied decision. A move its own writer approved
+        and made but was killed before marking applied is finished here (unless `set_tag`
+        is None: only looking); any other difference is an unrecorded move, returned for
+        the caller to refuse or repair."""
         audit = self.read()
         for problem in audit.problems:
             _warn(problem)
-        if audit.last_damaged or not audit.entries or audit.entries[-1].get("step") != APPROVED:
-            return None  # nothing half-done, or nothing that can be trusted to finish
-        entry = audit.entries[-1]
-        if alias_now is None or entry["version"] != alias_now:
-            return None  # killed before the move: nothing happened, the approval stays
-        decision = Approval(
-            action=entry["action"], approver=entry["approver"], reason=entry["reason"],
-            validator=entry.get("validator"), at=entry["at"], system=entry["system"],
-            run_url=entry.get("run_url"),
+        recorded = audit.recorded()
+        if alias_now == recorded:
+            return Reconciled(None, recorded, None)
+        last = audit.entries[-1] if audit.entries else None
+        pending = (
+            last is not None and not audit.last_damaged and last.get("step") == APPROVED
+            and last["version"] == alias_now
         )  # fmt: skip
-        self._applied(
-            alias_now, decision, entry.get("previous") or None, set_tag,
-            resumed_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        )  # fmt: skip
-        return entry
+        writer = writer_identity()
+        mine = pending and last is not None and audit.intact and last.get("writer") == writer
+        if mine and set_tag is None:
+            return Reconciled(None, recorded, None)  # the next decision finishes it
+        if mine and last is not None and set_tag is not None:
+            decision = Approval(
+                action=last["action"], approver=last["approver"], reason=last["reason"],
+                validator=last.get("validator"), at=last["at"], system=last["system"],
+                run_url=last.get("run_url"),
+            )  # fmt: skip
+            self._applied(
+                str(alias_now), decision, last.get("previous") or None, set_tag,
+                resumed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )  # fmt: skip
+            return Reconciled(last, alias_now, None)
+        why = f"the last applied decision names {_named(recorded)}"
+        if pending and last is not None:
+            who = last.get("writer", "an unknown writer")
+            why += (
+                f"; an approval for it by {who} was never marked applied"
+                + ("" if audit.intact else " and the log's chain is broken")
+                + (f", and only {who} may finish it" if who != writer else "")
+            )
+        problem = f"unrecorded move: @champion of {self.subject} holds {_named(alias_now)}, {why}"
+        return Reconciled(None, recorded, problem)
+
+    def resume(self, alias_now: str | None, set_tag: SetTag) -> dict[str, Any] | None:
+        """Finish a move its own writer approved and made but did not mark applied; returns
+        that entry, or None when there is none."""
+        return self.reconcile(alias_now, set_tag).resumed
+
+
+def _named(version: str | None) -> str:
+    return "no version" if version is None else f"v{version}"
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """The alias compared with the audit: a move finished for its writer (`resumed`), the
+    version the last applied decision names, and the unrecorded move, if any."""
+
+    resumed: dict[str, Any] | None
+    recorded: str | None
+    unrecorded: str | None

@@ -1,7 +1,7 @@
 """The lifecycle of versioned artifacts (register, promote, rollback, retire, status),
 one implementation with an adapter per kind."""
 
-from .core import CHALLENGER, SERVING, promote, retire, rollback, status
+from .core import CHALLENGER, SERVING, promote, retire, rollback, status, unrecorded
 from .models import ModelVersions
 from .prompts import PromptVersions
 from .versions import Version, Versions
@@ -17,4 +17,5 @@ __all__ = [
     "retire",
     "rollback",
     "status",
+    "unrecorded",
 ]

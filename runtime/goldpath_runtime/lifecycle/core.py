@@ -54,13 +54,28 @@ def promote(
     current = versions.at_alias(alias)
     previous = None if current is None else current.number
     target = candidate.number
-    resumed = trail.resume(previous, versions.set_tag)
-    if previous == target:
+    state = trail.reconcile(previous, versions.set_tag)
+    if state.unrecorded is not None and previous != target:
+        raise GovernanceError(
+            f"{state.unrecorded}. Nothing moved: record it (promote version {previous} "
+            f"with an approver and a reason) or revert it (rollback goes back to "
+            f"{_version(state.recorded)}), then promote"
+        )
+    if previous == target and state.unrecorded is None:
+        resumed = state.resumed
         if resumed is not None and resumed["action"] == "promoted":
             return AliasMove(versions.name, alias, target, resumed["previous"] or None)
         return AliasMove(versions.name, alias, target, previous)
     # Checked before anything moves: a refused promotion changes nothing.
-    decision = approval("promoted", _risk_tier(trail), candidate.tags.get("trained_by"))
+    tier = _risk_tier(trail)
+    decision = approval("promoted", tier, candidate.tags.get("trained_by"))
+    if previous == target:
+        # The alias was moved around goldpath: this decision records it, nothing moves.
+        trail.move(target, decision, state.recorded, versions.set_tag, lambda: None,
+                   risk_tier=tier, recorded="unrecorded move")  # fmt: skip
+        log.warning("unrecorded move recorded", extra={"subject": versions.name,
+                                                       "version": target})  # fmt: skip
+        return AliasMove(versions.name, alias, target, state.recorded)
 
     def apply() -> None:
         history = versions.history()
@@ -70,7 +85,7 @@ def promote(
         versions.set_history(history)
         versions.set_alias(alias, target)
 
-    trail.move(target, decision, previous, versions.set_tag, apply)
+    trail.move(target, decision, previous, versions.set_tag, apply, risk_tier=tier)
     log.info("promoted", extra={"subject": versions.name, "version": target, "previous": previous})
     return AliasMove(versions.name, alias, target, previous)
 
@@ -82,7 +97,12 @@ def rollback(versions: Versions, trail: AuditTrail, *, alias: str = SERVING) -> 
     history = versions.history()
     current = versions.at_alias(alias)
     previous = None if current is None else current.number
-    resumed = trail.resume(previous, versions.set_tag)
+    state = trail.reconcile(previous, versions.set_tag)
+    resumed = state.resumed
+    if state.unrecorded is not None:
+        # The emergency path stays open: rolling back reverts the unrecorded move to the
+        # version the last applied decision names (the history goldpath kept).
+        log.warning("reverting an unrecorded move", extra={"subject": versions.name})
     if resumed is not None and resumed["action"] == "rolled_back":
         # A killed rollback that had moved the alias: finish it rather than roll back again.
         undone = resumed["previous"] or None
@@ -95,18 +115,24 @@ def rollback(versions: Versions, trail: AuditTrail, *, alias: str = SERVING) -> 
             f"{versions.kind} {versions.name!r} has no earlier @{alias} to roll back to"
         )
     target = history[-1]
-    decision = approval("rolled_back", _risk_tier(trail), None)
+    tier = _risk_tier(trail)
+    decision = approval("rolled_back", tier, None)
 
     def apply() -> None:
         versions.set_history(history)
         versions.set_alias(alias, target)
 
-    trail.move(target, decision, previous, versions.set_tag, apply)
+    reverted = {} if state.unrecorded is None else {"reverted": "unrecorded move"}
+    trail.move(target, decision, previous, versions.set_tag, apply, risk_tier=tier, **reverted)
     retire(versions, previous)
     log.info(
         "rolled back", extra={"subject": versions.name, "version": target, "previous": previous}
     )
     return AliasMove(versions.name, alias, target, previous)
+
+
+def _version(number: str | None) -> str:
+    return "no version" if number is None else f"v{number}"
 
 
 def retire(versions: Versions, number: str | None) -> None:
@@ -121,10 +147,12 @@ def retire(versions: Versions, number: str | None) -> None:
 
 
 def status(
-    versions: Versions, *, alias: str = SERVING, tags: tuple[str, ...] = ("gate",)
-) -> list[dict[str, str]]:
+    versions: Versions, *, alias: str = SERVING, tags: tuple[str, ...] = ("gate",),
+    trail: AuditTrail | None = None,
+) -> list[dict[str, str]]:  # fmt: skip
     """What is live: the versions holding `alias` and @challenger, when each was
-    registered, and the tags asked for (gate scores, thresholds)."""
+    registered, and the tags asked for (gate scores, thresholds). With the audit trail, the
+    alias row says whether the last applied decision put that version there (`audit`)."""
     rows = []
     for name in (alias, CHALLENGER):
         found = versions.at_alias(name)
@@ -137,4 +165,14 @@ def status(
         row = {"alias": name, "version": found.number, "registered": registered}
         row.update({tag: found.tags.get(tag, "-") for tag in tags})
         rows.append(row)
+    if trail is not None:
+        current = versions.at_alias(alias)
+        state = trail.reconcile(None if current is None else current.number, None)
+        rows[0]["audit"] = "recorded" if state.unrecorded is None else state.unrecorded
     return rows
+
+
+def unrecorded(rows: list[dict[str, str]]) -> str | None:
+    """The unrecorded move `status` found, if any."""
+    audit = rows[0].get("audit", "recorded") if rows else "recorded"
+    return None if audit == "recorded" else audit

@@ -136,10 +136,11 @@ def rollback(settings: Settings) -> AliasMove:
 
 def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
     """What is live: the prompt versions holding @champion and @challenger, with scores."""
-    versions = PromptVersions(connect(settings), settings.prompt_name)
+    versions, trail = _lifecycle(settings)
     return lifecycle.status(
-        versions, alias=settings.serving_alias, tags=("gate", "field_accuracy", "digest")
-    )
+        versions, alias=settings.serving_alias, tags=("gate", "field_accuracy", "digest"),
+        trail=trail,
+    )  # fmt: skip
 
 
 def export_prompt(settings: Settings, destination: Path) -> Prompt:

@@ -145,10 +145,11 @@ def rollback(settings: Settings) -> AliasMove:
 def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
     """What is live: the versions holding @champion and @challenger, with their gate,
     test ROC AUC, threshold and registration time."""
-    versions = ModelVersions(connect(settings), settings.model_name)
+    versions, trail = _lifecycle(settings)
     return lifecycle.status(
-        versions, alias=settings.serving_alias, tags=("gate", "test_roc_auc", THRESHOLD_TAG)
-    )
+        versions, alias=settings.serving_alias, tags=("gate", "test_roc_auc", THRESHOLD_TAG),
+        trail=trail,
+    )  # fmt: skip
 
 
 def export_model(settings: Settings, destination: Path) -> tuple[LoadedModel, str]:
