@@ -58,8 +58,7 @@ def store(tmp_path: Path, empty_store: Path) -> StoreConfig:
 @pytest.fixture
 def people(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No approver, reason, validator or CI identity unless a test sets one."""
-    for name in ("APPROVER", "REASON", "VALIDATOR", "TRAINER", "GITHUB_ACTIONS", "TF_BUILD",
-                 "GOVERNANCE_RECORD"):  # fmt: skip
+    for name in ("APPROVER", "REASON", "VALIDATOR", "TRAINER", "GITHUB_ACTIONS", "TF_BUILD"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 

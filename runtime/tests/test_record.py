@@ -76,15 +76,22 @@ def test_a_symlinked_or_oversized_record_is_refused(tmp_path: Path) -> None:
         load_record(big)
 
 
-def test_the_record_is_found_in_the_project_root_or_the_wheel(
+def test_the_record_is_the_project_s_own_or_the_wheel_s(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("GOVERNANCE_RECORD", raising=False)
+    """Neither a variable nor the working directory can put another record (one that says
+    `low`) in place of the project's: the old GOVERNANCE_RECORD hook let anyone promote a
+    high-tier model without a validator."""
     root = tmp_path / "project"
     package = root / "src" / "rfq_model"
     package.mkdir(parents=True)
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(GovernanceError, match="not found"):
+    (root / "pyproject.toml").write_text("[project]\nname = 'rfq-model'\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "governance.yml").write_text("risk_tier: low\n")
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("GOVERNANCE_RECORD", str(elsewhere / "governance.yml"))
+    with pytest.raises(GovernanceError, match="not found at the root of the project"):
         find_record(package)
     (package / "governance.yml").write_text("x: 1\n")  # the copy a wheel carries
     assert find_record(package) == package.resolve() / "governance.yml"

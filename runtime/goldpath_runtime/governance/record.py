@@ -45,23 +45,22 @@ class Record:
         }  # fmt: skip
 
 
-def find_record(package_dir: Path | None = None) -> Path:
-    """GOVERNANCE_RECORD when set (the tests' copy), else governance.yml in the working
-    directory, in the project root above its package (`src/<package>`), or in the package
-    itself (the copy a wheel carries, for jobs that have no checkout)."""
-    if os.environ.get("GOVERNANCE_RECORD"):
-        named = Path(os.environ["GOVERNANCE_RECORD"])
-        if not named.is_file():
-            raise GovernanceError(f"GOVERNANCE_RECORD={named}: no such file")
-        return named
-    folders = [Path.cwd()]
-    if package_dir is not None:
-        folders += [package_dir.resolve().parents[1], package_dir.resolve()]
-    for folder in folders:
-        candidate = folder / RECORD_FILE
-        if candidate.is_file():
-            return candidate
-    raise GovernanceError(f"{RECORD_FILE} not found: run from the project's root folder")
+def find_record(package_dir: Path) -> Path:
+    """The project's own governance record: governance.yml at the root of the project whose
+    `src/` holds the package, else the copy the package carries (a wheel, for jobs that
+    have no checkout). Never a working directory's or a variable's: the record that sets a
+    decision's rules (the risk tier) cannot be swapped for a copy that says `low`."""
+    package = package_dir.resolve()
+    root = package.parents[1]
+    if package.parent.name == "src" and (root / "pyproject.toml").is_file():
+        if (root / RECORD_FILE).is_file():
+            return root / RECORD_FILE
+    if (package / RECORD_FILE).is_file():
+        return package / RECORD_FILE
+    raise GovernanceError(
+        f"{RECORD_FILE} not found at the root of the project that holds {package}: "
+        "restore it from git (every project has one)"
+    )
 
 
 def _record_text(path: Path) -> str:
