@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from goldpath_runtime.errors import GovernanceError
-from goldpath_runtime.governance import approval, ci_context
+from goldpath_runtime.governance import approval, ci_context, same_person
 from goldpath_runtime.lifecycle import promote, rollback
 
 if TYPE_CHECKING:
@@ -36,13 +38,17 @@ def test_a_move_without_approver_or_reason_is_refused_and_moves_nothing(
         rollback(subject.versions, subject.trail)
 
 
-def test_high_tier_needs_a_validator_other_than_the_trainer(
-    subject: Subject, people: pytest.MonkeyPatch, decide: Decide
-) -> None:
+def high_tier(subject: Subject) -> None:
     assert subject.trail.record is not None
     subject.trail.record.write_text(
         subject.trail.record.read_text().replace("risk_tier: medium", "risk_tier: high")
     )
+
+
+def test_high_tier_needs_a_validator_other_than_the_trainer(
+    subject: Subject, people: pytest.MonkeyPatch, decide: Decide
+) -> None:
+    high_tier(subject)
     number = subject.register(trained_by="trainer-tom")
     decide(approver="approver-ann", reason="beats the benchmark on the Q3 hold-out")
     with pytest.raises(GovernanceError, match="independent validation"):
@@ -99,3 +105,49 @@ def test_a_missing_record_stops_a_decision(
     Path(subject.trail.record).unlink()
     with pytest.raises(GovernanceError, match="not a regular file"):
         promote(subject.versions, subject.trail)
+
+
+# Cyrillic letters that look Latin.
+_LOOK_ALIKES = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441",
+                "i": "\u0456", "x": "\u0445"}  # fmt: skip
+
+
+@st.composite
+def disguised(draw: st.DrawFn) -> tuple[str, str]:
+    """A name, and the same name as someone might type it to pass for another person."""
+    name = draw(st.from_regex(r"[a-z]{2,8}([.\-_][a-z]{2,8})?", fullmatch=True))
+    letters = []
+    for letter in name:
+        way = draw(st.sampled_from(["same", "upper", "look-alike", "zero-width", "full-width"]))
+        if way == "upper":
+            letter = letter.upper()
+        elif way == "look-alike":
+            letter = _LOOK_ALIKES.get(letter, letter)
+        elif way == "zero-width":
+            letter += "\u200b"
+        elif way == "full-width" and letter.isalpha():
+            letter = chr(ord(letter) + 0xFEE0)
+        letters.append(letter)
+    domain = draw(st.sampled_from(["", "@bank.example", "@BANK.example", " "]))
+    return name, "".join(letters) + domain
+
+
+@given(disguised())
+def test_a_name_in_disguise_is_the_same_person(pair: tuple[str, str]) -> None:
+    name, typed = pair
+    assert same_person(name, typed), (name, typed)
+
+
+def test_the_trainer_cannot_validate_under_another_spelling(
+    subject: Subject, people: pytest.MonkeyPatch, decide: Decide
+) -> None:
+    high_tier(subject)
+    subject.register(trained_by="trainer-tom")
+    decide(approver="approver-ann", reason="ready")
+    for spelling in ("trainer-tom@bank.example", "tr\u0430iner-tom", "trainer\u200b-tom",
+                     " TRAINER-TOM "):  # fmt: skip
+        decide(validator=spelling)
+        with pytest.raises(GovernanceError, match="trained this version"):
+            promote(subject.versions, subject.trail)
+    assert subject.versions.at_alias("champion") is None
+    assert not same_person("trainer-tom", "trainer-tim")

@@ -18,9 +18,9 @@ from goldpath_runtime.llm.guardrails import (
     DEFAULT_REGIONS,
     has_content,
     looks_like_injection,
-    normalise,
     redact,
 )
+from goldpath_runtime.text import normalise
 
 TEMPLATES = [
     "{} please call",

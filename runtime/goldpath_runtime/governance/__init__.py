@@ -1,7 +1,15 @@
 """Governance: the project's record, who may decide, the audit of every decision, and what
 each version's card says about where it came from."""
 
-from .approvals import Approval, approval, ci_context, trainer_identity, writer_identity
+from .approvals import (
+    Approval,
+    approval,
+    ci_context,
+    identity_key,
+    same_person,
+    trainer_identity,
+    writer_identity,
+)
 from .audit import (
     AuditLog,
     AuditTrail,
@@ -26,11 +34,13 @@ __all__ = [
     "card_record_section",
     "ci_context",
     "find_record",
+    "identity_key",
     "load_record",
     "note_latest",
     "provenance",
     "read_audit",
     "read_audit_log",
+    "same_person",
     "trainer_identity",
     "with_card_id",
     "writer_identity",

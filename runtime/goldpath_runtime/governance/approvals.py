@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import GovernanceError
+from ..text import skeleton
 
 
 def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -30,6 +31,19 @@ def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
         run = f"{project}/_build/results?buildId={env.get('BUILD_BUILDID', '')}"
         return {"system": "azure-devops", "actor": actor, "run_url": run}
     return {}
+
+
+def identity_key(name: str) -> str:
+    """An identity as compared: normalised, look-alike letters read as Latin, case and
+    whitespace ignored, and an e-mail address by its local part (`Tom@bank.example` is
+    `tom`). Two names with one key are taken for one person: independence checks refuse
+    rather than trust a spelling."""
+    folded = "".join(skeleton(name).split())
+    return folded.split("@", 1)[0] if "@" in folded else folded
+
+
+def same_person(first: str, second: str) -> bool:
+    return identity_key(first) == identity_key(second)
 
 
 def writer_identity(env: Mapping[str, str] = os.environ) -> str:
@@ -107,7 +121,7 @@ def approval(
                 "risk tier high: a promotion needs an independent validation, "
                 f"VALIDATOR=<id of a person other than the trainer {trainer or '(unknown)'}>"
             )
-        if trainer and validator.lower() == trainer.lower():
+        if trainer and same_person(validator, trainer):
             raise GovernanceError(
                 f"risk tier high: VALIDATOR {validator} trained this version; the validation "
                 "must come from someone else"

@@ -52,9 +52,9 @@ def find_record(package_dir: Path) -> Path:
     decision's rules (the risk tier) cannot be swapped for a copy that says `low`."""
     package = package_dir.resolve()
     root = package.parents[1]
-    if package.parent.name == "src" and (root / "pyproject.toml").is_file():
-        if (root / RECORD_FILE).is_file():
-            return root / RECORD_FILE
+    in_checkout = package.parent.name == "src" and (root / "pyproject.toml").is_file()
+    if in_checkout and (root / RECORD_FILE).is_file():
+        return root / RECORD_FILE
     if (package / RECORD_FILE).is_file():
         return package / RECORD_FILE
     raise GovernanceError(

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,8 @@ from dataclasses import dataclass, field
 import phonenumbers
 from schwifty import IBAN, registry
 from schwifty.exceptions import SchwiftyException
+
+from ..text import normalise, skeleton
 
 DEFAULT_REGIONS = ("GB", "US", "DE", "FR", "IT", "ES", "NL", "CH", "IE", "LU")
 SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
@@ -53,16 +54,6 @@ ACCOUNT_WORDS = (
     r"rekening(?:nummer)?"  # Dutch
 )
 ACCOUNT = re.compile(rf"(?i)\b(?:{ACCOUNT_WORDS})\s*[:#]?\s*(\d[\d \-/]{{4,30}}\d)")
-
-
-def normalise(text: str) -> str:
-    """NFKC, without format characters (zero-width, bidi, soft hyphen) or controls other
-    than line breaks and tabs: what a reader sees is what the patterns see."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(
-        c for c in text
-        if c in "\n\t" or unicodedata.category(c) not in ("Cf", "Cc", "Cs", "Co")
-    )  # fmt: skip
 
 
 @dataclass
@@ -155,11 +146,6 @@ def redact(text: str, regions: Sequence[str] = DEFAULT_REGIONS) -> Redaction:
     return Redaction(text, found)
 
 
-# Look-alike letters (Cyrillic, Greek) read as the Latin ones they imitate.
-_CONFUSABLES = str.maketrans(
-    "аеорсухіјѕԁɡһӏոԛԝАВЕКМНОРСТХІЈЅαεορτυνκΑΒΕΗΙΚΜΝΟΡΤΥΧ",
-    "aeopcyxijsdghlnqwABEKMHOPCTXIJSaeoptuvkABEHIKMNOPTYX",
-)
 _VERB = r"(ignore|disregard|forget|override|bypass)"
 INJECTION = re.compile(
     rf"{_VERB}\s+(all\s+|any\s+|every\s+)?(of\s+)?(the\s+|your\s+|my\s+|these\s+)?"
@@ -176,8 +162,7 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
 def _screen_text(text: str) -> str:
-    text = normalise(text).translate(_CONFUSABLES).casefold()
-    return " ".join(text.split())
+    return skeleton(text)
 
 
 def looks_like_injection(text: str) -> bool:
