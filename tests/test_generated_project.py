@@ -92,9 +92,9 @@ def test_first_make_test_is_green(tmp_path: Path, variant: str) -> None:
         # The robustness tests (fuzz, SIGTERM, readiness, load failure, a worker dying while
         # the store is down, stalled clients) ran against the real server, all ten, and the
         # server tests (the champion served, metrics summed over workers, access lines kept
-        # through SIGKILL, a taken port in one line), all four.
+        # through SIGKILL, a taken port in one line, oversized headers refused), all five.
         assert re.search(r"tests/test_robustness\.py \.{10}\s", output), output[-3000:]
-        assert re.search(r"tests/test_server\.py \.{4}\s", output), output[-3000:]
+        assert re.search(r"tests/test_server\.py \.{5}\s", output), output[-3000:]
     if variant == "azure-databricks":
         assert "tests/test_spark.py ." in output
         assert "tests/test_batch.py ." in output

@@ -4,15 +4,19 @@ in flight, into trade requests stamped with the prompt version and the run's tim
 
 One function does the work on a pandas frame, `extract_frame`; `extract_spark` runs that
 same function on every partition with `mapInPandas`, so a local run and a Databricks job
-give the same rows. A message the provider fails on gets its `error` and no fields; the
-cost guard (TOKEN_BUDGET) stops the run instead.
+give the same rows. Every row is its own outcome: an empty, non-text, oversized
+(MAX_MESSAGE_CHARS) or repeated message, a provider failure, or a call the cost guard
+(TOKEN_BUDGET) would not allow gets its `error` and no fields, and the run goes on; what was
+paid for is never thrown away. The command line keeps each extracted row in a checkpoint
+as it arrives, so a rerun after a kill or a spent budget pays only for what is left.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from typing import Any
 import pandas as pd
 from goldpath_runtime.errors import ProjectError
 
-from .budget import TokenBudget, budgeted
+from .budget import BUDGET_REACHED, BudgetExceededError, TokenBudget, budgeted
 from .config import Settings
 from .pipeline import Extractor
 from .prompts import Prompt
@@ -96,15 +100,45 @@ def read_messages(path: Path) -> pd.DataFrame:
     return frame
 
 
-async def _extract_all(
-    extractor: Extractor, rows: list[tuple[str, Any]], concurrency: int
-) -> list[dict[str, Any]]:
-    limit = asyncio.Semaphore(concurrency)
+Row = dict[str, Any]
 
-    async def one(message_id: str, message: Any) -> dict[str, Any]:
-        row: dict[str, Any] = {"message_id": message_id, "error": None}
-        if not isinstance(message, str) or not message.strip():
-            row["error"] = "empty message"
+
+def _refusal(message: Any, settings: Settings) -> str | None:
+    """Why a message is not sent at all, or None."""
+    if message is None or (isinstance(message, float) and message != message):
+        return "empty message"
+    if not isinstance(message, str):
+        return f"not text (a {type(message).__name__})"
+    if not message.strip():
+        return "empty message"
+    if len(message) > settings.max_message_chars:
+        return (
+            f"message of {len(message)} characters, more than MAX_MESSAGE_CHARS="
+            f"{settings.max_message_chars}"
+        )
+    return None
+
+
+async def _extract_all(
+    extractor: Extractor,
+    rows: list[tuple[str, Any]],
+    settings: Settings,
+    kept: Mapping[str, Row],
+    on_row: Callable[[Row], None] | None,
+) -> list[Row]:
+    limit = asyncio.Semaphore(settings.batch_concurrency)
+    first_at: dict[str, int] = {}
+
+    async def one(position: int, message_id: str, message: Any) -> Row:
+        row: Row = {"message_id": message_id, "error": None}
+        if first_at.setdefault(message_id, position) != position:
+            row["error"] = f"duplicate message_id (extracted once, at row {first_at[message_id]})"
+            return row
+        if message_id in kept:
+            return dict(kept[message_id])  # paid for by an earlier run
+        refusal = _refusal(message, settings)
+        if refusal is not None:
+            row["error"] = refusal
             return row
         async with limit:
             try:
@@ -112,11 +146,16 @@ async def _extract_all(
             except ProviderError as exc:
                 row["error"] = f"{exc.kind}: {exc}"
                 return row
+            except BudgetExceededError as exc:
+                row["error"] = str(exc)
+                return row
         row.update(outcome.request.model_dump())
         row.update(model=outcome.model, tokens_in=outcome.tokens_in, tokens_out=outcome.tokens_out)
+        if on_row is not None:
+            on_row(row)
         return row
 
-    return list(await asyncio.gather(*(one(i, m) for i, m in rows)))
+    return list(await asyncio.gather(*(one(n, i, m) for n, (i, m) in enumerate(rows))))
 
 
 def extract_frame(
@@ -127,16 +166,20 @@ def extract_frame(
     extracted_at: datetime,
     budget: TokenBudget | None = None,
     provider: Provider | None = None,
+    kept: Mapping[str, Row] | None = None,
+    on_row: Callable[[Row], None] | None = None,
 ) -> pd.DataFrame:
-    """Every message of `frame` (columns message_id, message) as one output row, in order."""
+    """Every message of `frame` (columns message_id, message) as one output row, in order.
+    Rows in `kept` (by message_id) are taken as they are, without a call; `on_row` gets
+    each row extracted, as it arrives."""
     check_input([str(name) for name in frame.columns])
     budget = budget if budget is not None else TokenBudget(settings.token_budget)
     rows = list(zip(frame["message_id"].astype(str), frame["message"], strict=True))
 
-    async def run() -> list[dict[str, Any]]:
+    async def run() -> list[Row]:
         async with budgeted(settings, budget, provider) as active:
             extractor = Extractor(active, prompt, settings.pii_regions)
-            return await _extract_all(extractor, rows, settings.batch_concurrency)
+            return await _extract_all(extractor, rows, settings, kept or {}, on_row)
 
     results = asyncio.run(run()) if rows else []
     out = pd.DataFrame(results, columns=[name for name, _ in OUTPUT_SCHEMA])
@@ -146,6 +189,48 @@ def extract_frame(
     out["tokens_out"] = out["tokens_out"].fillna(0)
     out["extracted_at"] = pd.Timestamp(extracted_at)
     return out.astype({name: _PANDAS_TYPES[kind] for name, kind in OUTPUT_SCHEMA})
+
+
+def budget_failures(frame: pd.DataFrame) -> int:
+    """How many rows the cost guard left unextracted."""
+    return int(frame["error"].fillna("").str.startswith(BUDGET_REACHED).sum())
+
+
+class Checkpoint:
+    """The rows a local run has extracted, one JSON line each, written as they arrive: a
+    run killed or stopped by the budget is rerun without paying for them again. Only rows
+    of the same prompt version are taken back."""
+
+    def __init__(self, output: Path, prompt: Prompt) -> None:
+        self.path = output.with_name(output.name + ".checkpoint.jsonl")
+        self.prompt = prompt
+
+    def kept(self) -> dict[str, Row]:
+        if not self.path.is_file():
+            return {}
+        rows: dict[str, Row] = {}
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # the line a kill cut short: that message is extracted again
+            same = (row.get("prompt_name"), row.get("prompt_version")) == (
+                self.prompt.name, self.prompt.version,
+            )  # fmt: skip
+            if isinstance(row, dict) and same and isinstance(row.get("message_id"), str):
+                rows[row["message_id"]] = {k: v for k, v in row.items() if k in _COLUMNS}
+        return rows
+
+    def add(self, row: Row) -> None:
+        line = {**row, "prompt_name": self.prompt.name, "prompt_version": self.prompt.version}
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line, default=str) + "\n")
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+_COLUMNS = {name for name, _ in OUTPUT_SCHEMA} - {"prompt_name", "prompt_version"}
 
 
 def spark_schema() -> str:

@@ -31,7 +31,8 @@ class TradeRequest(BaseModel):
     `needs_review` is true when a person must read the message (ambiguous, incomplete,
     refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # An infinite or NaN notional or confidence is an invalid answer, not a number to book.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     side: Side | None = Field(default=None, description="The client's side: buy or sell")
     instrument: Instrument | None = None

@@ -50,6 +50,7 @@ def _run(main: Callable[[list[str]], None], argv: Sequence[str] | None) -> None:
 
 def _extract(argv: list[str]) -> None:
     from pyspark.sql import SparkSession
+    from pyspark.sql.functions import col, lit
 
     from .batch_extraction import extract_spark
     from .prompts import load_serving_prompt
@@ -61,23 +62,19 @@ def _extract(argv: list[str]) -> None:
     settings = load_settings()
     prompt = load_serving_prompt(settings)
     spark = SparkSession.builder.getOrCreate()
-    extracted = extract_spark(
-        spark.table(args.input_table), settings, prompt, extracted_at=datetime.now(UTC)
-    )
-    try:
-        extracted.write.mode("append").saveAsTable(args.output_table)
-    except Exception as exc:
-        # A task that hit its share of the budget fails the job: say so in one line.
-        if BUDGET_REACHED in str(exc):
-            raise ProjectError(budget_line(str(exc))) from None
-        raise
+    at = datetime.now(UTC)
+    extracted = extract_spark(spark.table(args.input_table), settings, prompt, extracted_at=at)
+    # Every row is written, those the cost guard stopped with their error: what was paid
+    # for is kept. Counted from the written table, so nothing is extracted (paid) twice.
+    extracted.write.mode("append").saveAsTable(args.output_table)
+    written = spark.table(args.output_table).where(col("extracted_at") == lit(at))
+    unpaid = written.where(col("error").startswith(BUDGET_REACHED)).count()
     print(f"extracted {args.input_table} into {args.output_table} with prompt v{prompt.version}")
-
-
-def budget_line(text: str) -> str:
-    """The cost guard's own line out of a Spark task failure's text."""
-    start = text.index(BUDGET_REACHED)
-    return text[start:].splitlines()[0]
+    if unpaid:
+        raise ProjectError(
+            f"{unpaid} message(s) not extracted: token budget reached (their rows carry the "
+            f"error); rerun them with a larger --token-budget"
+        )
 
 
 def _eval(argv: list[str]) -> None:

@@ -176,6 +176,8 @@ class FakeProvider:
         self.fail_next = 0
         self.fail_status = 503
         self.malformed_next = 0
+        # Answers given verbatim to the next calls (a misbehaving provider, for the tests).
+        self.scripted: deque[tuple[int, Any, list[tuple[bytes, bytes]]]] = deque()
         self.received: deque[str] = deque(maxlen=10_000)
         self.calls = 0
         self.tokens_billed = 0  # what a real provider would invoice: the cost guard's check
@@ -187,6 +189,7 @@ class FakeProvider:
         self.latency_s = 0
         self.fail_next = self.malformed_next = 0
         self.fail_status = 503
+        self.scripted.clear()
         self.received.clear()
         self.tokens_billed = 0
         self.peak_in_flight = 0
@@ -255,6 +258,8 @@ class FakeProvider:
                 await asyncio.sleep(self.latency_s)
             finally:
                 self.in_flight -= 1
+        if self.scripted:
+            return self.scripted.popleft()
         if self.fail_next > 0:
             self.fail_next -= 1
             return (

@@ -17,6 +17,7 @@ from .extraction import OutputInvalidError, TradeRequest, parse_output
 from .prompts import Prompt
 from .providers import Completion, Provider, ProviderError
 
+REPAIR_ECHO_CHARS = 4_000
 REPAIR = "That answer was not valid ({reason}). Answer again with the JSON object only."
 
 
@@ -31,11 +32,13 @@ class Outcome:
     tokens_in: int = 0
     tokens_out: int = 0
     provider_latency_s: float = 0.0
+    tokens_estimated: bool = False  # a call's usage was missing or unbelievable
 
     def add(self, completion: Completion) -> None:
         self.tokens_in += completion.tokens_in
         self.tokens_out += completion.tokens_out
         self.provider_latency_s += completion.latency_s
+        self.tokens_estimated = self.tokens_estimated or completion.estimated
 
 
 class Extractor:
@@ -74,7 +77,8 @@ class Extractor:
             outcome.repaired = True
             retry = [
                 *messages,
-                {"role": "assistant", "content": completion.text},
+                # Bounded: a huge or hostile answer is not sent back whole.
+                {"role": "assistant", "content": completion.text[:REPAIR_ECHO_CHARS]},
                 {"role": "user", "content": REPAIR.format(reason=first.reason)},
             ]
             second = await self.provider.complete(retry)

@@ -57,10 +57,17 @@ class CircuitOpenError(Exception):
 @dataclass(frozen=True)
 class Completion:
     text: str
-    model: str
+    model: str  # the configured deployment: never the provider's free text (a metric label)
     tokens_in: int
     tokens_out: int
     latency_s: float
+    estimated: bool = False  # the provider gave no usable usage: counted from the text
+
+
+# An answer larger than this is refused while it streams in, never read whole.
+MAX_ANSWER_BYTES = 1 << 20
+# No single call is billed more tokens than this: a reported 1e30 is not believed.
+MAX_CALL_TOKENS = 1_000_000
 
 
 class Provider(Protocol):
@@ -303,9 +310,11 @@ class ChatCompletionsClient:
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after is not None:
             try:
-                return min(float(retry_after), 10.0)
+                wait = float(retry_after)
             except ValueError:
-                pass
+                wait = math.nan
+            if math.isfinite(wait) and wait >= 0:  # not `nan`, `inf` or `-1`
+                return min(wait, 10.0)
         return self.backoff_s * (2**attempt) * (0.5 + random.random() / 2)  # noqa: S311
 
     async def complete(self, messages: list[dict[str, str]]) -> Completion:
@@ -340,8 +349,10 @@ class ChatCompletionsClient:
             try:
                 async with self._client().post(self.url, json=payload, headers=headers) as response:
                     if response.status == 200:
-                        body = await response.read()
-                        return _completion(body, self.model, time.perf_counter() - started)
+                        body = await _bounded_body(response)
+                        sent = len(json.dumps(messages, ensure_ascii=False).encode("utf-8"))
+                        latency = time.perf_counter() - started
+                        return _completion(body, self.model, latency, sent_bytes=sent)
                     retry_after = response.headers.get("retry-after")
                     error = _status_error(response.status)
                     if response.status not in RETRYABLE:
@@ -366,19 +377,49 @@ def _status_error(status: int) -> ProviderError:
     return ProviderError("rejected", f"HTTP {status}: the provider rejected the request")
 
 
-def _completion(raw: bytes, model: str, latency_s: float) -> Completion:
+async def _bounded_body(response: aiohttp.ClientResponse) -> bytes:
+    """The answer's bytes, streamed, refused as soon as it passes MAX_ANSWER_BYTES."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise ProviderError(
+                "bad_response", f"an answer larger than {MAX_ANSWER_BYTES // 1024} KiB"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _count(value: object) -> int | None:
+    """A usage count the provider reported, if it is one: a whole, non-negative, sane
+    number (not 1e30, -5, 2.5, "12" or true)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value) if 0 <= value <= MAX_CALL_TOKENS else None
+
+
+def _completion(raw: bytes, model: str, latency_s: float, *, sent_bytes: int = 0) -> Completion:
     try:
         body = json.loads(raw)
         text = body["choices"][0]["message"]["content"]
-        usage = body.get("usage") or {}
+        usage = body.get("usage")
         if not isinstance(text, str):
             raise TypeError("content is not text")
+        usage = usage if isinstance(usage, dict) else {}
+        tokens_in = _count(usage.get("prompt_tokens"))
+        tokens_out = _count(usage.get("completion_tokens"))
+        estimated = tokens_in is None or tokens_out is None
         return Completion(
             text=text,
-            model=str(body.get("model") or model),
-            tokens_in=int(usage.get("prompt_tokens", 0)),
-            tokens_out=int(usage.get("completion_tokens", 0)),
+            model=model,
+            # Missing or unbelievable usage is counted as the most the text can cost (a
+            # token covers at least one byte), so the budget and the bill never see 0.
+            tokens_in=sent_bytes if tokens_in is None else tokens_in,
+            tokens_out=len(text.encode("utf-8")) if tokens_out is None else tokens_out,
             latency_s=latency_s,
+            estimated=estimated,
         )
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         # Only the kind: the exception can quote the answer (`int('…')`), and the answer
