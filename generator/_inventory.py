@@ -2,7 +2,8 @@
 risk function: owner, risk tier, kind, purpose, the template release it came from, and the
 latest champion and validation the record holds: in the work tree (promotions made there)
 or on the governance-record branch (promotions in CI publish it there), whichever decision
-is newer.
+is newer, compared as times. A block whose champion is not a version number or whose times
+are not times, or lie in the future, is not believed and the row says why.
 
 A repo whose record is missing or broken is listed with the reason, never skipped: an
 inventory that silently drops a model is worse than none.
@@ -14,6 +15,7 @@ import csv
 import io
 import json
 from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +38,14 @@ class InventoryRow:
     owner: str = ""
     risk_tier: str = ""
     kind: str = ""
+    status: str = ""  # in production (a champion) or in development
     purpose: str = ""
+    intended_use: str = ""
+    limitations: str = ""
     template: str = ""
     champion: str = ""
     validated: str = ""
+    validated_by: str = ""
     problem: str = ""
 
 
@@ -79,9 +85,38 @@ def _published_latest(path: Path) -> dict[str, Any]:
     return {}
 
 
-def _decided_at(latest: dict[str, Any]) -> str:
-    """When the decision behind a `latest:` block was made (ISO 8601 UTC: sortable)."""
-    return max((str(v) for k, v in latest.items() if k.endswith("_at")), default="")
+def _decided_at(latest: dict[str, Any]) -> datetime:
+    """When the decision behind a believed `latest:` block was made (the oldest time for
+    an empty block)."""
+    times = [_when(v) for k, v in latest.items() if k.endswith("_at")]
+    return max((t for t in times if t is not None), default=datetime.min.replace(tzinfo=UTC))
+
+
+def _when(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _doubt(latest: dict[str, Any]) -> str | None:
+    """Why a `latest:` block is not believed, or None. Times are compared as times (a
+    string `9999-…` used to win every comparison), and none may lie in the future."""
+    if not latest:
+        return None
+    champion = str(latest.get("champion") or "")
+    if not champion.isdigit() or len(champion) > 9:
+        return f"champion {champion[:20]!r} is not a version number"
+    horizon = datetime.now(UTC) + timedelta(days=1)
+    for key, value in latest.items():
+        if key.endswith("_at") or key == "validated":
+            moment = _when(value)
+            if moment is None:
+                return f"{key} {str(value)[:40]!r} is not an ISO 8601 time"
+            if moment > horizon:
+                return f"{key} {str(value)[:40]} is in the future"
+    return None
 
 
 def inventory_row(repo: str) -> InventoryRow:
@@ -95,14 +130,27 @@ def inventory_row(repo: str) -> InventoryRow:
     except GoldpathError as exc:
         row.problem = str(exc).removeprefix(f"{repo}: ")
         return row
-    latest = max(_latest(record), published, key=_decided_at)
+    believed, doubts = [], []
+    for where, block in (("governance.yml", _latest(record)), (PUBLISHED, published)):
+        doubt = _doubt(block)
+        if doubt is None:
+            believed.append(block)
+        else:
+            doubts.append(f"latest on {where} not believed: {doubt}")
+    latest = max(believed, key=_decided_at, default={})
     row.model = str(record["model"])
     row.owner = str(record["owner"])
     row.risk_tier = str(record["risk_tier"])
     row.kind = str(record["kind"])
-    row.purpose = " ".join(str(record["purpose"]).split())
+    row.purpose, row.intended_use, row.limitations = (
+        " ".join(str(record.get(field) or "").split())
+        for field in ("purpose", "intended_use", "limitations")
+    )
     row.champion = str(latest.get("champion") or "")
+    row.status = "in production" if row.champion else "in development"
     row.validated = str(latest.get("validated") or "")
+    row.validated_by = str(latest.get("validated_by") or "")
+    row.problem = "; ".join(doubts)
     return row
 
 
@@ -117,6 +165,7 @@ def render(rows: list[InventoryRow], form: str) -> str:
         writer.writerows([[csv_cell(getattr(r, n)) for n in names] for r in rows])
         return buffer.getvalue().rstrip("\n")
     if form == "table":
-        shown = [n for n in names if n != "purpose"]  # a sentence: in JSON and CSV
+        sentences = {"purpose", "intended_use", "limitations"}  # in JSON and CSV
+        shown = [n for n in names if n not in sentences]
         return table(shown, [[getattr(r, n) or "-" for n in shown] for r in rows])
     raise GoldpathError(f"--format {form!r}: use table, json or csv")

@@ -18,8 +18,9 @@ from generator._cli import main
 from generator._template import REPO_ROOT, render
 from tests.git_helpers import commit_all, git
 
-FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "purpose", "template", "champion",
-          "validated", "problem"]  # fmt: skip
+FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "status", "purpose", "intended_use",
+          "limitations", "template", "champion", "validated", "validated_by", "problem"]  # fmt: skip
+SENTENCES = {"purpose", "intended_use", "limitations"}
 
 
 def project(root: Path, name: str, **answers: str) -> Path:
@@ -91,7 +92,7 @@ def test_json_and_table_carry_the_same_rows(
     assert [sorted(r) for r in rows] == [sorted(FIELDS)] * 5
     _, table = run(fleet, "table", capsys)
     lines = table.splitlines()
-    assert lines[0].split() == [f for f in FIELDS if f != "purpose"]
+    assert lines[0].split() == [f for f in FIELDS if f not in SENTENCES]
     assert len(lines) == 2 + 5
     assert any("credit-limit" in line and "no governance.yml" in line for line in lines)
 
@@ -155,3 +156,36 @@ def test_promotions_in_ci_reach_the_inventory_through_the_published_branch(
     noted(work / "governance.yml", "1", "2026-11-01T08:00:00+00:00")  # older than CI's
     _, out = run(fleet_file, "csv", capsys)
     assert {r["repo"]: r["champion"] for r in csv.DictReader(io.StringIO(out))}[str(work)] == "2"
+
+
+def test_a_forged_or_impossible_latest_block_is_not_believed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Anyone who can push can write the governance-record branch: a champion that is not a
+    version, or a time in the future (`9999-…` used to win every comparison as a string),
+    is not believed; the work tree's record counts, and the row and exit code say why."""
+    work = project(tmp_path, "rfq-model")
+    noted(work / "governance.yml", "2", "2026-11-27T10:00:00+00:00")
+    commit_all(work, "Promote v2")
+    git(work, "checkout", "--quiet", "-b", "governance-record")
+    noted(work / "governance.yml", "999", "9999-12-31T00:00:00+00:00")
+    commit_all(work, "forged")
+    git(work, "checkout", "--quiet", "main")
+    fleet_file = tmp_path / "fleet.yml"
+    fleet_file.write_text(yaml.safe_dump({"repos": [str(work)]}))
+    code, out = run(fleet_file, "json", capsys)
+    [row] = json.loads(out)
+    assert code == 1
+    assert (row["champion"], row["status"]) == ("2", "in production")
+    assert row["problem"] == (
+        "latest on governance-record not believed: promoted_at 9999-12-31T00:00:00+00:00 is in "
+        "the future"
+    )
+    git(work, "checkout", "--quiet", "governance-record")
+    noted(work / "governance.yml", "two", "2026-11-28T10:00:00+00:00")
+    commit_all(work, "not a version")
+    git(work, "checkout", "--quiet", "main")
+    code, out = run(fleet_file, "json", capsys)
+    [row] = json.loads(out)
+    assert "champion 'two' is not a version number" in row["problem"]
+    assert row["champion"] == "2"

@@ -104,15 +104,18 @@ def test_csv_cells_are_text_and_the_table_has_no_escapes(
         "owner_email": "x@bank.example",
         "risk_tier": "low",
         "purpose": "+cmd|' /C calc'!A0",
+        "intended_use": "-2+3+cmd|' /C calc'!A0",
         "latest": {"champion": "@SUM(1+1)*cmd|' /C calc'!A0"},
     }
     repo = repo_with(generated, tmp_path / "evil", yaml.safe_dump(record).encode())
     code, out = inventory("--format", "csv", str(repo))
-    assert code == 0
+    assert code == 1  # a champion that is not a version number is not believed
     row = next(csv.DictReader(io.StringIO(out)))
     assert row["owner"] == "'" + record["owner"]
     assert row["purpose"] == "'" + record["purpose"]
-    assert row["champion"].startswith("'@")
+    assert row["intended_use"] == "'" + record["intended_use"]
+    assert row["champion"] == ""
+    assert "is not a version number" in row["problem"]
     assert "\x1b" not in out
     code, out = inventory("--format", "table", str(repo))
     assert "\x1b" not in out

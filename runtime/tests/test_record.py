@@ -11,7 +11,7 @@ import yaml
 
 from goldpath_runtime.errors import GovernanceError
 from goldpath_runtime.governance import find_record, load_record
-from goldpath_runtime.lifecycle import promote
+from goldpath_runtime.lifecycle import promote, rollback
 
 if TYPE_CHECKING:
     from conftest import Decide, Subject
@@ -97,3 +97,24 @@ def test_the_record_is_the_project_s_own_or_the_wheel_s(
     assert find_record(package) == package.resolve() / "governance.yml"
     (root / "governance.yml").write_text("x: 1\n")
     assert find_record(package) == root.resolve() / "governance.yml"
+
+
+def test_a_rollback_keeps_the_validation_of_the_version_it_returns_to(
+    subject: Subject, decide: Decide
+) -> None:
+    """A validated high-tier champion rolled back to used to be listed as unvalidated."""
+    assert subject.trail.record is not None
+    record = subject.trail.record
+    record.write_text(record.read_text().replace("risk_tier: medium", "risk_tier: high"))
+    decide(approver="approver-ann", reason="first", validator="validator-val")
+    first = subject.register()
+    promote(subject.versions, subject.trail)
+    validated_at = yaml.safe_load(record.read_text())["latest"]["validated"]
+    subject.register()
+    decide(reason="second", validator="validator-vic")
+    promote(subject.versions, subject.trail)
+    decide(reason="second misprices")
+    rollback(subject.versions, subject.trail)
+    latest = yaml.safe_load(record.read_text())["latest"]
+    assert latest["champion"] == first
+    assert (latest["validated"], latest["validated_by"]) == (validated_at, "validator-val")

@@ -114,7 +114,8 @@ def approval(
         raise GovernanceError(
             f"a {verb} needs a reason: {command} APPROVER={approver} REASON=<why>"
         )
-    validator = (env.get("VALIDATOR") or "").strip() or None
+    # A validation is of a version being promoted; a rollback returns to one validated then.
+    validator = (env.get("VALIDATOR") or "").strip() or None if action == "promoted" else None
     if action == "promoted" and risk_tier == "high":
         if validator is None:
             raise GovernanceError(

@@ -241,7 +241,15 @@ class AuditTrail:
             set_tag(version, key, value)
         self.append(version, decision, previous=previous or "", step=APPLIED, **extra)
         if self.record is not None:
-            note_latest(version, decision, self.record)
+            note_latest(version, decision, self.record, self._validation(version))
+
+    def _validation(self, version: str) -> tuple[str, str] | None:
+        """When and by whom `version` was validated, from its last applied promotion."""
+        for entry in reversed(self.read().entries):
+            promoted = entry.get("step") == APPLIED and entry.get("action") == "promoted"
+            if promoted and entry.get("version") == version and entry.get("validator"):
+                return str(entry["at"]), str(entry["validator"])
+        return None
 
     def reconcile(self, alias_now: str | None, set_tag: SetTag | None) -> Reconciled:
         """Compare the alias with the last applied decision. A move its own writer approved

@@ -114,18 +114,22 @@ def load_record(path: Path) -> Record:
     )
 
 
-def note_latest(version: str, decision: Approval, path: Path) -> Path:
-    """Set the record's `latest:` block to the champion this decision made. The record
-    is edited as a document: every other field, comment and the order stay as the team
-    wrote them."""
+def note_latest(
+    version: str, decision: Approval, path: Path, validation: tuple[str, str] | None = None
+) -> Path:
+    """Set the record's `latest:` block to the champion this decision made, with its
+    validation (this decision's, or `validation`, (at, by), the one the version got when it
+    was promoted: a rollback keeps it). The record is edited as a document: every other
+    field, comment and the order stay as the team wrote them."""
     document = _round_trip()
     record = document.load(_record_text(path))
     if not isinstance(record, dict):
         raise GovernanceError(f"{path}: expected a mapping of fields")
     latest: dict[str, str] = {"champion": version, f"{decision.action}_at": decision.at}
     if decision.validator:
-        latest["validated"] = decision.at
-        latest["validated_by"] = decision.validator
+        validation = (decision.at, decision.validator)
+    if validation is not None:
+        latest["validated"], latest["validated_by"] = validation
     record["latest"] = latest
     buffer = io.StringIO()
     document.dump(record, buffer)
