@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from goldpath_runtime.errors import GovernanceError
+from goldpath_runtime.errors import GovernanceError, ModelNotFoundError
 from goldpath_runtime.governance import find_record, load_record
-from goldpath_runtime.lifecycle import promote, rollback
+from goldpath_runtime.lifecycle import documentation, promote, rollback
 
 if TYPE_CHECKING:
     from conftest import Decide, Subject
@@ -118,3 +118,24 @@ def test_a_rollback_keeps_the_validation_of_the_version_it_returns_to(
     latest = yaml.safe_load(record.read_text())["latest"]
     assert latest["champion"] == first
     assert (latest["validated"], latest["validated_by"]) == (validated_at, "validator-val")
+
+
+def test_technical_documentation_follows_annex_iv_and_says_what_was_decided(
+    subject: Subject, decide: Decide
+) -> None:
+    decide(approver="approver-ann", reason="beats | the benchmark")
+    number = subject.register(trained_by="trainer-tom")
+    subject.versions.set_tag(number, "git_commit", "abc123")
+    promote(subject.versions, subject.trail)
+    made, text = documentation(subject.versions, subject.trail)
+    assert made == number
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert [h.split(". ", 1)[0] for h in headings] == [f"## {n}" for n in range(1, 10)]
+    assert f"version {number}" in text.splitlines()[0]
+    assert "| git_commit | abc123 |" in text  # lineage
+    assert "| gate | passed |" in text  # evidence
+    assert "| promoted_by | approver-ann |" in text  # the decision
+    assert "beats \\| the benchmark" in text  # a cell never breaks the table
+    assert "Predicts whether an RFQ is won." in text
+    with pytest.raises(ModelNotFoundError, match="has no version 99"):
+        documentation(subject.versions, subject.trail, "99")

@@ -18,6 +18,7 @@ from .audit import (
     read_audit,
     read_audit_log,
 )
+from .docs_pack import technical_documentation
 from .provenance import card_record_section, provenance, with_card_id
 from .record import RECORD_FILE, RISK_TIERS, Record, find_record, load_record, note_latest
 
@@ -41,6 +42,7 @@ __all__ = [
     "read_audit",
     "read_audit_log",
     "same_person",
+    "technical_documentation",
     "trainer_identity",
     "with_card_id",
     "writer_identity",

@@ -1,7 +1,16 @@
 """The lifecycle of versioned artifacts (register, promote, rollback, retire, status),
 one implementation with an adapter per kind."""
 
-from .core import CHALLENGER, SERVING, promote, retire, rollback, status, unrecorded
+from .core import (
+    CHALLENGER,
+    SERVING,
+    documentation,
+    promote,
+    retire,
+    rollback,
+    status,
+    unrecorded,
+)
 from .models import ModelVersions
 from .prompts import PromptVersions
 from .versions import Version, Versions
@@ -13,6 +22,7 @@ __all__ = [
     "PromptVersions",
     "Version",
     "Versions",
+    "documentation",
     "promote",
     "retire",
     "rollback",

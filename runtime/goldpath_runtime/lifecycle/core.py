@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from ..errors import GateFailedError, GovernanceError, ModelNotFoundError, ProjectError
-from ..governance import AuditTrail, approval, load_record
+from ..governance import AuditTrail, approval, load_record, technical_documentation
 from ..store import AliasMove
 from .versions import Version, Versions
 
@@ -170,6 +170,24 @@ def status(
         state = trail.reconcile(None if current is None else current.number, None)
         rows[0]["audit"] = "recorded" if state.unrecorded is None else state.unrecorded
     return rows
+
+
+def documentation(
+    versions: Versions, trail: AuditTrail, number: str | None = None, *, alias: str = SERVING
+) -> tuple[str, str]:
+    """Version `number` (default: the one holding `alias`) and its technical documentation."""
+    found = versions.get(number) if number is not None else versions.at_alias(alias)
+    if found is None:
+        which = f"version {number}" if number is not None else f"@{alias}: promote one first"
+        raise ModelNotFoundError(f"{versions.kind} {versions.name!r} has no {which}")
+    if trail.record is None:
+        raise GovernanceError("governance.yml not found: run from the project's root folder")
+    decisions = [e for e in trail.read().entries if str(e.get("version")) == found.number]
+    text = technical_documentation(
+        load_record(trail.record), versions.kind, versions.name, found.number, found.tags,
+        decisions, found.registered_at,
+    )  # fmt: skip
+    return found.number, text
 
 
 def unrecorded(rows: list[dict[str, str]]) -> str | None:

@@ -142,6 +142,12 @@ def rollback(settings: Settings) -> AliasMove:
     return lifecycle.rollback(versions, trail, alias=settings.serving_alias)
 
 
+def documentation(settings: Settings, version: str | None = None) -> tuple[str, str]:
+    """Version `version` (default: @champion) and its technical documentation (Annex IV)."""
+    versions, trail = _lifecycle(settings)
+    return lifecycle.documentation(versions, trail, version, alias=settings.serving_alias)
+
+
 def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
     """What is live: the versions holding @champion and @challenger, with their gate,
     test ROC AUC, threshold and registration time."""
