@@ -81,14 +81,20 @@ class Extractor:
                 {"role": "assistant", "content": completion.text[:REPAIR_ECHO_CHARS]},
                 {"role": "user", "content": REPAIR.format(reason=first.reason)},
             ]
-            second = await self.provider.complete(retry)
+            try:
+                second = await self.provider.complete(retry)
+            except ProviderError as exc:
+                exc.spent = outcome  # the first answer was paid for: the caller counts it
+                raise
             outcome.add(second)
             try:
                 parsed = parse_output(second.text)
             except OutputInvalidError as exc:
-                raise ProviderError(
+                error = ProviderError(
                     "bad_output", f"the answer did not match the schema twice ({exc.reason})"
-                ) from None
+                )
+                error.spent = outcome
+                raise error from None
         if parsed.refused and not parsed.needs_review:
             parsed = parsed.model_copy(update={"needs_review": True})
         outcome.request = parsed

@@ -43,6 +43,8 @@ class ProviderError(Exception):
     def __init__(self, kind: str, detail: str) -> None:
         self.kind = kind
         self.detail = detail
+        # What the failed extraction had already paid for (an Outcome), for the accounts.
+        self.spent: Any = None
         super().__init__(f"{kind}: {detail}")
 
 
