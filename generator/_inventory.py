@@ -39,13 +39,19 @@ class InventoryRow:
     risk_tier: str = ""
     kind: str = ""
     status: str = ""  # in production (a champion) or in development
+    developer: str = ""
+    materiality: str = ""
     purpose: str = ""
     intended_use: str = ""
     limitations: str = ""
+    inputs: str = ""
+    dependencies: str = ""
     template: str = ""
     champion: str = ""
     validated: str = ""
     validated_by: str = ""
+    next_validation: str = ""  # validated + validity_months
+    exceptions: str = ""
     problem: str = ""
 
 
@@ -146,12 +152,36 @@ def inventory_row(repo: str) -> InventoryRow:
         " ".join(str(record.get(field) or "").split())
         for field in ("purpose", "intended_use", "limitations")
     )
+    row.developer = " ".join(str(record.get("developer") or "").split())
+    row.materiality = " ".join(str(record.get("materiality") or "").split())
+    row.inputs, row.dependencies, row.exceptions = (
+        _listed(record.get(field)) for field in ("inputs", "dependencies", "exceptions")
+    )
     row.champion = str(latest.get("champion") or "")
     row.status = "in production" if row.champion else "in development"
     row.validated = str(latest.get("validated") or "")
     row.validated_by = str(latest.get("validated_by") or "")
+    row.next_validation = _due(row.validated, record.get("validity_months"))
     row.problem = "; ".join(doubts)
     return row
+
+
+def _listed(value: Any) -> str:
+    """A record's list (or text) as one cell: items joined by `; `."""
+    items = value if isinstance(value, list) else [value] if value else []
+    return "; ".join(" ".join(str(item).split()) for item in items if item is not None)
+
+
+def _due(validated: str, months: Any) -> str:
+    """The date the next validation is due, when the last one and its validity are known."""
+    moment = _when(validated) if validated else None
+    if moment is None or isinstance(months, bool) or not isinstance(months, int):
+        return ""
+    if not 0 < months <= 120:
+        return ""
+    total = moment.month - 1 + months
+    year, month = moment.year + total // 12, total % 12 + 1
+    return moment.date().replace(year=year, month=month, day=min(moment.day, 28)).isoformat()
 
 
 def render(rows: list[InventoryRow], form: str) -> str:
@@ -165,7 +195,8 @@ def render(rows: list[InventoryRow], form: str) -> str:
         writer.writerows([[csv_cell(getattr(r, n)) for n in names] for r in rows])
         return buffer.getvalue().rstrip("\n")
     if form == "table":
-        sentences = {"purpose", "intended_use", "limitations"}  # in JSON and CSV
+        sentences = {"purpose", "intended_use", "limitations", "inputs", "dependencies",
+                     "exceptions", "developer", "materiality"}  # in JSON and CSV  # fmt: skip
         shown = [n for n in names if n not in sentences]
         return table(shown, [[getattr(r, n) or "-" for n in shown] for r in rows])
     raise GoldpathError(f"--format {form!r}: use table, json or csv")

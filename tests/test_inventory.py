@@ -18,9 +18,12 @@ from generator._cli import main
 from generator._template import REPO_ROOT, render
 from tests.git_helpers import commit_all, git
 
-FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "status", "purpose", "intended_use",
-          "limitations", "template", "champion", "validated", "validated_by", "problem"]  # fmt: skip
-SENTENCES = {"purpose", "intended_use", "limitations"}
+FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "status", "developer", "materiality",
+          "purpose", "intended_use", "limitations", "inputs", "dependencies", "template",
+          "champion", "validated", "validated_by", "next_validation", "exceptions",
+          "problem"]  # fmt: skip
+SENTENCES = {"purpose", "intended_use", "limitations", "inputs", "dependencies", "exceptions",
+             "developer", "materiality"}  # fmt: skip
 
 
 def project(root: Path, name: str, **answers: str) -> Path:
@@ -79,6 +82,13 @@ def test_csv_lists_every_repo_with_its_record_or_its_problem(
     llm = by_name["trade-extractor"]
     assert (llm["kind"], llm["risk_tier"], llm["champion"]) == ("llm", "medium", "3")
     assert llm["validated"] == "2026-11-20T09:00:00+00:00"
+    # The interagency guidance's inventory fields, from the record.
+    assert llm["next_validation"] == "2027-11-20"  # validity_months: 12
+    assert (llm["developer"], llm["materiality"]) == ("markets-ml", "medium")
+    assert "client messages" in llm["inputs"]
+    assert "LLM provider" in llm["dependencies"]
+    assert llm["exceptions"] == ""
+    assert llm["status"] == "in production"
     assert "no governance.yml" in by_name["credit-limit"]["problem"]
     assert "governance.yml line 2: not valid YAML" in by_name["fx-hedge"]["problem"]
     assert "no such path" in by_name["nowhere"]["problem"]

@@ -5,11 +5,16 @@ guardrail outcomes, never the message or the answer. TRACE_CONTENT=true adds the
 message and the extracted fields (still never the personal data the guardrails removed).
 TRACE_SAMPLE_RATIO traces a share of requests: the local SQLite store writes about 20
 traces/s, so a busy service samples or points MLFLOW_TRACKING_URI at a tracking server.
+
+With OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or OTEL_EXPORTER_OTLP_ENDPOINT) set, the same spans,
+with their OpenTelemetry GenAI attributes, also go to that collector over OTLP/HTTP; MLflow
+keeps its copy unless MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT=false.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +37,13 @@ class Tracer:
         """Point traces at the project's experiment (made by `make eval` or here)."""
         if self.ratio <= 0:
             return
+        if os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+            "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ):
+            # The exporter this project installs speaks OTLP over HTTP (gRPC is MLflow's
+            # default); MLflow's own store keeps every trace too unless told otherwise.
+            os.environ.setdefault("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")
+            os.environ.setdefault("MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT", "true")
         try:
             mlflow.set_experiment(self.experiment)
         except Exception as exc:  # another worker created it first, or the store is busy
