@@ -1,1 +1,2 @@
-"""What every LLM project shares: the guardrails text passes before it leaves the service."""
+"""What every LLM project shares: the provider client, the fake provider its tests run
+against, and the guardrails text passes before it leaves the service."""

@@ -23,12 +23,12 @@ from typing import Any
 
 import pandas as pd
 from goldpath_runtime.errors import ProjectError
+from goldpath_runtime.llm.providers import Provider, ProviderError
 
 from .budget import BUDGET_REACHED, BudgetExceededError, TokenBudget, budgeted
 from .config import Settings
 from .pipeline import Extractor
 from .prompts import Prompt
-from .providers import Provider, ProviderError
 
 INPUT_COLUMNS = ("message_id", "message")
 # The output table: name and Spark SQL type, in order (mapInPandas needs the schema).

@@ -14,9 +14,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from goldpath_runtime.errors import ProjectError
+from goldpath_runtime.llm.providers import Completion, Provider, ProviderError, build_provider
 
 from .config import Settings
-from .providers import Completion, Provider, ProviderError, build_provider
 
 # The start of the cost guard's message: a Spark job finds it in a failed task's text.
 BUDGET_REACHED = "token budget reached"

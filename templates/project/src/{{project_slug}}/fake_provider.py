@@ -1,31 +1,24 @@
-"""A deterministic stand-in for an LLM: a real HTTP server speaking the OpenAI
-chat-completions protocol, so the service, its tests, the demo and the benchmark exercise
-the same client code as production, with no network and no model weights.
+"""This project's stand-in model, served by goldpath-runtime's fake provider (a real HTTP
+server speaking the OpenAI chat-completions protocol) for the tests, the demo and the
+benchmark, with no network and no model weights:
 
     python -m <package>.fake_provider --port 8900 --latency-ms 200
 
-Its "model" reads the client message with rules a desk would write down, and obeys the
-system prompt the way a model would: it answers in JSON only when told to, fills only the
-fields the prompt names, and refuses an injection only when the prompt says how. So a
-broken prompt scores worse, as it would against a real model. Tests steer it through
-`POST /_control` (latency, failures, malformed answers) and read what it received through
-`GET /_received` (to prove personal data never reaches it).
+It reads the client message with rules a desk would write down, and obeys the system
+prompt the way a model would: it answers in JSON only when told to, fills only the fields
+the prompt names, and refuses an injection only when the prompt says how. So a broken
+prompt scores worse, as it would against a real model. Change the rules with the output
+schema; the server, its controls and its faults are the platform's.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import re
-import threading
-import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-import uvicorn
+from goldpath_runtime.llm import fake_provider
 
 MODEL = "fake-trade-extractor"
 FIELDS = ("side", "instrument", "notional", "currency", "tenor", "reference_index")
@@ -163,186 +156,19 @@ def answer(system: str, user: str) -> str:
     return json.dumps(found)
 
 
-def _tokens(text: str) -> int:
-    return max(1, (len(text) + 3) // 4)
-
-
-class FakeProvider:
-    """The ASGI app. State is per instance: latency, queued failures, received messages."""
+class FakeProvider(fake_provider.FakeProvider):
+    """The platform's fake provider, answering as this project's stand-in model."""
 
     def __init__(self, latency_ms: float = 0, require_token: str | None = None) -> None:
-        self.latency_s = latency_ms / 1000
-        self.require_token = require_token
-        self.fail_next = 0
-        self.fail_status = 503
-        self.malformed_next = 0
-        # Answers given verbatim to the next calls (a misbehaving provider, for the tests).
-        self.scripted: deque[tuple[int, Any, list[tuple[bytes, bytes]]]] = deque()
-        self.received: deque[str] = deque(maxlen=10_000)
-        self.calls = 0
-        self.tokens_billed = 0  # what a real provider would invoice: the cost guard's check
-        self.in_flight = self.peak_in_flight = 0  # concurrent calls: the batch bound's check
-        self.url = ""  # set by running(): the base URL clients use (PROVIDER_URL)
-
-    def reset(self) -> None:
-        """Back to a healthy provider with no delay (tests call it between cases)."""
-        self.latency_s = 0
-        self.fail_next = self.malformed_next = 0
-        self.fail_status = 503
-        self.scripted.clear()
-        self.received.clear()
-        self.tokens_billed = 0
-        self.peak_in_flight = 0
-
-    async def __call__(
-        self,
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
-        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
-    ) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status, payload, headers = await self.handle(scope, body)
-        raw = json.dumps(payload).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json"), *headers],
-            }
-        )
-        await send({"type": "http.response.body", "body": raw})
-
-    async def handle(
-        self, scope: MutableMapping[str, Any], body: bytes
-    ) -> tuple[int, Any, list[tuple[bytes, bytes]]]:
-        path, method = scope["path"], scope["method"]
-        if path == "/healthz":
-            return 200, {"status": "ok"}, []
-        if path == "/_received" and method == "GET":
-            return 200, list(self.received), []
-        if path == "/_control" and method == "POST":
-            control = json.loads(body or b"{}")
-            self.latency_s = control.get("latency_ms", self.latency_s * 1000) / 1000
-            self.fail_next = control.get("fail_next", self.fail_next)
-            self.fail_status = control.get("fail_status", self.fail_status)
-            self.malformed_next = control.get("malformed_next", self.malformed_next)
-            if control.get("clear_received"):
-                self.received.clear()
-            return 200, {"calls": self.calls}, []
-        if not (path.endswith("/chat/completions") and method == "POST"):
-            return 404, {"error": {"message": f"no route {method} {path}"}}, []
-        if self.require_token is not None:
-            auth = dict(scope["headers"]).get(b"authorization", b"").decode()
-            if auth != f"Bearer {self.require_token}":
-                return 401, {"error": {"message": "missing or wrong bearer token"}}, []
-        self.calls += 1
-        request = json.loads(body)
-        messages = request["messages"]
-        for message in messages:
-            if message["role"] == "user":
-                self.received.append(message["content"])
-        if self.latency_s:
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            try:
-                await asyncio.sleep(self.latency_s)
-            finally:
-                self.in_flight -= 1
-        if self.scripted:
-            return self.scripted.popleft()
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            return (
-                self.fail_status,
-                {"error": {"message": "injected failure"}},
-                [(b"retry-after", b"0")],
-            )
-        system = next((m["content"] for m in messages if m["role"] == "system"), "")
-        user = next(m["content"] for m in messages if m["role"] == "user")
-        content = answer(system, user)
-        if self.malformed_next > 0:
-            self.malformed_next -= 1
-            content = '{"side": "buy", "notional": '
-        finish = "stop"
-        limit = request.get("max_tokens")
-        if isinstance(limit, int) and _tokens(content) > limit:
-            content, finish = content[: limit * 4], "length"  # cut, as a real model is
-        prompt_tokens = sum(_tokens(m["content"]) for m in messages)
-        self.tokens_billed += prompt_tokens + _tokens(content)
-        return (
-            200,
-            {
-                "id": f"chatcmpl-fake-{self.calls}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": request.get("model") or MODEL,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": finish,
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": _tokens(content),
-                    "total_tokens": prompt_tokens + _tokens(content),
-                },
-            },
-            [],
-        )
+        super().__init__(answer, latency_ms, require_token, name=MODEL)
 
 
-@contextmanager
 def running(
     port: int, latency_ms: float = 0, require_token: str | None = None
-) -> Iterator[FakeProvider]:
+) -> AbstractContextManager[FakeProvider]:
     """The fake provider on 127.0.0.1:`port` in a background thread, for tests and scripts."""
-    app = FakeProvider(latency_ms, require_token)
-    app.url = f"http://127.0.0.1:{port}/v1"
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="fake-provider", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"the fake provider did not start on port {port}")
-        time.sleep(0.01)
-    try:
-        yield app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8900)
-    parser.add_argument("--latency-ms", type=float, default=0, help="added to every completion")
-    parser.add_argument("--require-token", default=None, help="answer 401 without this bearer")
-    args = parser.parse_args(argv)
-    uvicorn.run(
-        FakeProvider(args.latency_ms, args.require_token),
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        workers=1,  # one event loop; WEB_CONCURRENCY, meant for the service, must not apply
-    )
+    return fake_provider.running(FakeProvider(latency_ms, require_token), port)
 
 
 if __name__ == "__main__":
-    main()
+    fake_provider.main(FakeProvider)

@@ -26,6 +26,7 @@ from typing import Any
 import mlflow
 from goldpath_runtime.errors import ProjectError
 from goldpath_runtime.governance import load_record, trainer_identity
+from goldpath_runtime.llm.providers import Provider, ProviderError
 from goldpath_runtime.store import connect, ensure_experiment
 
 from .budget import TokenBudget, budgeted
@@ -34,7 +35,6 @@ from .extraction import SCORED_FIELDS
 from .pipeline import Extractor
 from .prompt_card import build_prompt_card, render_prompt_card
 from .prompts import CHALLENGER, Prompt, register, version_tags
-from .providers import Provider, ProviderError
 
 COMPARED = ("field_accuracy", "schema_validity", "injection_refusal")
 

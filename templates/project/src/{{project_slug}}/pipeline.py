@@ -12,10 +12,10 @@ from goldpath_runtime.llm.guardrails import (
     looks_like_injection,
     redact,
 )
+from goldpath_runtime.llm.providers import Completion, Provider, ProviderError
 
 from .extraction import OutputInvalidError, TradeRequest, parse_output
 from .prompts import Prompt
-from .providers import Completion, Provider, ProviderError
 
 REPAIR_ECHO_CHARS = 4_000
 REPAIR = "That answer was not valid ({reason}). Answer again with the JSON object only."

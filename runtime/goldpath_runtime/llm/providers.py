@@ -1,4 +1,4 @@
-"""LLM providers behind one small interface: every provider this project supports speaks
+"""LLM providers behind one small interface: every provider goldpath supports speaks
 the OpenAI chat-completions protocol, so one async client serves them all and only the URL
 and the credential differ.
 
@@ -28,12 +28,46 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import aiohttp
-from goldpath_runtime.errors import ProjectError
 
-from .config import Settings
+from ..errors import ProjectError
 
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 GOOGLE_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
+
+class ProviderSettings(Protocol):
+    """What `build_provider` reads of a project's settings (its pydantic Settings fit)."""
+
+    @property
+    def provider(self) -> str: ...
+    @property
+    def provider_model(self) -> str: ...
+    @property
+    def provider_url(self) -> str: ...
+    @property
+    def provider_token_file(self) -> Path | None: ...
+    @property
+    def provider_timeout_s(self) -> float: ...
+    @property
+    def provider_retries(self) -> int: ...
+    @property
+    def provider_max_connections(self) -> int: ...
+    @property
+    def provider_max_tokens(self) -> int: ...
+    @property
+    def breaker_failures(self) -> int: ...
+    @property
+    def breaker_reset_s(self) -> float: ...
+    @property
+    def azure_openai_endpoint(self) -> object: ...
+    @property
+    def azure_openai_api_version(self) -> str: ...
+    @property
+    def databricks_host(self) -> str | None: ...
+    @property
+    def vertex_project(self) -> str | None: ...
+    @property
+    def vertex_location(self) -> str: ...
 
 
 class ProviderError(Exception):
@@ -317,7 +351,7 @@ class ChatCompletionsClient:
                 wait = math.nan
             if math.isfinite(wait) and wait >= 0:  # not `nan`, `inf` or `-1`
                 return min(wait, 10.0)
-        return self.backoff_s * (2**attempt) * (0.5 + random.random() / 2)  # noqa: S311
+        return self.backoff_s * (2.0**attempt) * (0.5 + random.random() / 2)  # noqa: S311
 
     async def complete(self, messages: list[dict[str, str]]) -> Completion:
         self.breaker.before_call()
@@ -432,7 +466,7 @@ def _completion(raw: bytes, model: str, latency_s: float, *, sent_bytes: int = 0
 
 
 def build_provider(
-    settings: Settings, on_circuit_change: Callable[[str], None] | None = None
+    settings: ProviderSettings, on_circuit_change: Callable[[str], None] | None = None
 ) -> ChatCompletionsClient:
     """The provider the settings choose (PROVIDER), with its keyless credential."""
     auth: TokenSource
@@ -461,7 +495,7 @@ def build_provider(
             f"/locations/{location}/endpoints/openapi/chat/completions"
         )
         auth = GoogleToken()
-    else:  # pragma: no cover - Settings only admits the values above
+    else:  # pragma: no cover - a project's Settings admit only the values above
         raise ProjectError(f"PROVIDER={settings.provider} is not supported")
     return ChatCompletionsClient(
         url,
