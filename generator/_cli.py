@@ -127,6 +127,14 @@ def _inventory(args: argparse.Namespace) -> int:
     return 1 if any(r.problem for r in rows) else 0
 
 
+def _build_libraries(args: argparse.Namespace) -> int:
+    from ._libraries import build_libraries
+
+    for artifact in build_libraries(args.tag, args.out):
+        print(artifact)
+    return 0
+
+
 def _fleet_update(args: argparse.Namespace) -> int:
     from ._fleet import ATTENTION, UpdateResult, to_json, update_fleet
     from ._report import table
@@ -274,6 +282,16 @@ def build_parser() -> argparse.ArgumentParser:
     inventory.add_argument("--fleet", type=Path, help="YAML file with `repos:` (as fleet uses)")
     inventory.add_argument("--format", choices=["table", "json", "csv"], default="table")
     inventory.set_defaults(handler=_inventory)
+
+    libraries = commands.add_parser(
+        "build-libraries",
+        help="build goldpath-runtime and goldpath-infra at a release's version (release CI)",
+        description="Build the platform's libraries (wheel and sdist) as the release tag's "
+        "version, for the organisation's package index; the checkout is not changed.",
+    )
+    libraries.add_argument("--tag", required=True, help="the release tag, vX.Y.Z")
+    libraries.add_argument("--out", type=Path, default=Path("dist"), help="folder (default: dist)")
+    libraries.set_defaults(handler=_build_libraries)
     return parser
 
 

@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from ._errors import GoldpathError
+from ._libraries import build_versioned
 from ._location import REPO_ROOT
-from ._process import execute, uv
 
 RUNTIME = REPO_ROOT / "runtime"
 PACKAGE = "goldpath-runtime"
@@ -39,6 +39,13 @@ def _content_hash(root: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def _base_version(runtime: Path) -> str:
+    found = re.search(r'^version = "([^"+]+)', (runtime / "pyproject.toml").read_text(), re.M)
+    if found is None:
+        raise GoldpathError(f"{runtime / 'pyproject.toml'}: no version")
+    return found.group(1)
+
+
 def local_runtime_wheels(runtime: Path = RUNTIME) -> Path:
     """A folder holding a checkout's runtime as a wheel (built when its content is new)."""
     if not (runtime / "pyproject.toml").is_file():
@@ -47,27 +54,17 @@ def local_runtime_wheels(runtime: Path = RUNTIME) -> Path:
     folder = Path(tempfile.gettempdir()) / f"goldpath-runtime-{content}"
     if any(folder.glob("*.whl")):
         return folder
-    scratch = Path(tempfile.mkdtemp(prefix="goldpath-runtime-build-"))
+    # Renamed into place: another process never sees half a wheel.
+    staging = Path(tempfile.mkdtemp(prefix="goldpath-runtime-build-"))
     try:
-        source = scratch / "runtime"
-        shutil.copytree(runtime, source, ignore=shutil.ignore_patterns("tests", "__pycache__"))
-        project = source / "pyproject.toml"
-        text = project.read_text()
-        project.write_text(
-            re.sub(r'^version = "([^"+]+)"$', rf'version = "\1+dev.{content}"', text, flags=re.M)
-        )
-        built = execute([uv(), "build", "--wheel", "--quiet", "-o", str(scratch / "dist"),
-                         str(source)], None)  # fmt: skip
-        if built.returncode != 0:
-            raise GoldpathError(f"building {PACKAGE} failed: {built.stderr.strip()[-500:]}")
+        version = f"{_base_version(runtime)}+dev.{content}"
+        (wheel,) = build_versioned(runtime, version, staging, sdist=False)
         folder.mkdir(parents=True, exist_ok=True)
-        for wheel in (scratch / "dist").glob("*.whl"):
-            # Renamed into place: another process never sees half a wheel.
-            partial = folder / f".{wheel.name}.{os.getpid()}"
-            shutil.copy(wheel, partial)
-            os.replace(partial, folder / wheel.name)
+        partial = folder / f".{wheel.name}.{os.getpid()}"
+        shutil.copy(wheel, partial)
+        os.replace(partial, folder / wheel.name)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 

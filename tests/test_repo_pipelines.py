@@ -38,9 +38,25 @@ def test_release_publishes_only_a_verified_tag() -> None:
     for name, workflow in flows.items():
         assert workflow["permissions"] == {}, name
         for job_name, job in workflow["jobs"].items():
-            # Only the platform stack jobs reach a cloud; tests and releases never do.
-            logs_in = name == "infra.yml" and job_name in {"preview", "up"}
+            # Only the platform stack jobs reach a cloud, and the release's upload of the
+            # libraries reaches the package index; tests never log in anywhere.
+            logs_in = (name, job_name) in {("infra.yml", "preview"), ("infra.yml", "up"),
+                                           ("release.yml", "libraries")}  # fmt: skip
             assert ("id-token" in job["permissions"]) is logs_in, f"{name}:{job_name}"
+
+
+def test_release_builds_both_libraries_and_publishes_them_keyless() -> None:
+    libraries = workflows(REPO_ROOT)["release.yml"]["jobs"]["libraries"]
+    assert libraries["needs"] == "verify"
+    assert libraries["permissions"] == {"contents": "read", "id-token": "write"}
+    steps = {step.get("name", ""): step for step in libraries["steps"]}
+    build = steps["Build both libraries at the tag's version"]
+    assert build["run"] == 'uv run goldpath build-libraries --tag="$TAG" --out dist'
+    assert build["env"]["TAG"] == "${{ github.ref_name }}"  # data in a variable, not the script
+    publish = steps["Publish to the organisation's package index"]
+    assert publish["if"] == "vars.PACKAGE_INDEX_UPLOAD_URL != ''"
+    assert "--trusted-publishing always" in publish["run"]
+    assert not any("secrets." in str(step) for step in libraries["steps"])
 
 
 def test_platform_up_waits_for_tests_and_an_approval() -> None:
