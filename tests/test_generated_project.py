@@ -77,6 +77,11 @@ def test_first_make_test_is_green(tmp_path: Path, variant: str) -> None:
     assert run(["git", "status", "--porcelain"], project).stdout == ""
     assert "uv.lock" in run(["git", "ls-files"], project).stdout
     if variant == "fastapi":
+        # The project's own checks on what the template rendered: ruff, format, mypy
+        # (strict, with the project's dependencies installed), hadolint.
+        linted = subprocess.run(["make", "lint"], cwd=project, env=project_env(),
+                                capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
+        assert linted.returncode == 0, (linted.stdout + linted.stderr)[-3000:]
         updated = subprocess.run(
             [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref",
              "HEAD"], cwd=project, capture_output=True, text=True, check=False,
@@ -136,6 +141,8 @@ def test_llm_project_is_green_and_its_pipeline_gate_runs_offline(tmp_path: Path)
     tested = shell("make test")
     output = tested.stdout + tested.stderr
     assert tested.returncode == 0, output[-5000:]
+    linted = shell("make lint")  # ruff, format, strict mypy, hadolint on the rendered kind
+    assert linted.returncode == 0, (linted.stdout + linted.stderr)[-3000:]
     last = tested.stdout.splitlines()[-1]  # pytest's summary (uv's lines go to stderr)
     assert " passed" in last
     assert "failed" not in last

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from generator._template import REPO_ROOT
@@ -11,6 +12,7 @@ from .pipeline_checks import (
     assert_schemas,
     assert_yamllint,
     assert_zizmor_clean,
+    load,
     shellcheck_scripts,
     triggers,
     workflows,
@@ -67,3 +69,32 @@ def test_platform_up_waits_for_tests_and_an_approval() -> None:
     for job in ("preview", "up"):
         script = " ".join(step.get("run", "") for step in infra[job]["steps"])
         assert "--policy-pack ../../policypack" in script, job
+
+
+def test_pull_requests_run_every_test_in_shards() -> None:
+    """No test is chosen by name: the only pytest command is the sharded whole suite, and
+    the matrix names every shard of it."""
+    ci = workflows(REPO_ROOT)["ci.yml"]
+    assert "pull_request" in triggers(ci)
+    commands = [
+        (name, step["run"])
+        for name, job in ci["jobs"].items()
+        for step in job["steps"]
+        if "pytest" in step.get("run", "")
+    ]
+    assert len(commands) == 1, commands
+    name, command = commands[0]
+    match = re.fullmatch(r'uv run pytest -n 2 --dist loadfile --shard="\$\{SHARD\}/(\d+)"', command)
+    assert match is not None, command
+    assert ci["jobs"][name]["strategy"]["matrix"]["shard"] == list(range(1, int(match[1]) + 1))
+    assert ci["jobs"]["lint"]["steps"][-1]["run"] == "make lint"
+
+
+def test_azure_devops_runs_the_same_shards() -> None:
+    stages = load(REPO_ROOT / "azure-pipelines.yml")["stages"]
+    jobs = {job["job"]: job for stage in stages for job in stage["jobs"]}
+    commands = [step["bash"] for job in jobs.values() for step in job["steps"]
+                if "pytest" in step.get("bash", "")]  # fmt: skip
+    assert commands == ['uv run pytest -n 2 --dist loadfile --shard="${SHARD}/4"']
+    shards = [entry["SHARD"] for entry in jobs["Tests"]["strategy"]["matrix"].values()]
+    assert shards == [1, 2, 3, 4]

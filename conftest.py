@@ -1,0 +1,3 @@
+"""This repository's pytest plugins, for every test folder (tests/, runtime/tests/)."""
+
+pytest_plugins = ["tests.sharding"]
