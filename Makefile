@@ -12,7 +12,7 @@ test: ## this repository's tests (the command CI runs)
 	$(UV) run pytest
 
 test-fast: ## the quick subset: options, rendering and linting, infra, boundaries (~1.5 min)
-	$(UV) run pytest -m "not slow" -n 2 --dist loadfile
+	$(UV) run pytest -m "not slow"
 
 lint: ## ruff, format check and mypy on the generator
 	$(UV) run ruff check .

@@ -173,7 +173,7 @@ def excluded_by_layout(answers: dict[str, object]) -> set[str]:
 SERVICE_FILES = {
     "/src/pkg/serving", "/gunicorn.conf.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py",
-    "/tests/servers.py", "/tests/test_access.py", "/tests/test_api.py", "/tests/test_fastpath.py", "/tests/test_lean.py",
+    "/tests/servers.py", "/tests/test_api.py", "/tests/test_fastpath.py", "/tests/test_lean.py",
     "/tests/test_robustness.py", "/tests/test_server.py",
 }  # fmt: skip
 BUNDLE_FILES = {

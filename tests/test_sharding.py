@@ -3,7 +3,6 @@ are balanced by recorded durations; a malformed shard is one line."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
@@ -13,14 +12,14 @@ from hypothesis import strategies as st
 
 from generator._template import REPO_ROOT
 
-from .sharding import deal
+from .sharding import deal, shard_of
 
 SAMPLE = ["tests/test_cli.py", "tests/test_libraries.py", "runtime/tests/test_fake_provider.py"]
 
 
 def collected(*options: str) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly",
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0",
          "-m", "not slow", *options, *SAMPLE],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
@@ -46,14 +45,18 @@ def test_dealing_is_a_partition_within_one_test_of_balance(
     assert max(loads) - min(loads) <= max(weights.values(), default=0) + 1e-9
 
 
-@pytest.mark.parametrize("shard", ["0/4", "5/4", "x", "1/0", "-1/4", "1/4/2", "1/4 "])
-def test_a_malformed_shard_is_one_line(shard: str) -> None:
+@pytest.mark.parametrize("shard", ["0/4", "5/4", "x", "1/0", "-1/4", "1/4/2", "1/4 ", ""])
+def test_a_malformed_shard_names_the_option_and_the_form(shard: str) -> None:
+    with pytest.raises(pytest.UsageError, match=r"^--shard '.*': use K/N with 1 <= K <= N"):
+        shard_of(shard)
+
+
+def test_a_malformed_shard_is_one_line_from_pytest() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", f"--shard={shard}",
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0", "--shard=5/4",
          "tests/test_cli.py"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 4  # pytest's usage error
     errors = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(errors) == 1
-    assert re.fullmatch(r"ERROR: --shard '.*': use K/N with 1 <= K <= N, e\.g\. 2/4", errors[0])
+    assert errors == ["ERROR: --shard '5/4': use K/N with 1 <= K <= N, e.g. 2/4"]

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from goldpath_runtime.errors import ProjectError
+from goldpath_runtime.serving.heap import settle_heap
 from pydantic import BaseModel, ValidationError
 
 from ..config import PACKAGE, Settings
 from ..schema import FEATURE_NAMES, TARGET, request_row_model
 from . import lean
 from .fastpath import FastScorer
-from .runtime import settle_heap
 
 if TYPE_CHECKING:
     # Imported where used: a worker serving the lean artifact never loads MLflow, skops,

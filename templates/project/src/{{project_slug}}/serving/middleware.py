@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 
+from goldpath_runtime.logs import request_id
+from goldpath_runtime.serving.access import AccessLog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..logs import request_id
-from .access import AccessLog
 from .metrics import LATENCY, REQUESTS, route_label, safe_request_id
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from {{ project_slug }}.logs import configure_logging
-from {{ project_slug }}.serving.access import MAX_LINES, AccessLog
+from goldpath_runtime.logs import configure_logging
+from goldpath_runtime.serving.access import MAX_LINES, AccessLog
 
 
 @pytest.fixture(autouse=True)
