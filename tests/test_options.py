@@ -202,7 +202,7 @@ LLM_FILES = {
     "/src/pkg/batch_extraction.py", "/src/pkg/budget.py", "/src/pkg/extraction.py",
     "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py", "/src/pkg/gate.py", "/src/pkg/prompt_card.py",
     "/src/pkg/pipeline.py", "/src/pkg/prompts.py",
-    "/src/pkg/tracing.py", "/prompts", "/evaluation",
+    "/prompts", "/evaluation",
     "/benchmarks/extraction.py", "/examples/messages.jsonl",
     "/resources/batch_extraction.job.yml", "/resources/evaluation.job.yml",
     "/tests/test_batch_extraction.py", "/tests/test_gate.py", "/tests/test_guardrails.py",

@@ -19,7 +19,6 @@ from goldpath_runtime.lifecycle import promote, rollback
 
 if TYPE_CHECKING:
     from conftest import Decide, Subject
-
     from goldpath_runtime.store import StoreConfig
 
 DRIVER = Path(__file__).with_name("lifecycle_driver.py")

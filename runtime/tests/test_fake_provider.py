@@ -5,9 +5,11 @@ controls that make a provider misbehave on cue."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -107,3 +109,20 @@ def test_what_it_received_is_readable_and_clearable(fake: FakeProvider) -> None:
     call(fake.url, "/_control", {"clear_received": True})
     assert call(fake.url, "/_received")[1] == []
     assert call(fake.url, "/nowhere")[0] == 404
+
+
+def test_a_call_still_waiting_does_not_take_what_is_queued_for_the_next(
+    fake: FakeProvider,
+) -> None:
+    """A call from a timed-out test that wakes later used to take the next test's scripted
+    answer; what a call gets is settled when it arrives."""
+    fake.latency_s = 0.5
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(call, fake.url, "/v1/chat/completions", chat("early"))
+        time.sleep(0.1)  # the early call is in, and waiting
+        fake.latency_s = 0
+        fake.scripted.append((200, {"queued": "for the next call"}, []))
+        assert call(fake.url, "/v1/chat/completions", chat("next"))[1] == {
+            "queued": "for the next call"
+        }
+        assert slow.result()[1]["choices"][0]["finish_reason"] == "stop"

@@ -14,7 +14,6 @@ from goldpath_runtime.store import connect
 
 if TYPE_CHECKING:
     from conftest import Decide, Subject
-
     from goldpath_runtime.store import StoreConfig
 
 

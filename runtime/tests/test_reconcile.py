@@ -18,7 +18,6 @@ from goldpath_runtime.lifecycle import promote, rollback, status, unrecorded
 
 if TYPE_CHECKING:
     from conftest import Decide, Subject
-
     from goldpath_runtime.store import StoreConfig
 
 

@@ -125,6 +125,13 @@ class FakeProvider:
         for message in messages:
             if message["role"] == "user":
                 self.received.append(message["content"])
+        # What this call gets is settled as it arrives: a call still sleeping from an
+        # earlier test must not take an answer or a failure queued for the next one.
+        scripted = self.scripted.popleft() if self.scripted else None
+        failing = scripted is None and self.fail_next > 0
+        self.fail_next -= failing
+        cut = scripted is None and not failing and self.malformed_next > 0
+        self.malformed_next -= cut
         if self.latency_s:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -132,10 +139,9 @@ class FakeProvider:
                 await asyncio.sleep(self.latency_s)
             finally:
                 self.in_flight -= 1
-        if self.scripted:
-            return self.scripted.popleft()
-        if self.fail_next > 0:
-            self.fail_next -= 1
+        if scripted is not None:
+            return scripted
+        if failing:
             return (
                 self.fail_status,
                 {"error": {"message": "injected failure"}},
@@ -144,8 +150,7 @@ class FakeProvider:
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         user = next(m["content"] for m in messages if m["role"] == "user")
         content = self.model(system, user)
-        if self.malformed_next > 0:
-            self.malformed_next -= 1
+        if cut:
             content = content[: max(1, len(content) // 2)]  # cut mid-answer: not JSON
         finish = "stop"
         limit = request.get("max_tokens")

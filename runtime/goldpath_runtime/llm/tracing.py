@@ -1,4 +1,5 @@
-"""Request traces in MLflow (the local store by default, next to the prompt registry).
+"""Request traces in MLflow (the local store by default, next to the prompt registry), for
+an LLM service (needs the `registry` extra too: MLflow).
 
 No-content by default: a trace holds the prompt version, model, token counts, latency and
 guardrail outcomes, never the message or the answer. TRACE_CONTENT=true adds the redacted
@@ -18,17 +19,26 @@ import os
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import mlflow
-
-from .config import Settings
 
 log = logging.getLogger(__name__)
 
 
+class TraceSettings(Protocol):
+    """What the tracer reads of a project's settings (its pydantic Settings fit)."""
+
+    @property
+    def trace_sample_ratio(self) -> float: ...
+    @property
+    def trace_content(self) -> bool: ...
+    @property
+    def experiment_name(self) -> str: ...
+
+
 class Tracer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: TraceSettings) -> None:
         self.ratio = settings.trace_sample_ratio
         self.content = settings.trace_content
         self.experiment = settings.experiment_name
