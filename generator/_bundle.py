@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from databricks.bundles.jobs import Job
+from databricks.bundles.volumes import Volume
 
 VARIABLE = re.compile(r"\$\{var\.([A-Za-z0-9_]+)\}")
 TARGETS = {"dev": "development", "staging": "production", "prod": "production"}
@@ -47,7 +48,12 @@ def validate_bundle(root: Path) -> dict[str, Any]:
         for task_spec in spec.get("tasks") or []:
             if "python_wheel_task" not in task_spec:
                 problems.append(f"jobs.{key}.{task_spec.get('task_key')}: not a wheel task")
-    for kind in ("experiments", "registered_models"):
+    for key, spec in bundle["resources"].get("volumes", {}).items():
+        try:
+            Volume.from_dict(spec)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"volumes.{key}: {exc}")
+    for kind in ("experiments", "registered_models", "volumes"):
         for key, spec in bundle["resources"].get(kind, {}).items():
             if not spec.get("name"):
                 problems.append(f"{kind}.{key}: no name")

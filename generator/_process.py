@@ -14,9 +14,12 @@ from ._errors import GoldpathError
 
 def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The caller's environment minus the variables that would pin a generated project to
-    goldpath's own virtualenv instead of its own `.venv`."""
+    goldpath's own virtualenv instead of its own `.venv`, or to an MLflow store other than
+    its own (MLflow exports the URIs a process last connected to as MLFLOW_* variables)."""
     env = {
-        k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT"} and not k.startswith("MLFLOW_")
     }
     env.update(extra or {})
     return env

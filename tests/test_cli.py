@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from generator._cli import build_parser
 
 
@@ -53,3 +55,20 @@ def test_fleet_file_paths_are_shown_as_the_operator_reads_them(tmp_path: Path) -
     assert listed.repos == [str(tmp_path / "projects" / "rfq-model")]
     assert listed.template is not None
     assert listed.template.source == str(tmp_path / "goldpath")
+
+
+def test_a_generated_project_never_inherits_goldpath_s_own_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """MLflow exports the store a process last connected to; a project goldpath runs (the
+    demo, check --run-tests, a rollout's make test) uses its own store, never that one."""
+    from generator._process import project_env, untrusted_env
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere/mlflow.db")
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", "databricks-uc")
+    monkeypatch.setenv("VIRTUAL_ENV", "/goldpath/.venv")
+    for env in (project_env(), untrusted_env()):
+        assert not [name for name in env if name.startswith("MLFLOW_") or name == "VIRTUAL_ENV"]
+    assert project_env({"MLFLOW_TRACKING_URI": "sqlite:///own.db"})["MLFLOW_TRACKING_URI"] == (
+        "sqlite:///own.db"
+    )  # a caller's explicit choice stays

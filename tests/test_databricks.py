@@ -60,6 +60,15 @@ def test_llm_bundle_validates_with_extraction_and_evaluation_jobs(
         assert options["--token-budget"] == "${var.token_budget}"
     extract = jobs["batch_extraction"]["tasks"][0]["python_wheel_task"]["parameters"]
     assert "${var.catalog}.${var.schema}.client_messages" in extract
+    # Rows are kept as they arrive in the bundle's own volume: a rerun does not pay twice.
+    options = dict(zip(extract[::2], extract[1::2], strict=True))
+    assert options["--checkpoint-dir"] == (
+        "/Volumes/${var.catalog}/${var.schema}/checkpoints/batch_extraction"
+    )
+    volume = bundle["resources"]["volumes"]["checkpoints"]
+    assert (volume["name"], volume["catalog_name"], volume["schema_name"]) == (
+        "checkpoints", "${var.catalog}", "${var.schema}",
+    )  # fmt: skip
     evaluate = jobs["evaluation"]["tasks"][0]["python_wheel_task"]["parameters"]
     assert "${workspace.file_path}/prompts/extract_trade.md" in evaluate
     assert "schedule" not in jobs["evaluation"]  # on demand
@@ -121,4 +130,15 @@ def test_incomplete_targets_are_rejected(rendered: Render, tmp_path: Path) -> No
     del bundle["targets"]["staging"]
     (project / "databricks.yml").write_text(yaml.safe_dump(bundle))
     with pytest.raises(BundleError, match=r"target staging is missing.*target prod must run_as"):
+        validate_bundle(project)
+
+
+def test_a_broken_volume_is_rejected(rendered: Render, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(rendered(project_kind="llm", cloud="azure", databricks=True), project)
+    path = project / "resources" / "ml.yml"
+    document = yaml.safe_load(path.read_text())
+    document["resources"]["volumes"]["checkpoints"]["volume_typ"] = "MANAGED"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(BundleError, match=re.escape("volumes.checkpoints: Unexpected field")):
         validate_bundle(project)

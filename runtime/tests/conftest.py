@@ -38,6 +38,16 @@ def Store(
     return StoreConfig(uri, artifacts, experiment, registry)
 
 
+@pytest.fixture(autouse=True)
+def _own_store_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MLflow exports the store a test connects to as MLFLOW_TRACKING_URI and
+    MLFLOW_REGISTRY_URI: put them back after each test, so no later test in this process
+    (or project it starts) writes into a store that is not its own."""
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MLflow SQLite database with its tables made, once: each test copies it (MLflow's

@@ -4,6 +4,7 @@ request writes nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from types import SimpleNamespace
 from typing import Any
@@ -12,13 +13,19 @@ import mlflow
 import pytest
 
 from goldpath_runtime.llm.tracing import Tracer
-from goldpath_runtime.store import StoreConfig, connect
+from goldpath_runtime.store import StoreConfig, connect, ensure_experiment
 
 MESSAGE = "bid 25mm EUR 5y IRS"
 
 
+def connect_traces(store: StoreConfig) -> None:
+    """The store, with the traces' experiment keeping its artifacts in the store's folder
+    (one the tracer made itself would put them under the working directory)."""
+    ensure_experiment(connect(store), dataclasses.replace(store, experiment_name="rfq_traces"))
+
+
 def traces_of(store: StoreConfig, *, ratio: float, content: bool) -> list[Any]:
-    connect(store)
+    connect_traces(store)
     settings = SimpleNamespace(
         trace_sample_ratio=ratio, trace_content=content, experiment_name="rfq_traces"
     )
@@ -51,7 +58,7 @@ def test_content_tracing_keeps_the_message_and_the_answer(store: StoreConfig) ->
 
 
 def test_an_unsampled_request_writes_nothing(store: StoreConfig) -> None:
-    connect(store)
+    connect(store)  # no experiment: an unsampled service never makes one
     tracer = Tracer(SimpleNamespace(trace_sample_ratio=0.0, trace_content=True,
                                     experiment_name="rfq_traces"))  # fmt: skip
     tracer.start()
@@ -71,7 +78,7 @@ def test_a_configured_collector_is_spoken_to_in_otlp_http_and_mlflow_keeps_its_c
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
     for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT"):
         monkeypatch.delenv(name, raising=False)
-    connect(store)
+    connect_traces(store)
     Tracer(SimpleNamespace(trace_sample_ratio=1.0, trace_content=False,
                            experiment_name="rfq_traces")).start()  # fmt: skip
     assert os.environ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] == "http/protobuf"

@@ -7,8 +7,9 @@ same function on every partition with `mapInPandas`, so a local run and a Databr
 give the same rows. Every row is its own outcome: an empty, non-text, oversized
 (MAX_MESSAGE_CHARS) or repeated message, a provider failure, or a call the cost guard
 (TOKEN_BUDGET) would not allow gets its `error` and no fields, and the run goes on; what was
-paid for is never thrown away. The command line keeps each extracted row in a checkpoint
-as it arrives, so a rerun after a kill or a spent budget pays only for what is left.
+paid for is never thrown away. The command line, and the Spark job given a checkpoint
+folder, keep each extracted row as it arrives, so a rerun after a kill or a spent budget
+pays only for what is left.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import shutil
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -197,29 +200,46 @@ def budget_failures(frame: pd.DataFrame) -> int:
 
 
 class Checkpoint:
-    """The rows a local run has extracted, one JSON line each, written as they arrive: a
-    run killed or stopped by the budget is rerun without paying for them again. Only rows
-    of the same prompt version are taken back."""
+    """The rows a run has extracted, one JSON line each, written as they arrive: a run
+    killed or stopped by the budget is rerun without paying for them again. Only rows of
+    the same prompt version are taken back. A checkpoint is a file (the command line's
+    `<output>.checkpoint.jsonl`) or a folder of them (a Spark job's --checkpoint-dir, on a
+    path every executor writes to, such as a Unity Catalog volume: a file per task)."""
 
-    def __init__(self, output: Path, prompt: Prompt) -> None:
-        self.path = output.with_name(output.name + ".checkpoint.jsonl")
+    def __init__(self, path: Path, prompt: Prompt) -> None:
+        self.path = path
         self.prompt = prompt
 
+    @classmethod
+    def beside(cls, output: Path, prompt: Prompt) -> Checkpoint:
+        return cls(output.with_name(output.name + ".checkpoint.jsonl"), prompt)
+
+    def _files(self) -> list[Path]:
+        if self.path.is_dir():
+            return sorted(self.path.glob("*.jsonl"))
+        return [self.path] if self.path.is_file() else []
+
     def kept(self) -> dict[str, Row]:
-        if not self.path.is_file():
-            return {}
         rows: dict[str, Row] = {}
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue  # the line a kill cut short: that message is extracted again
-            same = (row.get("prompt_name"), row.get("prompt_version")) == (
-                self.prompt.name, self.prompt.version,
-            )  # fmt: skip
-            if isinstance(row, dict) and same and isinstance(row.get("message_id"), str):
-                rows[row["message_id"]] = {k: v for k, v in row.items() if k in _COLUMNS}
+        for file in self._files():
+            for line in file.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue  # the line a kill cut short: that message is extracted again
+                if not isinstance(row, dict):
+                    continue
+                same = (row.get("prompt_name"), row.get("prompt_version")) == (
+                    self.prompt.name, self.prompt.version,
+                )  # fmt: skip
+                if same and isinstance(row.get("message_id"), str):
+                    rows[row["message_id"]] = {k: v for k, v in row.items() if k in _COLUMNS}
         return rows
+
+    def part(self, name: str) -> Checkpoint:
+        """The file of one writer (a Spark task attempt) in a checkpoint folder."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return Checkpoint(self.path / f"{name}.jsonl", self.prompt)
 
     def add(self, row: Row) -> None:
         line = {**row, "prompt_name": self.prompt.name, "prompt_version": self.prompt.version}
@@ -227,7 +247,10 @@ class Checkpoint:
             handle.write(json.dumps(line, default=str) + "\n")
 
     def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
+        if self.path.is_dir():
+            shutil.rmtree(self.path)
+        else:
+            self.path.unlink(missing_ok=True)
 
 
 _COLUMNS = {name for name, _ in OUTPUT_SCHEMA} - {"prompt_name", "prompt_version"}
@@ -237,17 +260,37 @@ def spark_schema() -> str:
     return ", ".join(f"{name} {kind}" for name, kind in OUTPUT_SCHEMA)
 
 
-def extract_spark(df: Any, settings: Settings, prompt: Prompt, *, extracted_at: datetime) -> Any:
+def extract_spark(
+    df: Any,
+    settings: Settings,
+    prompt: Prompt,
+    *,
+    extracted_at: datetime,
+    checkpoint: Checkpoint | None = None,
+) -> Any:
     """`extract_frame` on every partition of a Spark DataFrame (mapInPandas). Each partition
     task gets an equal share of TOKEN_BUDGET, so the shares together never exceed it, and at
-    most BATCH_CONCURRENCY calls in flight."""
+    most BATCH_CONCURRENCY calls in flight. With a checkpoint folder, each task keeps its
+    rows there as they arrive and rows already kept are not extracted (paid for) again."""
     check_input(list(df.columns))
     partitions = max(1, df.rdd.getNumPartitions())
     share = max(1, settings.token_budget // partitions)
+    kept = checkpoint.kept() if checkpoint is not None else {}
 
     def per_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from pyspark import TaskContext
+
         budget = TokenBudget(share, total=settings.token_budget)
+        on_row = None
+        if checkpoint is not None:
+            task = TaskContext.get()  # None only outside a Spark task
+            where = f"{task.partitionId()}-{task.attemptNumber()}" if task else "driver"
+            name = f"part-{where}-{uuid.uuid4().hex[:8]}"
+            on_row = checkpoint.part(name).add
         for batch in batches:
-            yield extract_frame(batch, settings, prompt, extracted_at=extracted_at, budget=budget)
+            yield extract_frame(
+                batch, settings, prompt, extracted_at=extracted_at, budget=budget, kept=kept,
+                on_row=on_row,
+            )  # fmt: skip
 
     return df.select(*INPUT_COLUMNS).mapInPandas(per_partition, spark_schema())

@@ -52,24 +52,34 @@ def _extract(argv: list[str]) -> None:
     from pyspark.sql import SparkSession
     from pyspark.sql.functions import col, lit
 
-    from .batch_extraction import extract_spark
+    from .batch_extraction import Checkpoint, extract_spark
     from .prompts import load_serving_prompt
 
     parser = argparse.ArgumentParser(prog="extract")
     parser.add_argument("--input-table", required=True, help="messages: message_id, message")
     parser.add_argument("--output-table", required=True)
+    parser.add_argument(
+        "--checkpoint-dir", type=Path, default=None,
+        help="a folder every task writes to (a Unity Catalog volume: /Volumes/...): rows are "
+        "kept there as they arrive, and a rerun after a kill does not pay for them again",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     settings = load_settings()
     prompt = load_serving_prompt(settings)
     spark = SparkSession.builder.getOrCreate()
     at = datetime.now(UTC)
-    extracted = extract_spark(spark.table(args.input_table), settings, prompt, extracted_at=at)
+    checkpoint = Checkpoint(args.checkpoint_dir, prompt) if args.checkpoint_dir else None
+    extracted = extract_spark(
+        spark.table(args.input_table), settings, prompt, extracted_at=at, checkpoint=checkpoint
+    )
     # Every row is written, those the cost guard stopped with their error: what was paid
     # for is kept. Counted from the written table, so nothing is extracted (paid) twice.
     extracted.write.mode("append").saveAsTable(args.output_table)
     written = spark.table(args.output_table).where(col("extracted_at") == lit(at))
     unpaid = written.where(col("error").startswith(BUDGET_REACHED)).count()
     print(f"extracted {args.input_table} into {args.output_table} with prompt v{prompt.version}")
+    if checkpoint is not None and not unpaid:
+        checkpoint.remove()  # every row is in the table: the next run starts afresh
     if unpaid:
         raise ProjectError(
             f"{unpaid} message(s) not extracted: token budget reached (their rows carry the "
