@@ -35,7 +35,10 @@ def identity(source: str, base: Path | None = None) -> str:
             path = re.sub(r"(\.git)?/*$", "", parts.path.strip("/"))
             return f"{(parts.hostname or '').lower()}/{path.lower()}"
         source = parts.path
-    folder = Path(source).expanduser()
+    try:
+        folder = Path(source).expanduser()
+    except RuntimeError:  # `~name` of no user on this machine: a folder named so, no home
+        folder = Path(source)
     if not folder.is_absolute() and base is not None:
         folder = base / folder
     return str(folder.resolve())

@@ -103,7 +103,7 @@ def test_first_make_test_is_green(tmp_path: Path, variant: str) -> None:
         assert "tests/test_spark.py ." in output
         assert "tests/test_batch.py ." in output
     if variant == "llm-azure-databricks":
-        assert re.search(r"tests/test_spark_extraction\.py \.{2}\s", output), output[-3000:]
+        assert re.search(r"tests/test_spark_extraction\.py \.{3}\s", output), output[-3000:]
         assert "tests/test_batch_extraction.py ." in output
 
 

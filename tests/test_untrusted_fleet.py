@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator._cli import main
@@ -237,6 +237,7 @@ def test_a_relative_src_path_is_read_from_the_project(tmp_path: Path) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(hostile_sources)
+@example("~--upload-pack=touch /tmp/x")  # `~user` of no user: a traceback, found by hypothesis
 def test_no_hostile_source_is_taken_for_the_platform_s(source: str) -> None:
     platform = PlatformTemplate.of("https://github.com/acme-bank/goldpath")
     owned = platform.owns(source, Path("/nonexistent"))
