@@ -177,11 +177,13 @@ def run_demo(
             )
         )
     _step(f"Starting the service on http://127.0.0.1:{port}")
+    # The project's one service module (serving/<kind>_app.py), whichever kind it is.
+    [app] = (destination / "src" / package / "serving").glob("*_app.py")
     with log_path.open("wb") as log:
         # The production server (gunicorn, see the project's gunicorn.conf.py), one worker.
         command = [uv_bin, "run", "gunicorn", "--config", "gunicorn.conf.py",
                    "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                   f"{package}.serving.app:create_app()"]  # fmt: skip
+                   f"{package}.serving.{app.stem}:create_app()"]  # fmt: skip
         server = subprocess.Popen(
             command,
             cwd=destination,

@@ -174,7 +174,7 @@ SERVICE_FILES = {
     "/src/pkg/serving", "/gunicorn.conf.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py",
     "/tests/servers.py", "/tests/test_api.py", "/tests/test_fastpath.py", "/tests/test_lean.py",
-    "/tests/test_robustness.py", "/tests/test_server.py",
+    "/tests/test_server.py",
 }  # fmt: skip
 BUNDLE_FILES = {
     "/databricks.yml", "/resources", "/src/pkg/jobs.py", "/src/pkg/extraction_jobs.py",
@@ -187,25 +187,26 @@ BUNDLE_FILES = {
 
 TABULAR_FILES = {
     "/src/pkg/batch.py", "/src/pkg/contract.py", "/src/pkg/data.py", "/src/pkg/evaluation.py", "/src/pkg/features.py",
-    "/src/pkg/jobs.py", "/src/pkg/model_card.py", "/src/pkg/monitor.py", "/src/pkg/registry.py", "/src/pkg/schema.py",
+    "/src/pkg/jobs.py", "/src/pkg/model_card.py", "/src/pkg/model_cli.py", "/src/pkg/monitor.py", "/src/pkg/registry.py", "/src/pkg/schema.py",
     "/src/pkg/scoring.py", "/src/pkg/train.py", "/src/pkg/serving/batching.py",
-    "/src/pkg/serving/core.py", "/src/pkg/serving/fastpath.py", "/src/pkg/serving/lean.py",
+    "/src/pkg/serving/core.py", "/src/pkg/serving/fastapi_app.py", "/src/pkg/serving/fastpath.py",
+    "/src/pkg/serving/flask_app.py", "/src/pkg/serving/lean.py",
     "/benchmarks/batch_scoring.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py", "/resources/batch_inference.job.yml",
     "/resources/monitoring.job.yml", "/resources/training.job.yml", "/tests/test_api.py",
     "/tests/test_bad_files.py", "/tests/test_batch.py", "/tests/test_evaluation.py",
     "/tests/test_fastpath.py",
-    "/tests/test_lean.py", "/tests/test_monitor.py", "/tests/test_robustness.py", "/tests/test_schema.py",
+    "/tests/test_lean.py", "/tests/model_fixtures.py", "/tests/test_monitor.py", "/tests/test_schema.py",
     "/tests/test_server.py", "/tests/test_spark.py", "/tests/test_training.py",
 }  # fmt: skip
 LLM_FILES = {
     "/src/pkg/batch_extraction.py", "/src/pkg/budget.py", "/src/pkg/extraction.py",
-    "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py", "/src/pkg/gate.py", "/src/pkg/prompt_card.py",
-    "/src/pkg/pipeline.py", "/src/pkg/prompts.py",
+    "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py", "/src/pkg/gate.py", "/src/pkg/prompt_card.py", "/src/pkg/prompt_cli.py",
+    "/src/pkg/pipeline.py", "/src/pkg/prompts.py", "/src/pkg/serving/extraction_app.py",
     "/prompts", "/evaluation",
     "/benchmarks/extraction.py", "/examples/messages.jsonl",
     "/resources/batch_extraction.job.yml", "/resources/evaluation.job.yml",
-    "/tests/test_batch_extraction.py", "/tests/test_gate.py", "/tests/test_guardrails.py",
+    "/tests/prompt_fixtures.py", "/tests/test_batch_extraction.py", "/tests/test_gate.py", "/tests/test_guardrails.py",
     "/tests/test_pipeline.py", "/tests/test_prompts.py", "/tests/test_providers.py",
     "/tests/test_service.py", "/tests/test_spark_extraction.py",
 }  # fmt: skip
@@ -239,7 +240,9 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
     else:
         expected.add("/.azure-pipelines/scripts/deploy-job-gcp.sh")
     if serving != "fastapi":
-        expected |= {"/src/pkg/serving/batching.py", "/src/pkg/serving/middleware.py"}
+        expected |= {"/src/pkg/serving/batching.py", "/src/pkg/serving/fastapi_app.py"}
+    if serving != "flask":
+        expected.add("/src/pkg/serving/flask_app.py")
     if not databricks:
         expected |= BUNDLE_FILES
         if serving == "none":

@@ -54,30 +54,32 @@ def test_files_follow_the_serving_answer(rendered: Render, serving: str, cloud: 
     package = project / "src" / "project"
     missing = [name for name in ALWAYS if not (project / name).is_file()]
     assert not missing
-    for module in ["train.py", "registry.py", "batch.py", "schema.py", "data.py", "cli.py"]:
+    for module in ["train.py", "registry.py", "batch.py", "schema.py", "data.py", "model_cli.py"]:
         assert (package / module).is_file(), module
 
     served = serving != "none"
-    assert (package / "serving" / "app.py").exists() is served
+    apps = sorted(path.name for path in (package / "serving").glob("*_app.py"))
+    assert apps == ([f"{serving}_app.py"] if served else [])
     assert (project / "tests" / "test_api.py").exists() is served
     assert (project / "tests" / "test_server.py").exists() is served
     assert (project / "gunicorn.conf.py").exists() is served
 
     pyproject = (project / "pyproject.toml").read_text()
-    app = (package / "serving" / "app.py").read_text() if served else ""
+    app = (package / "serving" / apps[0]).read_text() if served else ""
     makefile = (project / "Makefile").read_text()
     dockerfile = (project / "Dockerfile").read_text()
-    assert ("fastapi" in pyproject) is (serving == "fastapi")
-    assert ('"flask' in pyproject) is (serving == "flask")
+    # The serving shell comes with the runtime's extra for the framework.
+    assert (",asgi]" in pyproject) is (serving == "fastapi")
+    assert (",wsgi]" in pyproject) is (serving == "flask")
     gunicorn_conf = (project / "gunicorn.conf.py").read_text() if served else ""
     if serving == "fastapi":
         assert "from fastapi import" in app
-        assert 'worker_class = "project.serving.worker.Worker"' in gunicorn_conf
-        assert "(UvicornWorker):" in (package / "serving" / "worker.py").read_text()
+        assert 'worker_class = "goldpath_runtime.serving.uvicorn_worker.Worker"' in gunicorn_conf
+        assert "project.serving.fastapi_app:create_app()" in makefile + dockerfile
     elif serving == "flask":
         assert "from flask import" in app
-        assert 'worker_class = "project.serving.worker.Worker"' in gunicorn_conf
-        assert "(GeventWorker):" in (package / "serving" / "worker.py").read_text()
+        assert 'worker_class = "goldpath_runtime.serving.gevent_worker.Worker"' in gunicorn_conf
+        assert "project.serving.flask_app:create_app()" in makefile + dockerfile
         assert 'keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))' in gunicorn_conf
     if served:
         assert "gunicorn --config gunicorn.conf.py" in makefile
@@ -138,10 +140,7 @@ def test_the_slim_images_dependencies_are_the_projects_own(rendered: Render, ser
     group = pyproject["dependency-groups"]["serving"]
     assert group, "empty serving group"
     # goldpath-runtime without its registry extra (MLflow): the same package and source.
-    unextended = {
-        spec.replace("goldpath-runtime[registry]", "goldpath-runtime")
-        for spec in pyproject["project"]["dependencies"]
-    }
+    unextended = {spec.replace("[registry,", "[") for spec in pyproject["project"]["dependencies"]}
     assert set(group) <= unextended
     heavy = ("mlflow", "scikit-learn", "pandas", "scipy", "pyarrow", "skops")
     assert not [spec for spec in group if spec.startswith(heavy)]

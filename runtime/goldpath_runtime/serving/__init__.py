@@ -1,3 +1,3 @@
-"""The serving shell every project's service shares: the batched access log and what a
-worker does once its model or prompt is loaded. Standard library only: a slim serving image
-imports it without MLflow."""
+"""The serving shell every project's service plugs its routes into: `asgi` (FastAPI) or
+`wsgi` (Flask), gunicorn's settings and workers, the access log, metrics, the load policy.
+The modules a slim image needs without a web framework are standard library only."""

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
-import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from goldpath_runtime.errors import ProjectError
-from goldpath_runtime.serving.heap import settle_heap
+from goldpath_runtime.serving.requests import RequestError, is_json, not_json
 from pydantic import BaseModel, ValidationError
 
-from ..config import PACKAGE, Settings
+from ..config import Settings
 from ..schema import FEATURE_NAMES, TARGET, request_row_model
 from . import lean
 from .fastpath import FastScorer
@@ -31,42 +27,6 @@ if TYPE_CHECKING:
     from ..registry import LoadedModel
 
 log = logging.getLogger(__name__)
-
-# gunicorn's APP_LOAD_ERROR: the arbiter stops every worker and exits with this code
-# instead of booting replacements that would fail the same way.
-LOAD_FAILED_EXIT_CODE = 4
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, errors: list[dict[str, str]]) -> None:
-        super().__init__(errors[0]["message"] if errors else "bad request")
-        self.status = status
-        self.errors = errors
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return {"detail": self.errors}
-
-
-def is_json(content_type: str | None) -> bool:
-    """application/json or application/<something>+json, parameters (charset) allowed."""
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-
-
-def body_too_large(limit: int) -> RequestError:
-    return RequestError(
-        413, [{"field": "body", "message": f"request body exceeds {limit} bytes; send fewer rows"}]
-    )
-
-
-def body_too_slow(timeout: float) -> RequestError:
-    return RequestError(
-        408, [{"field": "body", "message": f"request body not received within {timeout:g} s "
-               "(CLIENT_TIMEOUT_S)"}],
-    )  # fmt: skip
 
 
 def _field(prefix: str, loc: tuple[int | str, ...]) -> str:
@@ -177,11 +137,7 @@ class Predictor:
     ) -> tuple[list[dict[str, Any]], bool]:
         """Validated rows and whether the request was a single row."""
         if not is_json(content_type):
-            raise RequestError(
-                415,
-                [{"field": "content-type", "message": "send the body as JSON "
-                  "(Content-Type: application/json)"}],
-            )  # fmt: skip
+            raise not_json()
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError):
@@ -253,9 +209,14 @@ class Predictor:
         return self.respond(self.score(rows), single)
 
 
+def readiness(predictor: Predictor) -> dict[str, Any]:
+    """What /readyz says of a loaded model."""
+    return {"model_version": predictor.model.version, "model_card": predictor.model.card_id}
+
+
 def load_predictor(settings: Settings) -> Predictor:
-    """The serving model from MODEL_DIR or the registry, ready to score (slow: run it off the
-    request path)."""
+    """The serving model from MODEL_DIR or the registry, ready to score (slow: the shell
+    runs it off the request path)."""
     model: LoadedModel | lean.LeanModel
     if settings.model_dir is not None and (settings.model_dir / lean.LEAN_FILE).exists():
         model = lean.load(settings.model_dir)
@@ -263,79 +224,4 @@ def load_predictor(settings: Settings) -> Predictor:
         from ..registry import load_serving_model
 
         model = load_serving_model(settings)
-    predictor = Predictor(model, settings.max_batch_size)
-    settle_heap()
-    mark_loaded()
-    return predictor
-
-
-def _server_run_file(kind: str) -> Path | None:
-    """A flag file for this gunicorn server run: named after the master's pid and start
-    time, so it is fresh for every run (gunicorn.conf.py removes them on exit)."""
-    master = os.getppid()
-    try:
-        stat = Path(f"/proc/{master}/stat").read_text()
-        started = stat[stat.rindex(")") + 2 :].split()[19]
-    except (OSError, ValueError, IndexError):
-        return None
-    return Path(tempfile.gettempdir()) / f"{PACKAGE}-{kind}-{master}-{started}"
-
-
-def _first_to_fail() -> bool:
-    """Whether this worker is the first of its gunicorn master to fail loading the model.
-    Anything unexpected counts as first: then the worker simply exits."""
-    claim = _server_run_file("load-failed")
-    if claim is None:
-        return True
-    try:
-        claim.touch(exist_ok=False)
-    except FileExistsError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def mark_loaded() -> None:
-    """Record that a worker of this server run serves a model (see `retry_delay`)."""
-    flag = _server_run_file("loaded")
-    if flag is not None:
-        flag.touch(exist_ok=True)
-
-
-def retry_delay(exc: BaseException, attempt: int, longest: float = 60) -> float | None:
-    """When another worker of this server run already serves the model, a worker that
-    cannot load (say a replacement started while the store is unreachable) must not stop
-    the whole service: it logs one line and retries with backoff, unready, while the others
-    serve. None: nobody serves yet, so the failure is the service's (`exit_load_failed`)."""
-    flag = _server_run_file("loaded")
-    if flag is None or not flag.exists():
-        return None
-    delay = float(min(longest, 2**attempt))
-    reason = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
-    log.error(
-        "model failed to load in this worker; the other workers keep serving; retry in %.0f s: %s",
-        delay,
-        " ".join(reason.split()),
-    )
-    return delay
-
-
-def exit_load_failed(exc: BaseException) -> None:
-    """Report a model that cannot load, as one line, and end the service.
-
-    The first worker to fail logs the cause (a traceback would bury it) and exits with
-    APP_LOAD_ERROR; gunicorn then stops every worker and exits with that code. `_exit`,
-    because this runs in a background thread or task, where SystemExit would only end it.
-    A worker failing after it stays up, unready, until gunicorn's SIGTERM reaches it: a
-    second APP_LOAD_ERROR while gunicorn is already stopping crashes its arbiter with a
-    traceback. A timer still ends such a worker should that SIGTERM never come.
-    """
-    if _first_to_fail():
-        reason = str(exc) if isinstance(exc, ProjectError) else f"{type(exc).__name__}: {exc}"
-        log.error("model failed to load: %s", " ".join(reason.split()))
-        logging.shutdown()
-        os._exit(LOAD_FAILED_EXIT_CODE)
-    fallback = threading.Timer(30, os._exit, args=(LOAD_FAILED_EXIT_CODE,))
-    fallback.daemon = True
-    fallback.start()
+    return Predictor(model, settings.max_batch_size)

@@ -1,37 +1,15 @@
-"""The gunicorn worker class (gunicorn.conf.py), with a read deadline for slow clients.
-
-A client that connects and sends its request slowly, or not at all (slowloris), must not
-hold a connection forever: CLIENT_TIMEOUT_S (default 10) bounds how long the request's
-headers may take to arrive, and the app bounds its body the same way (408).
-"""
+"""gunicorn's worker class for ASGI services: uvicorn (uvloop and httptools) with a
+deadline and a size bound for request headers, which uvicorn itself does not have."""
 
 from __future__ import annotations
 
-{% if serving == 'fastapi' -%}
 import asyncio
-import os
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
-{%- elif serving == 'flask' -%}
-import logging
-import os
-from typing import Any
 
-from gunicorn.workers.ggevent import GeventWorker
-{%- endif %}
-
-
-def client_timeout() -> float:
-    """CLIENT_TIMEOUT_S; a bad value falls back to 10 here, and Settings then stops the
-    app with one line naming the variable."""
-    try:
-        value = float(os.environ.get("CLIENT_TIMEOUT_S", "10"))
-    except ValueError:
-        return 10.0
-    return value if 0 < value <= 300 else 10.0
-{% if serving == 'fastapi' %}
+from .deadlines import client_timeout
 
 # Request headers larger than this are refused with a 431 (httptools has no limit: 200 MB
 # of headers used to be read and answered 200). Counted per read, so the read that ends the
@@ -106,27 +84,3 @@ class Worker(UvicornWorker):
         listeners: list[Any] = getattr(self, "sockets")  # noqa: B009 - untyped in gunicorn
         setattr(self, "sockets", [getattr(s, "sock", s) for s in listeners])  # noqa: B010
         await super()._serve()
-{%- elif serving == 'flask' %}
-
-class _QuietTimeouts(logging.Filter):
-    """A client too slow for the deadline is its own problem, not a server error with a
-    traceback: gunicorn logs every socket timeout as one."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], TimeoutError))
-
-
-class Worker(GeventWorker):
-    """gevent's worker, with every read on a client socket bounded by CLIENT_TIMEOUT_S:
-    a client that stalls while sending headers or body is disconnected (the app answers
-    a stalled body with 408)."""
-
-    def init_process(self) -> None:
-        logging.getLogger("gunicorn.error").addFilter(_QuietTimeouts())
-        super().init_process()
-
-    def handle(self, listener: Any, client: Any, addr: Any) -> None:
-        client.settimeout(client_timeout())
-        # GeventWorker.handle would make the socket blocking again (no timeout).
-        super(GeventWorker, self).handle(listener, client, addr)
-{%- endif %}
