@@ -1,14 +1,19 @@
 """CI shards: `pytest --shard=K/N` runs the K-th of N disjoint parts of whatever pytest
 collected, so N parallel CI jobs run every test exactly once. Tests are dealt longest first
 onto the least-loaded shard, by the seconds `.ci/durations.json` records (a test it does
-not name counts as the median of its kind: slow or not)."""
+not name counts as the median of its kind: slow or not).
+
+Within a run, files go longest first (each file's tests in their own order): the workers
+take a file at a time (`--dist loadfile`), so a long file started last would keep one
+worker busy after the other has finished."""
 
 from __future__ import annotations
 
 import heapq
 import json
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -51,13 +56,26 @@ def _weights(items: Iterable[pytest.Item]) -> dict[str, float]:
     }
 
 
+def longest_files_first(tests: Sequence[str], weights: dict[str, float]) -> list[str]:
+    """The tests, a file's together, files by their total weight, heaviest first (ties in
+    the order they came); each file's tests keep their order."""
+    totals: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for position, test in enumerate(tests):
+        file = test.split("::", 1)[0]
+        totals[file] += weights.get(test, 0.0)
+        first.setdefault(file, position)
+    return sorted(tests, key=lambda t: (-totals[t.split("::", 1)[0]], first[t.split("::", 1)[0]]))
+
+
 @pytest.hookimpl(trylast=True)  # after -m and -k: a shard is a part of what would run
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    weights = _weights(items)
     value = config.getoption("--shard")
-    if value is None:
-        return
-    index, shards = shard_of(value)
-    mine = set(deal(_weights(items), shards)[index - 1])
-    keep = [item for item in items if item.nodeid in mine]
-    config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in mine])
-    items[:] = keep
+    if value is not None:
+        index, shards = shard_of(value)
+        mine = set(deal(weights, shards)[index - 1])
+        config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in mine])
+        items[:] = [item for item in items if item.nodeid in mine]
+    by_id = {item.nodeid: item for item in items}
+    items[:] = [by_id[test] for test in longest_files_first(list(by_id), weights)]

@@ -1,0 +1,14 @@
+"""The LLM kind's Databricks bundle (Spark-vs-pandas batch extraction, Entra ID and Databricks credentials): a generated project green on its first `make test` (tests/generated.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .generated import first_make_test_is_green
+
+
+@pytest.mark.slow
+def test_first_make_test_is_green(tmp_path: Path) -> None:
+    first_make_test_is_green(tmp_path, "llm-azure-databricks")
