@@ -7,6 +7,7 @@ import json
 import os
 import re
 import runpy
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,8 @@ def workers(conf: Path, monkeypatch: pytest.MonkeyPatch, cgroup: Path, **env: st
     monkeypatch.setenv("CGROUP_ROOT", str(cgroup))
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    # The platform's settings are read once per process, as gunicorn starts: a fresh import.
+    monkeypatch.delitem(sys.modules, "goldpath_runtime.serving.gunicorn", raising=False)
     return int(runpy.run_path(str(conf))["workers"])
 
 

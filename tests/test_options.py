@@ -188,8 +188,7 @@ BUNDLE_FILES = {
 TABULAR_FILES = {
     "/src/pkg/batch.py", "/src/pkg/contract.py", "/src/pkg/data.py", "/src/pkg/evaluation.py", "/src/pkg/features.py",
     "/src/pkg/jobs.py", "/src/pkg/model_card.py", "/src/pkg/model_cli.py", "/src/pkg/monitor.py", "/src/pkg/registry.py", "/src/pkg/schema.py",
-    "/src/pkg/scoring.py", "/src/pkg/train.py", "/src/pkg/serving/batching.py",
-    "/src/pkg/serving/core.py", "/src/pkg/serving/fastapi_app.py", "/src/pkg/serving/fastpath.py",
+    "/src/pkg/scoring.py", "/src/pkg/train.py", "/src/pkg/serving/core.py", "/src/pkg/serving/fastapi_app.py", "/src/pkg/serving/fastpath.py",
     "/src/pkg/serving/flask_app.py", "/src/pkg/serving/lean.py",
     "/benchmarks/batch_scoring.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py", "/resources/batch_inference.job.yml",
@@ -240,7 +239,7 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
     else:
         expected.add("/.azure-pipelines/scripts/deploy-job-gcp.sh")
     if serving != "fastapi":
-        expected |= {"/src/pkg/serving/batching.py", "/src/pkg/serving/fastapi_app.py"}
+        expected |= {"/src/pkg/serving/fastapi_app.py"}
     if serving != "flask":
         expected.add("/src/pkg/serving/flask_app.py")
     if not databricks:

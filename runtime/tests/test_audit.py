@@ -117,14 +117,15 @@ def test_a_rollback_killed_after_the_move_is_finished_not_repeated(
 
 @pytest.mark.slow  # processes of their own, SIGKILLed or racing
 def test_concurrent_writers_keep_every_audit_line(subject: Subject, store: StoreConfig) -> None:
-    """Eight writers append ten decisions each at once: all 80 are there, each once (the
-    log used to be downloaded, appended and uploaded: 17 of 20 survived)."""
+    """Four writers append ten decisions each at once: all 40 are there, each once (the
+    log used to be downloaded, appended and uploaded: 17 of 20 survived). Each writer is a
+    process importing MLflow: more of them cost CI time, not evidence."""
     subject.trail.read()  # the governance run exists before the race starts
-    writers = [drive(store, subject, "append", f"w{i}", "10") for i in range(8)]
+    writers = [drive(store, subject, "append", f"w{i}", "10") for i in range(4)]
     for writer in writers:
         assert writer.wait(timeout=300) == 0, writer.communicate()[1][-2000:]
     reasons = [e["reason"] for e in subject.trail.read().entries]
-    assert sorted(reasons) == sorted(f"w{i}-{n}" for i in range(8) for n in range(10))
+    assert sorted(reasons) == sorted(f"w{i}-{n}" for i in range(4) for n in range(10))
 
 
 @pytest.mark.slow  # processes of their own, SIGKILLed or racing

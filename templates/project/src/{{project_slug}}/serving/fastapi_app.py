@@ -16,13 +16,13 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from goldpath_runtime.serving.asgi import Loaded, create_service, error, read_body, refused
+from goldpath_runtime.serving.batching import MicroBatcher, Overloaded
 from goldpath_runtime.serving.loading import retry_delay
 from goldpath_runtime.serving.model_metrics import MODEL_INFO, PREDICTIONS
 from goldpath_runtime.serving.requests import RequestError
 
 from .. import __version__
 from ..config import Settings, load_settings
-from .batching import MicroBatcher, Overloaded
 from .core import Predictor, load_predictor, predict_operation, readiness
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is the caller's: the shell itself does not need it
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,7 @@ class MicroBatcher:
             items = await self._collect()
             matrices = [matrix for matrix, _ in items]
             try:
-                stacked = matrices[0] if len(matrices) == 1 else np.vstack(matrices)
+                stacked = matrices[0] if len(matrices) == 1 else _stack(matrices)
                 probabilities = self._predict(stacked)
             except Exception as exc:  # every waiting request gets the failure, none hangs
                 log.exception("batch prediction failed")
@@ -102,3 +104,9 @@ class MicroBatcher:
                 if not future.done():
                     future.set_result(probabilities[start:end])
                 start = end
+
+
+def _stack(matrices: list[np.ndarray]) -> np.ndarray:
+    import numpy
+
+    return numpy.vstack(matrices)
