@@ -194,6 +194,44 @@ def _conflicted_files(path: Path, conflict: str) -> list[str]:
     return sorted(marked)
 
 
+def _keep_edited_removals(
+    path: Path, base: str, answers: dict[str, Any], platform: PlatformTemplate
+) -> list[str]:
+    """Files the new release no longer has, which the team had edited: copier deletes them
+    all, edits included, without a conflict. They are put back as the team left them and
+    reported, so an edit never disappears inside an update; files as the old release
+    rendered them stay deleted."""
+    listed = git(path, "diff", "--name-only", "--diff-filter=D", "-z", base, "--")
+    removed = [name for name in listed.split("\0") if name]
+    if not removed:
+        return []
+    from copier import Worker
+
+    data = {key: value for key, value in answers.items() if not key.startswith("_")}
+    with tempfile.TemporaryDirectory(prefix="goldpath-old-") as scratch:
+        old = Path(scratch) / "project"
+        with (
+            hardened_copier(),
+            Worker(
+                src_path=platform.source, dst_path=old, vcs_ref=str(answers["_commit"]),
+                data=data, defaults=True, quiet=True, skip_tasks=True, unsafe=True,
+            ) as worker,
+        ):  # fmt: skip
+            worker.run_copy()
+        kept = []
+        for name in removed:
+            pristine = old / name
+            try:
+                ours = read_at(path, base, name)
+            except GoldpathError:  # a symlink or a submodule: not an edit to keep
+                continue
+            if ours is None or (pristine.is_file() and pristine.read_bytes() == ours):
+                continue
+            git(path, "checkout", base, "--", name)
+            kept.append(name)
+    return sorted(kept)
+
+
 def _run_tests(path: Path) -> tuple[bool, str]:
     makefile = path / "Makefile"
     if makefile.is_symlink() or not makefile.is_file():
@@ -395,7 +433,7 @@ def _apply_update(
 
     base = git(path, "rev-parse", "HEAD")
     answers_file = path / ANSWERS
-    _read_answers(path)  # checked as the team's checkout was; the spelling is kept as is
+    answers = _read_answers(path)  # checked as the team's checkout was; spelling kept as is
     original = loads(decode(read_inside(path, ANSWERS), ANSWERS), ANSWERS)["_src_path"]
     _set_src_path(answers_file, platform.source)
     # copier wants a clean tree; the commit is folded into the update commit below.
@@ -424,6 +462,7 @@ def _apply_update(
     if answers_file.is_file():
         _set_src_path(answers_file, str(original))
     conflicts = _conflicted_files(path, conflict)
+    conflicts += _keep_edited_removals(path, base, answers, platform)
     git(path, "add", "-A")
     if conflicts:
         result.status = "conflicts"

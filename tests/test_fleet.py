@@ -111,6 +111,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     lines = dockerignore.read_text().splitlines(keepends=True)
     lines[0] = "# Our team's build context notes.\n"
     dockerignore.write_text("".join(lines))
+    # And an edit to a file v2 removes: copier deletes it, edit and all; goldpath keeps it.
+    hooks = projects["conflicting"] / ".pre-commit-config.yaml"
+    hooks.write_text(hooks.read_text() + "# our desk's extra hook settings\n")
     commit_all(projects["conflicting"], "team edit")
     # Team edits elsewhere: must survive untouched.
     readme = projects["edited"] / "README.md"
@@ -144,7 +147,7 @@ def test_update_lands_changes_keeps_edits_and_reports(fleet: Fleet) -> None:
     assert by_name["clean"].status == "updated"
     assert by_name["edited"].status == "updated"
     assert by_name["conflicting"].status == "conflicts"
-    assert by_name["conflicting"].files == [".dockerignore"]
+    assert by_name["conflicting"].files == [".dockerignore", ".pre-commit-config.yaml"]
     assert by_name["dirty"].status == "error"
     assert "uncommitted changes" in by_name["dirty"].detail
     # The team's checked-out branch is untouched; the update waits on its own branch.
@@ -155,7 +158,8 @@ def test_update_lands_changes_keeps_edits_and_reports(fleet: Fleet) -> None:
     for project in (fleet.clean, fleet.edited, fleet.conflicting):
         files = git(project, "ls-tree", "-r", "--name-only", branch).splitlines()
         assert "SECURITY.md" in files, "added file lands"
-        assert ".pre-commit-config.yaml" not in files, "removed file is removed"
+        removed = ".pre-commit-config.yaml" not in files
+        assert removed is (project != fleet.conflicting), "removed unless the team edited it"
         answers = yaml.safe_load(git(project, "show", f"{branch}:.copier-answers.yml"))
         assert answers["_commit"] == "v2.0.0"
         assert answers["team_email"] == f"{project.name}@bank.example", "answer migrated"
@@ -171,6 +175,8 @@ def test_update_lands_changes_keeps_edits_and_reports(fleet: Fleet) -> None:
     assert "<<<<<<< " in conflicted
     assert "# Our team's build context notes." in conflicted, "the team's side is kept"
     assert "(v2 wording)" in conflicted, "the template's side is kept"
+    hooks = git(fleet.conflicting, "show", f"{branch}:.pre-commit-config.yaml")
+    assert hooks.endswith("# our desk's extra hook settings"), "the team's edit is kept"
     # The dirty repo is exactly as its owner left it.
     assert (fleet.dirty / "README.md").read_text() == "work in progress\n"
     assert not git(fleet.dirty, "branch", "--list", branch)

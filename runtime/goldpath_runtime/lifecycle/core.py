@@ -8,9 +8,10 @@ The kind of artifact (model, prompt) is an adapter (`Versions`)."""
 from __future__ import annotations
 
 import logging
+import time
 
 from ..errors import GateFailedError, GovernanceError, ModelNotFoundError, ProjectError
-from ..governance import AuditTrail, approval, load_record, technical_documentation
+from ..governance import AuditTrail, Reconciled, approval, load_record, technical_documentation
 from ..store import AliasMove
 from .versions import Version, Versions
 
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 
 CHALLENGER = "challenger"
 SERVING = "champion"
+# Reads of the alias and the log that disagree, before the difference counts as an
+# unrecorded move: a concurrent decision moves the alias and writes its line moments apart.
+SETTLE_READS = 5
 
 
 def _risk_tier(trail: AuditTrail) -> str:
@@ -39,6 +43,22 @@ def _candidate(versions: Versions, number: str | None, register: str) -> Version
     return found
 
 
+def _settled(
+    versions: Versions, trail: AuditTrail, alias: str
+) -> tuple[Version | None, Reconciled]:
+    """The alias and the log's state, read until they agree or keep disagreeing. Another
+    process's decision may move the alias between the two reads (its applied line lands
+    after the move, or just before our read of the log): a difference that is gone a
+    moment later is that decision, not a move around the lifecycle."""
+    for attempt in range(SETTLE_READS):
+        current = versions.at_alias(alias)
+        state = trail.reconcile(None if current is None else current.number, versions.set_tag)
+        if state.unrecorded is None or attempt == SETTLE_READS - 1:
+            break
+        time.sleep(0.2 * (attempt + 1))
+    return current, state
+
+
 def promote(
     versions: Versions, trail: AuditTrail, *, alias: str = SERVING, number: str | None = None,
     register: str = "register one first",
@@ -51,10 +71,9 @@ def promote(
             f"version {candidate.number} of {versions.kind} {versions.name!r} did not pass the "
             f"evaluation gate ({reason}); @{alias} unchanged"
         )
-    current = versions.at_alias(alias)
+    current, state = _settled(versions, trail, alias)
     previous = None if current is None else current.number
     target = candidate.number
-    state = trail.reconcile(previous, versions.set_tag)
     if state.unrecorded is not None and previous != target:
         raise GovernanceError(
             f"{state.unrecorded}. Nothing moved: record it (promote version {previous} "
@@ -95,9 +114,8 @@ def rollback(versions: Versions, trail: AuditTrail, *, alias: str = SERVING) -> 
     if not versions.registered():
         raise ModelNotFoundError(f"{versions.kind} {versions.name!r} is not registered")
     history = versions.history()
-    current = versions.at_alias(alias)
+    current, state = _settled(versions, trail, alias)
     previous = None if current is None else current.number
-    state = trail.reconcile(previous, versions.set_tag)
     resumed = state.resumed
     if state.unrecorded is not None:
         # The emergency path stays open: rolling back reverts the unrecorded move to the
