@@ -173,7 +173,7 @@ def excluded_by_layout(answers: dict[str, object]) -> set[str]:
 SERVICE_FILES = {
     "/src/pkg/serving", "/gunicorn.conf.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py",
-    "/tests/servers.py", "/tests/test_api.py", "/tests/test_fastpath.py", "/tests/test_lean.py",
+    "/tests/servers.py", "/tests/test_api.py", "/tests/test_lean.py",
     "/tests/test_server.py",
 }  # fmt: skip
 BUNDLE_FILES = {
@@ -188,13 +188,12 @@ BUNDLE_FILES = {
 TABULAR_FILES = {
     "/src/pkg/batch.py", "/src/pkg/contract.py", "/src/pkg/data.py", "/src/pkg/evaluation.py", "/src/pkg/features.py",
     "/src/pkg/jobs.py", "/src/pkg/model_card.py", "/src/pkg/model_cli.py", "/src/pkg/monitor.py", "/src/pkg/registry.py", "/src/pkg/schema.py",
-    "/src/pkg/scoring.py", "/src/pkg/train.py", "/src/pkg/serving/core.py", "/src/pkg/serving/fastapi_app.py", "/src/pkg/serving/fastpath.py",
-    "/src/pkg/serving/flask_app.py", "/src/pkg/serving/lean.py",
+    "/src/pkg/scoring.py", "/src/pkg/train.py", "/src/pkg/serving/core.py", "/src/pkg/serving/fastapi_app.py",
+    "/src/pkg/serving/flask_app.py",
     "/benchmarks/batch_scoring.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py", "/resources/batch_inference.job.yml",
     "/resources/monitoring.job.yml", "/resources/training.job.yml", "/tests/test_api.py",
     "/tests/test_bad_files.py", "/tests/test_batch.py", "/tests/test_evaluation.py",
-    "/tests/test_fastpath.py",
     "/tests/test_lean.py", "/tests/model_fixtures.py", "/tests/test_monitor.py", "/tests/test_schema.py",
     "/tests/test_server.py", "/tests/test_spark.py", "/tests/test_training.py",
 }  # fmt: skip

@@ -139,8 +139,17 @@ def test_the_slim_images_dependencies_are_the_projects_own(rendered: Render, ser
     pyproject = tomllib.loads((rendered(serving=serving) / "pyproject.toml").read_text())
     group = pyproject["dependency-groups"]["serving"]
     assert group, "empty serving group"
-    # goldpath-runtime without its registry extra (MLflow): the same package and source.
-    unextended = {spec.replace("[registry,", "[") for spec in pyproject["project"]["dependencies"]}
-    assert set(group) <= unextended
+
+    # goldpath-runtime with a subset of the project's extras, never the registry (MLflow)
+    # or the data contract (pandas, pandera): the same package and source.
+    def runtime_extras(specs: list[str]) -> set[str]:
+        [spec] = [s for s in specs if s.startswith("goldpath-runtime[")]
+        return set(spec.removeprefix("goldpath-runtime[").removesuffix("]").split(","))
+
+    extras = runtime_extras(group)
+    assert extras <= runtime_extras(pyproject["project"]["dependencies"])
+    assert not extras & {"registry", "contract"}
+    others = [spec for spec in group if not spec.startswith("goldpath-runtime[")]
+    assert set(others) <= set(pyproject["project"]["dependencies"])
     heavy = ("mlflow", "scikit-learn", "pandas", "scipy", "pyarrow", "skops")
     assert not [spec for spec in group if spec.startswith(heavy)]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from goldpath_runtime.governance import Record, card_record_section, provenance, with_card_id
+from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from .config import PROJECT_ROOT
@@ -69,13 +70,27 @@ def bootstrap_interval(
 ) -> tuple[float, float]:
     """95 % bootstrap interval of the ROC AUC on the hold-out rows."""
     rng = np.random.default_rng(seed)
-    scores = []
-    for _ in range(BOOTSTRAP_ROUNDS):
-        pick = rng.integers(0, len(y_true), len(y_true))
-        if len(np.unique(y_true[pick])) == len((0, 1)):
-            scores.append(roc_auc_score(y_true[pick], probability[pick]))
-    low, high = np.percentile(scores, [2.5, 97.5])
+    scores: list[np.ndarray] = []
+    # Resamples scored together, a block at a time: one roc_auc_score call per resample
+    # cost more than the rest of training on small tables.
+    for start in range(0, BOOTSTRAP_ROUNDS, 25):
+        rounds = min(25, BOOTSTRAP_ROUNDS - start)
+        picks = rng.integers(0, len(y_true), (rounds, len(y_true)))
+        labels, scored = y_true[picks].astype(bool), probability[picks]
+        both = labels.any(axis=1) & ~labels.all(axis=1)
+        scores.append(_roc_auc_rows(labels[both], scored[both]))
+    low, high = np.percentile(np.concatenate(scores), [2.5, 97.5])
     return float(low), float(high)
+
+
+def _roc_auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The ROC AUC of each row: the Mann-Whitney U statistic with average ranks for ties,
+    which is exactly roc_auc_score's value."""
+    ranks = stats.rankdata(scores, axis=1)
+    positives = labels.sum(axis=1)
+    negatives = labels.shape[1] - positives
+    u = (ranks * labels).sum(axis=1) - positives * (positives + 1) / 2
+    return u / (positives * negatives)  # type: ignore[no-any-return]
 
 
 def segments(

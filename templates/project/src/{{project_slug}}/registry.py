@@ -9,8 +9,6 @@ model tag so a rollback needs no guessing.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,11 @@ import mlflow
 import numpy as np
 import pandas as pd
 from goldpath_runtime import lifecycle
-from goldpath_runtime.errors import ModelNotFoundError, ProjectError
+from goldpath_runtime.errors import ModelNotFoundError
 from goldpath_runtime.governance import AuditTrail
 from goldpath_runtime.lifecycle import ModelVersions
 from goldpath_runtime.store import AliasMove, connect, ensure_experiment, readable_store
+from goldpath_runtime.tabular.model_dir import baked_identity
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
@@ -31,8 +30,6 @@ from .config import Settings, record_path
 
 log = logging.getLogger(__name__)
 
-VERSION_FILE = "registered_model_version"
-CARD_FILE = "registered_model_card"
 # Model version tag: the decision threshold the version was trained and evaluated with.
 THRESHOLD_TAG = "decision_threshold"
 
@@ -99,10 +96,7 @@ def load_serving_model(settings: Settings) -> LoadedModel:
     prediction is the one actually loaded even if the alias moves later.
     """
     if settings.model_dir is not None:
-        version_file = settings.model_dir / VERSION_FILE
-        version = version_file.read_text().strip() if version_file.exists() else "baked"
-        card_file = settings.model_dir / CARD_FILE
-        card_id = card_file.read_text().strip() if card_file.exists() else ""
+        version, card_id = baked_identity(settings.model_dir)
         pipeline = mlflow.sklearn.load_model(str(settings.model_dir))
         threshold = settings.decision_threshold
         return LoadedModel(
@@ -161,29 +155,11 @@ def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
 def export_model(settings: Settings, destination: Path) -> tuple[LoadedModel, str]:
     """Copy the serving model out of the registry into `destination`, to bake into an image,
     with its lean serving artifact when the model compiles; the second value says which."""
-    from .serving import lean
+    from goldpath_runtime.tabular import model_dir
 
-    if destination.exists() and any(destination.iterdir()):
-        raise ProjectError(f"export destination {destination} is not empty")
+    from .data import make_rfq_sample
+    from .schema import SCHEMA, TARGET
+
     model = load_serving_model(settings)
-    # Everything is written beside the destination, then renamed into place in one step:
-    # an export killed half-way leaves no half-filled MODEL_DIR, and a rerun starts clean.
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    for stale in destination.parent.glob(f".{destination.name}.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
-    try:
-        mlflow.artifacts.download_artifacts(artifact_uri=model.uri, dst_path=str(scratch))
-        (scratch / VERSION_FILE).write_text(model.version + "\n")
-        (scratch / CARD_FILE).write_text(model.card_id + "\n")
-        try:
-            lean.export(model, scratch)
-            message = f"lean serving artifact {lean.LEAN_FILE}, checked against the pipeline"
-        except ProjectError as exc:
-            message = f"{exc}; MODEL_DIR serves the full MLflow model"
-        if destination.exists():
-            destination.rmdir()  # empty, checked above
-        scratch.rename(destination)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return model, message
+    sample = make_rfq_sample(512, seed=5).drop(columns=[TARGET])
+    return model, model_dir.bake(model, destination, SCHEMA, sample)

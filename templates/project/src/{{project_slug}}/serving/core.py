@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from goldpath_runtime.errors import ProjectError
 from goldpath_runtime.serving.requests import RequestError, is_json, not_json
+from goldpath_runtime.tabular import lean
+from goldpath_runtime.tabular.fastpath import FastScorer
 from pydantic import BaseModel, ValidationError
 
 from ..config import Settings
-from ..schema import FEATURE_NAMES, TARGET, request_row_model
-from . import lean
-from .fastpath import FastScorer
+from ..schema import FEATURE_NAMES, SCHEMA, TARGET, request_row_model
 
 if TYPE_CHECKING:
     # Imported where used: a worker serving the lean artifact never loads MLflow, skops,
@@ -109,7 +109,7 @@ class Predictor:
         from ..data import make_rfq_sample
 
         try:
-            scorer = FastScorer(model.pipeline)
+            scorer = FastScorer(model.pipeline, SCHEMA)
             sample = make_rfq_sample(256, seed=3).drop(columns=[TARGET])
             if scorer.check_against(model.pipeline, sample):
                 self.fast = scorer
@@ -219,7 +219,7 @@ def load_predictor(settings: Settings) -> Predictor:
     runs it off the request path)."""
     model: LoadedModel | lean.LeanModel
     if settings.model_dir is not None and (settings.model_dir / lean.LEAN_FILE).exists():
-        model = lean.load(settings.model_dir)
+        model = lean.load(settings.model_dir, SCHEMA)
     else:
         from ..registry import load_serving_model
 

@@ -14,16 +14,17 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from goldpath_runtime.errors import ProjectError
 
-from ..schema import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from ..errors import ProjectError
 from .fastpath import FOREST_ARRAYS, CompiledForest, FastScorer
 
 if TYPE_CHECKING:
-    from ..registry import LoadedModel
+    import pandas as pd
+
+    from .features import FeatureSchema
 
 LEAN_FILE = "serving-model.npz"
 FORMAT = 1
@@ -44,12 +45,24 @@ class LeanModel:
         return (probability >= self.threshold).astype("int64")
 
 
-def _features() -> dict[str, list[str]]:
-    return {"categorical": list(CATEGORICAL_FEATURES), "numeric": list(NUMERIC_FEATURES)}
+class ExportedModel(Protocol):
+    """What an export reads of a registered model version loaded with its pipeline."""
+
+    @property
+    def pipeline(self) -> Any: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def card_id(self) -> str: ...
 
 
 def save(
-    scorer: FastScorer, directory: Path, *, name: str, version: str, threshold: float,
+    scorer: FastScorer, directory: Path, *, schema: FeatureSchema, name: str, version: str,
+    threshold: float,
     checked_rows: int, max_difference: float, card_id: str = "",
 ) -> Path:  # fmt: skip
     """Write the artifact; the caller has checked `scorer` against the full pipeline."""
@@ -64,7 +77,7 @@ def save(
         "depth": scorer.forest.depth,
         "baseline": scorer.forest.baseline,
         "lookups": scorer.lookups,
-        "features": _features(),
+        "features": schema.layout(),
         "checked_rows": checked_rows,
         "max_difference": max_difference,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -77,38 +90,49 @@ def save(
     return path
 
 
-def load(directory: Path) -> LeanModel:
+def load(
+    directory: Path, schema: FeatureSchema, fix: str = "run `make export-model` again"
+) -> LeanModel:
     """The artifact in `directory`, refused with one line if it is damaged or stale."""
     path = directory / LEAN_FILE
-    fix = "run `make export-model` again"
     try:
         with np.load(path, allow_pickle=False) as saved:
-            meta: dict[str, Any] = json.loads(str(saved["meta"]))
+            meta = json.loads(str(saved["meta"]))
             arrays = {name: saved[name] for name in FOREST_ARRAYS}
+        if not isinstance(meta, dict):
+            raise ValueError("its metadata is not an object")
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise ProjectError(f"{path} is not a readable serving model ({reason}): {fix}") from None
+        raise _unreadable(path, exc, fix) from None
     if meta.get("format") != FORMAT:
         raise ProjectError(f"{path} has format {meta.get('format')!r}, not {FORMAT}: {fix}")
-    if meta.get("features") != _features():
+    if meta.get("features") != schema.layout():
         raise ProjectError(f"{path} was exported for other features than this code's: {fix}")
-    forest = CompiledForest.from_arrays(arrays, int(meta["depth"]), float(meta["baseline"]))
-    scorer = FastScorer.from_parts(meta["lookups"], forest)
-    return LeanModel(
-        scorer, meta["name"], meta["version"], str(path), float(meta["threshold"]),
-        str(meta.get("card_id", "")),
-    )  # fmt: skip
-
-
-def export(model: LoadedModel, directory: Path, rows: int = 512) -> Path:
-    """Compile `model` and write its artifact into `directory`, after checking it scores
-    `rows` generated rows exactly as the full pipeline does (no artifact otherwise)."""
-    from ..data import make_rfq_sample
-    from ..schema import FEATURE_NAMES, TARGET
-
-    sample = make_rfq_sample(rows, seed=5).drop(columns=[TARGET])[list(FEATURE_NAMES)]
     try:
-        scorer = FastScorer(model.pipeline)
+        forest = CompiledForest.from_arrays(arrays, int(meta["depth"]), float(meta["baseline"]))
+        scorer = FastScorer.from_parts(meta["lookups"], forest, schema)
+        return LeanModel(
+            scorer, str(meta["name"]), str(meta["version"]), str(path),
+            float(meta["threshold"]), str(meta.get("card_id", "")),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _unreadable(path, exc, fix) from None
+
+
+def _unreadable(path: Path, exc: Exception, fix: str) -> ProjectError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, KeyError):
+        reason = f"no {reason}"
+    return ProjectError(f"{path} is not a readable serving model ({reason}): {fix}")
+
+
+def export(
+    model: ExportedModel, directory: Path, schema: FeatureSchema, sample: pd.DataFrame
+) -> Path:
+    """Compile `model` and write its artifact into `directory`, after checking it scores
+    every row of `sample` exactly as the full pipeline does (no artifact otherwise)."""
+    sample = sample[list(schema.names)]
+    try:
+        scorer = FastScorer(model.pipeline, schema)
     except (AttributeError, KeyError, TypeError) as exc:
         raise ProjectError(f"pipeline layout not recognised ({exc}): no lean artifact") from None
     if scorer.forest is None:
@@ -121,6 +145,7 @@ def export(model: LoadedModel, directory: Path, rows: int = 512) -> Path:
             f"the compiled model differs from the pipeline by {difference:.2e}: no lean artifact"
         )
     return save(
-        scorer, directory, name=model.name, version=model.version, threshold=model.threshold,
-        checked_rows=rows, max_difference=difference, card_id=model.card_id,
+        scorer, directory, schema=schema, name=model.name, version=model.version,
+        threshold=model.threshold, checked_rows=len(sample), max_difference=difference,
+        card_id=model.card_id,
     )  # fmt: skip

@@ -1,6 +1,11 @@
 """The request hot path in numpy: validated rows become the fitted pipeline's encoded
 matrix directly, and only the final estimator runs.
 
+The pipeline's layout is the template's: a `preprocess` ColumnTransformer whose
+`categorical` one-hot encoder comes first and numeric columns after it, then a `model`
+step. A pipeline of another shape raises here, and the service scores with the full
+pipeline instead.
+
 Per request, the full Pipeline would build a DataFrame and run the ColumnTransformer and
 OneHotEncoder, which costs far more than the trees themselves for one row. The encoding
 here is derived from the fitted transformers (categories, column order), so it cannot
@@ -10,17 +15,17 @@ the service falls back to the full pipeline if it ever differs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..schema import CATEGORICAL_FEATURES, FEATURE_NAMES, NUMERIC_FEATURES
-
 if TYPE_CHECKING:
     import pandas as pd
 
-# CompiledForest's arrays, as saved in the lean serving artifact (serving/lean.py).
+    from .features import FeatureSchema
+
+# CompiledForest's arrays, as saved in the lean serving artifact (lean.py).
 FOREST_ARRAYS = ("feature", "threshold", "left", "right", "missing_left", "value")
 
 
@@ -102,16 +107,25 @@ class CompiledForest:
             go_left = np.where(np.isnan(x), self.flat_missing_left.take(node), below)
             node = np.where(go_left, self.flat_left.take(node), self.flat_right.take(node))
         raw = self.baseline + self.flat_value.take(node).sum(axis=0)
-        return 1.0 / (1.0 + np.exp(-raw))
+        probability: np.ndarray = 1.0 / (1.0 + np.exp(-raw))
+        return probability
 
 
 class FastScorer:
     """Encodes validated rows as the fitted pipeline's matrix and scores it."""
 
+    names: tuple[str, ...]
+    categorical: tuple[str, ...]
+    numeric: tuple[str, ...]
     forest: CompiledForest | None
     estimator: Any
 
-    def __init__(self, pipeline: Any) -> None:
+    def __init__(self, pipeline: Any, schema: FeatureSchema) -> None:
+        self.names, self.categorical, self.numeric = (
+            schema.names,
+            schema.categorical,
+            schema.numeric,
+        )
         preprocess = pipeline.named_steps["preprocess"]
         encoder = preprocess.named_transformers_["categorical"]
         self.estimator = pipeline.named_steps["model"]
@@ -125,25 +139,32 @@ class FastScorer:
             self.lookups.append({str(c): offset + i for i, c in enumerate(categories)})
             offset += len(categories)
         self.numeric_offset = offset
-        self.width = offset + len(NUMERIC_FEATURES)
+        self.width = offset + len(self.numeric)
 
     @classmethod
-    def from_parts(cls, lookups: list[dict[str, int]], forest: CompiledForest) -> FastScorer:
+    def from_parts(
+        cls, lookups: list[dict[str, int]], forest: CompiledForest, schema: FeatureSchema
+    ) -> FastScorer:
         """A scorer from saved encodings and trees, without the pipeline (lean artifact)."""
         scorer = cls.__new__(cls)
+        scorer.names, scorer.categorical, scorer.numeric = (
+            schema.names,
+            schema.categorical,
+            schema.numeric,
+        )
         scorer.estimator, scorer.forest, scorer.lookups = None, forest, lookups
         scorer.numeric_offset = sum(len(lookup) for lookup in lookups)
-        scorer.width = scorer.numeric_offset + len(NUMERIC_FEATURES)
+        scorer.width = scorer.numeric_offset + len(scorer.numeric)
         return scorer
 
-    def encode(self, rows: Sequence[dict[str, Any]]) -> np.ndarray:
+    def encode(self, rows: Sequence[Mapping[Any, Any]]) -> np.ndarray:
         matrix = np.zeros((len(rows), self.width), dtype=np.float64)
         for r, row in enumerate(rows):
-            for lookup, name in zip(self.lookups, CATEGORICAL_FEATURES, strict=True):
+            for lookup, name in zip(self.lookups, self.categorical, strict=True):
                 index = lookup.get(row[name])
                 if index is not None:  # unknown categories encode as all zeros, as trained
                     matrix[r, index] = 1.0
-            for c, name in enumerate(NUMERIC_FEATURES):
+            for c, name in enumerate(self.numeric):
                 matrix[r, self.numeric_offset + c] = row[name]
         return matrix
 
@@ -153,8 +174,9 @@ class FastScorer:
         return self.estimator.predict_proba(matrix)[:, 1]  # type: ignore[no-any-return]
 
     def check_against(self, pipeline: Any, sample: pd.DataFrame) -> bool:
-        rows = sample[list(FEATURE_NAMES)].to_dict("records")
-        expected = pipeline.predict_proba(sample[list(FEATURE_NAMES)])[:, 1]
+        columns = list(self.names)
+        rows = sample[columns].to_dict("records")
+        expected = pipeline.predict_proba(sample[columns])[:, 1]
         matrix = self.encode(rows)
         if self.forest is not None and not np.allclose(
             self.forest.predict_proba(matrix), expected, rtol=0, atol=1e-9

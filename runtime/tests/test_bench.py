@@ -1,0 +1,146 @@
+"""What the projects' benchmarks share: wrk's report read into numbers, a missing wrk named
+in one line, servers started, waited for and stopped, the no-op ceiling app served by a
+real gunicorn, and a server's memory summed over its process tree."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from goldpath_runtime.bench.load import ensure_wrk, parse_wrk
+from goldpath_runtime.bench.servers import (
+    process_tree,
+    rss_mib,
+    start,
+    stop,
+    time_to_ready,
+    wait_until_up,
+)
+from goldpath_runtime.bench.throughput import ceiling
+
+# wrk 4.1's report of a run with failures, as `--latency` prints it.
+WRK_REPORT = """\
+Running 10s test @ http://127.0.0.1:8000/predict
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.91ms    1.20ms  30.11ms   90.12%
+    Req/Sec     2.06k   150.33     2.40k    71.00%
+  Latency Distribution
+     50%  812.00us
+     75%    4.30ms
+     90%    5.10ms
+     99%    1.20s
+  41000 requests in 10.00s, 8.12MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:   4099.51
+Transfer/sec:    831.52KB
+"""
+
+
+def test_a_wrk_report_is_read_in_milliseconds_with_every_error_counted() -> None:
+    figures = parse_wrk(WRK_REPORT)
+    assert figures == {"rps": 4099.51, "p50": 0.812, "p99": 1200.0, "errors": 12.0,
+                       "requests": 41000.0}  # fmt: skip
+
+
+@given(st.text(max_size=2000))
+def test_any_text_reads_as_numbers_or_nan_never_an_exception(out: str) -> None:
+    figures = parse_wrk(out)
+    assert set(figures) == {"rps", "p50", "p99", "errors", "requests"}
+    assert all(isinstance(v, float) for v in figures.values())
+    assert figures["errors"] >= 0 or math.isnan(figures["errors"])
+
+
+def test_a_missing_wrk_is_one_line_naming_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SystemExit) as stopped:
+        ensure_wrk()
+    message = str(stopped.value.code)
+    assert message.startswith("wrk is not installed: install it (")
+    assert message.endswith("then run this again")
+    assert "\n" not in message
+
+
+def test_the_ceiling_app_is_served_by_a_real_gunicorn(tmp_path: Path) -> None:
+    gunicorn = [sys.executable, "-m", "gunicorn", "--worker-class",
+                "uvicorn_worker.UvicornWorker", "--workers", "1"]  # fmt: skip
+    peer = ceiling(gunicorn, tmp_path, {"x": 1})
+    process = start(peer.command, {"PATH": "/usr/bin:/bin"}, tmp_path / "ceiling.log")
+    try:
+        wait_until_up(peer.ready_url, process, tmp_path / "ceiling.log", timeout=60)
+        call = urllib.request.Request(  # noqa: S310 - loopback
+            peer.target_url, data=json.dumps(peer.body).encode()
+        )
+        with urllib.request.urlopen(call, timeout=5) as answer:  # noqa: S310 - loopback
+            assert json.loads(answer.read())["prediction"] == 1
+    finally:
+        stop(process)
+    assert process.returncode is not None
+
+
+def test_a_server_that_exits_is_one_line_not_a_wait(tmp_path: Path) -> None:
+    log = tmp_path / "dead.log"
+    process = start([sys.executable, "-c", "raise SystemExit(3)"], {}, log)
+    with pytest.raises(SystemExit, match=r"exited with code 3: see .*dead\.log$"):
+        wait_until_up("http://127.0.0.1:9/", process, log, timeout=30)
+
+
+SERVER = """
+import http.server, sys
+class Ok(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Ok)
+print("model loaded", flush=True)
+server.serve_forever()
+"""
+
+
+def test_time_to_ready_counts_until_the_marker_and_the_answer(tmp_path: Path) -> None:
+    from goldpath_runtime.bench.servers import free_port
+
+    port = free_port()
+    seconds = time_to_ready(
+        [sys.executable, "-c", SERVER, str(port)], {}, "model loaded", 1,
+        f"http://127.0.0.1:{port}/", tmp_path / "server.log",
+    )  # fmt: skip
+    assert 0 < seconds < 60
+    with pytest.raises(urllib.error.URLError, match="Connection refused"):  # stopped
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+
+
+def test_memory_is_summed_over_the_whole_process_tree() -> None:
+    child = "import time; time.sleep(60)"
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {child!r}]); "
+         "time.sleep(60)"],
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(process_tree(parent.pid)) < 2:
+            assert time.monotonic() < deadline, "the child never started"
+            time.sleep(0.05)
+        tree = process_tree(parent.pid)
+        assert tree[0] == parent.pid
+        assert rss_mib(tree) > rss_mib([parent.pid]) > 1
+        assert rss_mib([2**22 + 12345]) == 0  # a process that is gone counts nothing
+    finally:
+        for pid in reversed(process_tree(parent.pid)):
+            subprocess.run(["kill", "-9", str(pid)], check=False)
+        parent.wait()
