@@ -30,10 +30,14 @@ def identity(source: str, base: Path | None = None) -> str:
         user_host, _, path = source.partition(":")
         source = f"ssh://{user_host}/{path}"
     if is_remote(source):
-        parts = urlsplit(source)
+        try:
+            parts = urlsplit(source)
+            host = parts.hostname or ""
+        except ValueError as exc:  # an unclosed IPv6 bracket, say: not an address at all
+            raise GoldpathError(f"template: {source!r} is not a URL ({exc})") from None
         if parts.scheme.lower() != "file":
             path = re.sub(r"(\.git)?/*$", "", parts.path.strip("/"))
-            return f"{(parts.hostname or '').lower()}/{path.lower()}"
+            return f"{host.lower()}/{path.lower()}"
         source = parts.path
     try:
         folder = Path(source).expanduser()

@@ -238,6 +238,7 @@ def test_a_relative_src_path_is_read_from_the_project(tmp_path: Path) -> None:
 @settings(max_examples=300, deadline=None)
 @given(hostile_sources)
 @example("~--upload-pack=touch /tmp/x")  # `~user` of no user: a traceback, found by hypothesis
+@example("https://[")  # an unclosed IPv6 bracket: urlsplit raised, found by hypothesis
 def test_no_hostile_source_is_taken_for_the_platform_s(source: str) -> None:
     platform = PlatformTemplate.of("https://github.com/acme-bank/goldpath")
     owned = platform.owns(source, Path("/nonexistent"))

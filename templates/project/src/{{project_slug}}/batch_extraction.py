@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 from goldpath_runtime.errors import ProjectError
+from goldpath_runtime.llm.budget import BUDGET_REACHED, BudgetExceededError, TokenBudget, budgeted
 from goldpath_runtime.llm.providers import Provider, ProviderError
 
-from .budget import BUDGET_REACHED, BudgetExceededError, TokenBudget, budgeted
 from .config import Settings
 from .pipeline import Extractor
 from .prompts import Prompt

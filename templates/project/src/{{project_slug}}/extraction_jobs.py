@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from goldpath_runtime.errors import GateFailedError, ProjectError
+from goldpath_runtime.llm.budget import BUDGET_REACHED
 
-from .budget import BUDGET_REACHED
 from .config import load_settings
 
 

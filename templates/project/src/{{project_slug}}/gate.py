@@ -26,10 +26,10 @@ from typing import Any
 import mlflow
 from goldpath_runtime.errors import ProjectError
 from goldpath_runtime.governance import load_record, trainer_identity
+from goldpath_runtime.llm.budget import TokenBudget, budgeted
 from goldpath_runtime.llm.providers import Provider, ProviderError
 from goldpath_runtime.store import connect, ensure_experiment
 
-from .budget import TokenBudget, budgeted
 from .config import Settings, record_path
 from .extraction import SCORED_FIELDS
 from .pipeline import Extractor

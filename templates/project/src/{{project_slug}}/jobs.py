@@ -74,7 +74,9 @@ def _batch(argv: Sequence[str] | None) -> None:
 
 
 def _monitor(argv: Sequence[str] | None) -> None:
-    from .monitor import DRIFT_EXIT_CODE, detect_drift
+    from goldpath_runtime.tabular.drift import DRIFT_EXIT_CODE, detect_drift
+
+    from .contract import CONTRACT
 
     parser = argparse.ArgumentParser(prog="monitor")
     parser.add_argument("--reference-table", required=True)
@@ -86,6 +88,7 @@ def _monitor(argv: Sequence[str] | None) -> None:
     reference = spark.table(args.reference_table).limit(args.sample_rows).toPandas()  # type: ignore[attr-defined]
     current = spark.table(args.current_table).limit(args.sample_rows).toPandas()  # type: ignore[attr-defined]
     report = detect_drift(
+        CONTRACT,
         reference,
         current,
         psi_threshold=settings.drift_psi_threshold,

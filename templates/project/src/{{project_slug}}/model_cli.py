@@ -174,10 +174,13 @@ def _smoke(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _monitor(args: argparse.Namespace, settings: Settings) -> None:
+    from goldpath_runtime.tabular.drift import DRIFT_EXIT_CODE, detect_drift, write_report
+
+    from .contract import CONTRACT
     from .data import read_table
-    from .monitor import DRIFT_EXIT_CODE, detect_drift, write_report
 
     report = detect_drift(
+        CONTRACT,
         read_table(args.reference),
         read_table(args.current),
         psi_threshold=settings.drift_psi_threshold,

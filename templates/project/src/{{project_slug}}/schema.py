@@ -12,6 +12,9 @@ TARGET = "hit"
 # When each RFQ arrived: not a feature (the model must not learn the calendar), but where
 # a table has it, the model card gives the training data's time range from it.
 EVENT_TIME = "requested_at"
+# The model card gives results per value of this column: the desk reviews the model by
+# client tier.
+REVIEW_SEGMENT = "client_tier"
 
 FEATURES: tuple[Feature, ...] = (
     Feature("notional_usd", "RFQ notional in USD", gt=0, le=1e10, examples=(5_000_000.0,)),

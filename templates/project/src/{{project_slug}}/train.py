@@ -13,16 +13,7 @@ from goldpath_runtime.errors import DataValidationError
 from goldpath_runtime.governance import load_record, trainer_identity
 from goldpath_runtime.lifecycle import CHALLENGER
 from goldpath_runtime.store import connect, ensure_experiment
-from mlflow.data.pandas_dataset import from_pandas
-from mlflow.models import infer_signature
-from sklearn.model_selection import RandomizedSearchCV, train_test_split
-
-from .config import Settings, record_path
-from .contract import validate_frame
-from .data import load_training_data
-from .evaluation import GateResult, classification_metrics, evaluate_gate
-from .features import PARAM_DISTRIBUTIONS, build_pipeline
-from .model_card import (
+from goldpath_runtime.tabular.card import (
     bootstrap_interval,
     build_card,
     data_quality,
@@ -31,13 +22,22 @@ from .model_card import (
     segments,
     time_range,
 )
+from mlflow.data.pandas_dataset import from_pandas
+from mlflow.models import infer_signature
+from sklearn.model_selection import RandomizedSearchCV, train_test_split
+
+from .config import PROJECT_ROOT, Settings, record_path
+from .contract import validate_frame
+from .data import load_training_data
+from .evaluation import GateResult, classification_metrics, evaluate_gate
+from .features import PARAM_DISTRIBUTIONS, build_pipeline
 from .registry import (
     SKOPS_TRUSTED_TYPES,
     THRESHOLD_TAG,
     alias_version,
     load_model_version,
 )
-from .schema import FEATURE_NAMES, TARGET
+from .schema import FEATURE_NAMES, REVIEW_SEGMENT, SCHEMA, TARGET
 
 log = logging.getLogger(__name__)
 
@@ -163,20 +163,21 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
             )
             mlflow.log_input(dataset, context="training")
         card = build_card(
+            SCHEMA, PROJECT_ROOT,
             record=governance,
             version=version,
             trained_by=trainer,
             training_data={"source": source, "rows": len(data), "sha256": digest,
-                           "time_range": time_range(raw)},
+                           "time_range": time_range(raw, SCHEMA.event_time)},
             metrics=metrics,
             roc_auc_95ci=bootstrap_interval(y_test, test_probability, settings.random_seed),
-            segments=segments(x_test, y_test, test_probability),
+            segments=segments(x_test, y_test, test_probability, REVIEW_SEGMENT),
             gate={"outcome": "passed" if gate.passed else "failed", "reasons": gate.summary(),
                   "min_roc_auc": settings.gate_min_roc_auc,
                   "max_regression": settings.gate_max_regression},
             champion={"version": None if champion is None else str(champion.version),
                       "roc_auc": champion_auc},
-            data_quality=data_quality(data),
+            data_quality=data_quality(data, SCHEMA),
             run_id=run.info.run_id,
         )  # fmt: skip
         mlflow.log_dict(card, "model_card/card.json")

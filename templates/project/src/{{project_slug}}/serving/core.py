@@ -1,217 +1,29 @@
-"""Request parsing, validation and prediction, independent of the web framework.
-
-A body is either one row of features (a JSON object) or `{"instances": [row, ...]}`.
-Every rejected field is named in the error, as `field` = `notional_usd` or
-`instances[3].side`, so a client can fix its request without reading our code.
-"""
+"""This service's scoring: the platform's tabular predictor (goldpath_runtime.tabular:
+request parsing, validation, the fast path) over the team's features."""
 
 from __future__ import annotations
 
-import json
-import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-from goldpath_runtime.errors import ProjectError
-from goldpath_runtime.serving.requests import RequestError, is_json, not_json
 from goldpath_runtime.tabular import lean
-from goldpath_runtime.tabular.fastpath import FastScorer
-from pydantic import BaseModel, ValidationError
+from goldpath_runtime.tabular.predictor import Predictor
 
 from ..config import Settings
-from ..schema import FEATURE_NAMES, SCHEMA, TARGET, request_row_model
+from ..schema import SCHEMA, TARGET
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     # Imported where used: a worker serving the lean artifact never loads MLflow, skops,
     # scikit-learn or pandas (seconds of start-up each).
     from ..registry import LoadedModel
 
-log = logging.getLogger(__name__)
 
+def check_rows() -> pd.DataFrame:
+    """Rows the fast path must score as the pipeline does before it serves."""
+    from ..data import make_rfq_sample
 
-def _field(prefix: str, loc: tuple[int | str, ...]) -> str:
-    path = prefix
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
-def openapi_request_schema(max_batch_size: int) -> dict[str, Any]:
-    """The /predict body as OpenAPI: one row, or a batch of at most `max_batch_size` rows."""
-    row = request_row_model().model_json_schema()
-    batch = {
-        "title": "Batch",
-        "type": "object",
-        "properties": {
-            "instances": {"type": "array", "items": row, "minItems": 1, "maxItems": max_batch_size}
-        },
-        "required": ["instances"],
-        "additionalProperties": False,
-    }
-    return {"oneOf": [row, batch]}
-
-
-_ERRORS = {
-    "400": {"description": "Body is not JSON"},
-    "413": {"description": "Body too large"},
-    "415": {"description": "Body is not sent as JSON (Content-Type)"},
-    "422": {"description": "A field is invalid"},
-    "503": {"description": "Model not loaded yet, or overloaded: retry after Retry-After"},
-}
-
-
-def predict_operation(max_batch_size: int) -> dict[str, Any]:
-    """POST /predict as an OpenAPI operation (the route is plain: no framework writes it)."""
-    return {
-        "post": {
-            "tags": ["model"],
-            "summary": "Score one row or a batch",
-            "description": 'One row (an object of features) or a batch: `{"instances": [...]}`.',
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": openapi_request_schema(max_batch_size)}},
-            },
-            "responses": {"200": {"description": "Predictions"}, **_ERRORS},
-        }
-    }
-
-
-def openapi_document(title: str, version: str, max_batch_size: int) -> dict[str, Any]:
-    """The service's OpenAPI 3.1 document, for the frameworks that do not generate one."""
-    probe = {"get": {"tags": ["operations"], "responses": {"200": {"description": "OK"}}}}
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
-        "paths": {
-            "/predict": predict_operation(max_batch_size),
-            "/healthz": probe,
-            "/readyz": {
-                "get": {
-                    **probe["get"],
-                    "responses": {"200": {"description": "Ready"}, "503": _ERRORS["503"]},
-                }
-            },
-        },
-    }
-
-
-class Predictor:
-    """Validates request bodies against the feature schema and scores them."""
-
-    def __init__(self, model: LoadedModel | lean.LeanModel, max_batch_size: int) -> None:
-        self.model = model
-        self.max_batch_size = max_batch_size
-        self.row_model: type[BaseModel] = request_row_model()
-        self.fast: FastScorer | None = None
-        if isinstance(model, lean.LeanModel):
-            self.fast = model.scorer  # checked against the full pipeline at export
-            return
-        from ..data import make_rfq_sample
-
-        try:
-            scorer = FastScorer(model.pipeline, SCHEMA)
-            sample = make_rfq_sample(256, seed=3).drop(columns=[TARGET])
-            if scorer.check_against(model.pipeline, sample):
-                self.fast = scorer
-            else:
-                log.warning("numpy fast path disagrees with the pipeline; using the pipeline")
-        except (AttributeError, KeyError, TypeError):
-            log.warning("pipeline layout not recognised; serving with the full pipeline")
-
-    def _validate_rows(self, rows: list[Any], prefix: str) -> list[dict[str, Any]]:
-        valid: list[dict[str, Any]] = []
-        errors: list[dict[str, str]] = []
-        for index, row in enumerate(rows):
-            try:
-                valid.append(self.row_model.model_validate(row).model_dump())
-            except ValidationError as exc:
-                where = f"{prefix}[{index}]" if prefix else ""
-                for error in exc.errors():
-                    errors.append({"field": _field(where, error["loc"]), "message": error["msg"]})
-        if errors:
-            raise RequestError(422, errors[:20])
-        return valid
-
-    def parse(
-        self, body: bytes, content_type: str | None = "application/json"
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Validated rows and whether the request was a single row."""
-        if not is_json(content_type):
-            raise not_json()
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise RequestError(
-                400, [{"field": "body", "message": "request body is not valid JSON"}]
-            ) from None
-        except RecursionError:
-            # A body nested thousands of levels deep exhausts the parser's stack: a client
-            # error, answered as one, not a 500 with a traceback.
-            raise RequestError(
-                400, [{"field": "body", "message": "JSON is nested too deeply"}]
-            ) from None
-        if not isinstance(payload, dict):
-            raise RequestError(
-                422,
-                [{"field": "body", "message": "expected a JSON object: one row or {instances}"}],
-            )
-        if "instances" not in payload:
-            return self._validate_rows([payload], ""), True
-        extra = sorted(set(payload) - {"instances"})
-        if extra:
-            raise RequestError(
-                422, [{"field": extra[0], "message": "unexpected field next to instances"}]
-            )
-        instances = payload["instances"]
-        if not isinstance(instances, list) or not instances:
-            raise RequestError(
-                422, [{"field": "instances", "message": "must be a non-empty list of rows"}]
-            )
-        if len(instances) > self.max_batch_size:
-            raise RequestError(
-                422,
-                [
-                    {
-                        "field": "instances",
-                        "message": f"at most {self.max_batch_size} rows per request, "
-                        f"got {len(instances)}; split the batch",
-                    }
-                ],
-            )
-        return self._validate_rows(instances, "instances"), False
-
-    def score(self, rows: list[dict[str, Any]]) -> np.ndarray:
-        """Hit probabilities for validated rows, on the numpy fast path when available."""
-        if self.fast is not None:
-            return self.fast.predict_proba(self.fast.encode(rows))
-        import pandas as pd
-
-        if isinstance(self.model, lean.LeanModel):  # never: a lean model always has `fast`
-            raise ProjectError("the lean serving model has no scorer")
-        frame = pd.DataFrame.from_records(rows, columns=list(FEATURE_NAMES))
-        return self.model.predict(frame)[1]
-
-    def respond(self, probability: np.ndarray, single: bool) -> dict[str, Any]:
-        labels = self.model.labels(probability)
-        if single:
-            return {
-                "model_version": self.model.version,
-                "prediction": int(labels[0]),
-                "probability": float(probability[0]),
-            }
-        return {
-            "model_version": self.model.version,
-            "predictions": labels.tolist(),
-            "probabilities": probability.tolist(),
-        }
-
-    def predict(self, rows: list[dict[str, Any]], single: bool) -> dict[str, Any]:
-        return self.respond(self.score(rows), single)
-
-
-def readiness(predictor: Predictor) -> dict[str, Any]:
-    """What /readyz says of a loaded model."""
-    return {"model_version": predictor.model.version, "model_card": predictor.model.card_id}
+    return make_rfq_sample(256, seed=3).drop(columns=[TARGET])
 
 
 def load_predictor(settings: Settings) -> Predictor:
@@ -224,4 +36,4 @@ def load_predictor(settings: Settings) -> Predictor:
         from ..registry import load_serving_model
 
         model = load_serving_model(settings)
-    return Predictor(model, settings.max_batch_size)
+    return Predictor(model, settings.max_batch_size, SCHEMA, check_rows)

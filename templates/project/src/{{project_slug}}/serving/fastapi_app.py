@@ -20,10 +20,12 @@ from goldpath_runtime.serving.batching import MicroBatcher, Overloaded
 from goldpath_runtime.serving.loading import retry_delay
 from goldpath_runtime.serving.model_metrics import MODEL_INFO, PREDICTIONS
 from goldpath_runtime.serving.requests import RequestError
+from goldpath_runtime.tabular.predictor import Predictor, predict_operation, readiness
 
 from .. import __version__
 from ..config import Settings, load_settings
-from .core import Predictor, load_predictor, predict_operation, readiness
+from ..schema import SCHEMA
+from .core import load_predictor
 
 
 def create_app(
@@ -101,7 +103,7 @@ def create_app(
                 title=app.title, version=app.version, description=app.description,
                 routes=app.routes,
             )  # fmt: skip
-            document["paths"]["/predict"] = predict_operation(settings.max_batch_size)
+            document["paths"]["/predict"] = predict_operation(SCHEMA, settings.max_batch_size)
             app.openapi_schema = document
         return app.openapi_schema
 

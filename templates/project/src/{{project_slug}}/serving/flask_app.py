@@ -14,10 +14,12 @@ from flask import Flask, Response, jsonify, request
 from goldpath_runtime.serving.loading import retry_delay
 from goldpath_runtime.serving.model_metrics import MODEL_INFO, PREDICTIONS
 from goldpath_runtime.serving.wsgi import Loaded, create_service, error, read_body
+from goldpath_runtime.tabular.predictor import Predictor, openapi_document, readiness
 
 from .. import __version__
 from ..config import Settings, load_settings
-from .core import Predictor, load_predictor, openapi_document, readiness
+from ..schema import SCHEMA
+from .core import load_predictor
 
 
 def create_app(
@@ -40,7 +42,7 @@ def create_app(
         readiness=readiness,
         describe=lambda p: {"model": p.model.name, "version": p.model.version},
         routes=["/predict"],
-        openapi=openapi_document(settings.model_name, __version__, settings.max_batch_size),
+        openapi=openapi_document(SCHEMA, settings.model_name, __version__, settings.max_batch_size),
         max_body_bytes=settings.max_body_bytes,
         log_level=settings.log_level,
         access_log_flush_s=settings.access_log_flush_s,

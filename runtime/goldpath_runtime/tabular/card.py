@@ -1,25 +1,26 @@
-"""The model card of a registered version: what it is for, what data and code made it, how
-it was evaluated and how it compares with the champion, in Markdown for people and JSON
-for tools. Training writes both as artifacts of its run (`model_card/`) and puts the
-card's id and a summary on the version's tags; serving and batch outputs carry that id.
+"""The model card of a registered tabular version: what it is for, what data and code made
+it, how it was evaluated (overall, with a bootstrap interval, and per segment the team
+reviews it by) and how it compares with the champion, in Markdown for people and JSON for
+tools. A project's training writes both as artifacts of its run (`model_card/`) and puts
+the card's id and a summary on the version's tags; serving and batch outputs carry it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from goldpath_runtime.governance import Record, card_record_section, provenance, with_card_id
 from scipy import stats
-from sklearn.metrics import roc_auc_score
 
-from .config import PROJECT_ROOT
-from .schema import EVENT_TIME, FEATURES, NUMERIC_FEATURES, TARGET
+from ..governance import Record, card_record_section, provenance, with_card_id
 
-SEGMENT = "client_tier"  # per-segment results: the desk reviews the model by client tier
+if TYPE_CHECKING:
+    from .features import FeatureSchema
+
 BOOTSTRAP_ROUNDS = 200
 
 
@@ -30,22 +31,24 @@ def fingerprint(frame: pd.DataFrame) -> str:
     return hashlib.sha256(columns.encode() + hashed.tobytes()).hexdigest()
 
 
-def time_range(frame: pd.DataFrame) -> str:
-    """First and last EVENT_TIME (ISO 8601) of the training table, or why there is none."""
-    if EVENT_TIME not in frame.columns:
-        return f"no {EVENT_TIME} column in the training table"
-    times = pd.to_datetime(frame[EVENT_TIME], utc=True, errors="coerce", format="ISO8601")
+def time_range(frame: pd.DataFrame, event_time: str | None) -> str:
+    """First and last event time (ISO 8601) of the training table, or why there is none."""
+    if event_time is None:
+        return "the features declare no event time"
+    if event_time not in frame.columns:
+        return f"no {event_time} column in the training table"
+    times = pd.to_datetime(frame[event_time], utc=True, errors="coerce", format="ISO8601")
     unreadable = int(times.isna().sum())
     if unreadable == len(times):
-        return f"{EVENT_TIME} holds no readable time"
+        return f"{event_time} holds no readable time"
     span = f"{times.min().isoformat()} to {times.max().isoformat()}"
     return span + (f" ({unreadable} row(s) without a readable time)" if unreadable else "")
 
 
-def data_quality(frame: pd.DataFrame) -> dict[str, Any]:
+def data_quality(frame: pd.DataFrame, schema: FeatureSchema) -> dict[str, Any]:
     """Nulls, ranges and category coverage per column."""
     summary: dict[str, Any] = {}
-    for name in NUMERIC_FEATURES:
+    for name in schema.numeric:
         column = frame[name]
         summary[name] = {
             "nulls": int(column.isna().sum()),
@@ -53,7 +56,7 @@ def data_quality(frame: pd.DataFrame) -> dict[str, Any]:
             "max": float(column.max()),
             "mean": float(column.mean()),
         }
-    for feature in FEATURES:
+    for feature in schema.features:
         if feature.is_categorical:
             seen = set(frame[feature.name].astype(str).unique())
             summary[feature.name] = {
@@ -61,7 +64,7 @@ def data_quality(frame: pd.DataFrame) -> dict[str, Any]:
                 "categories_seen": sorted(seen & set(feature.categories)),
                 "categories_missing": sorted(set(feature.categories) - seen),
             }
-    summary[TARGET] = {"positive_rate": float(frame[TARGET].mean())}
+    summary[schema.target] = {"positive_rate": float(frame[schema.target].mean())}
     return summary
 
 
@@ -78,12 +81,12 @@ def bootstrap_interval(
         picks = rng.integers(0, len(y_true), (rounds, len(y_true)))
         labels, scored = y_true[picks].astype(bool), probability[picks]
         both = labels.any(axis=1) & ~labels.all(axis=1)
-        scores.append(_roc_auc_rows(labels[both], scored[both]))
+        scores.append(roc_auc_rows(labels[both], scored[both]))
     low, high = np.percentile(np.concatenate(scores), [2.5, 97.5])
     return float(low), float(high)
 
 
-def _roc_auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+def roc_auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """The ROC AUC of each row: the Mann-Whitney U statistic with average ranks for ties,
     which is exactly roc_auc_score's value."""
     ranks = stats.rankdata(scores, axis=1)
@@ -94,19 +97,22 @@ def _roc_auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 def segments(
-    x_test: pd.DataFrame, y_test: np.ndarray, probability: np.ndarray
+    x_test: pd.DataFrame, y_test: np.ndarray, probability: np.ndarray, segment: str
 ) -> list[dict[str, Any]]:
+    """ROC AUC per value of the `segment` column (none where a value has one class)."""
     rows = []
-    for value in sorted(x_test[SEGMENT].astype(str).unique()):
-        mask = (x_test[SEGMENT].astype(str) == value).to_numpy()
-        labels = y_test[mask]
-        auc = float(roc_auc_score(labels, probability[mask])) if len(set(labels)) > 1 else None
-        rows.append({SEGMENT: value, "rows": int(mask.sum()), "positives": int(labels.sum()),
+    for value in sorted(x_test[segment].astype(str).unique()):
+        mask = (x_test[segment].astype(str) == value).to_numpy()
+        labels = y_test[mask].astype(bool)
+        auc = None
+        if labels.any() and not labels.all():
+            auc = float(roc_auc_rows(labels[None, :], probability[mask][None, :])[0])
+        rows.append({segment: value, "rows": int(mask.sum()), "positives": int(labels.sum()),
                      "roc_auc": auc})  # fmt: skip
     return rows
 
 
-def build_card(**facts: Any) -> dict[str, Any]:
+def build_card(schema: FeatureSchema, project_root: Path, **facts: Any) -> dict[str, Any]:
     """The card as data. `facts` are what training knows; the rest is read here."""
     record: Record = facts.pop("record")
     card = {
@@ -117,7 +123,7 @@ def build_card(**facts: Any) -> dict[str, Any]:
         "training_data": facts["training_data"],
         "features": [
             {"name": f.name, "description": f.description, "categories": list(f.categories)}
-            for f in FEATURES
+            for f in schema.features
         ],
         "metrics": facts["metrics"],
         "roc_auc_95ci": facts["roc_auc_95ci"],
@@ -125,7 +131,7 @@ def build_card(**facts: Any) -> dict[str, Any]:
         "gate": facts["gate"],
         "champion": facts["champion"],
         "data_quality": facts["data_quality"],
-        "code": provenance(PROJECT_ROOT),
+        "code": provenance(project_root),
         "mlflow_run_id": facts["run_id"],
     }
     return with_card_id(card)
@@ -154,16 +160,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         *(f"| {k} | {v:.4f} |" for k, v in card["metrics"].items()),
         f"| roc_auc 95% bootstrap interval | {low:.4f} to {high:.4f} |",
         "",
-        f"By {SEGMENT}:",
-        "",
-        f"| {SEGMENT} | rows | positives | roc_auc |",
-        "|---|---|---|---|",
-        *(
-            f"| {s[SEGMENT]} | {s['rows']} | {s['positives']} | "
-            f"{'-' if s['roc_auc'] is None else format(s['roc_auc'], '.4f')} |"
-            for s in card["segments"]
-        ),
-        "",
+        *_segment_table(card["segments"]),
         "## Gate and champion",
         "",
         f"- gate: **{gate['outcome']}** (ROC AUC at least {gate['min_roc_auc']}, at most "
@@ -188,3 +185,22 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _segment_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Per-segment results; the first key of each row is the segment's column."""
+    if not rows:
+        return []
+    segment = next(iter(rows[0]))
+    return [
+        f"By {segment}:",
+        "",
+        f"| {segment} | rows | positives | roc_auc |",
+        "|---|---|---|---|",
+        *(
+            f"| {s[segment]} | {s['rows']} | {s['positives']} | "
+            f"{'-' if s['roc_auc'] is None else format(s['roc_auc'], '.4f')} |"
+            for s in rows
+        ),
+        "",
+    ]

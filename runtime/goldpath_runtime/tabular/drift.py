@@ -1,4 +1,5 @@
-"""Drift between a reference sample (training data) and a current one (recent inputs).
+"""Drift between a reference sample (training data) and a current one (recent inputs), for
+the features a project's contract declares.
 
 Per feature: the population stability index (PSI, on reference quantile bins for numbers,
 on categories for categoricals) and, for numbers, the two-sample Kolmogorov-Smirnov test.
@@ -18,8 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .contract import validate_frame
-from .schema import FEATURES
+from .contract import Contract
 
 DRIFT_EXIT_CODE = 3
 _STYLE = "body { font-family: sans-serif } td, th { padding: 4px 12px } .drift { background: #fdd }"
@@ -92,15 +92,17 @@ PSI threshold {self.psi_threshold}; KS p-value threshold {self.ks_pvalue_thresho
 
 
 def detect_drift(
+    contract: Contract,
     reference: pd.DataFrame,
     current: pd.DataFrame,
     *,
     psi_threshold: float = 0.2,
     ks_pvalue_threshold: float = 0.01,
 ) -> DriftReport:
-    reference, current = validate_frame(reference), validate_frame(current)
+    """Both samples meet the contract first (one line per problem if not)."""
+    reference, current = contract.validate_frame(reference), contract.validate_frame(current)
     results = []
-    for feature in FEATURES:
+    for feature in contract.schema.features:
         ref, cur = reference[feature.name], current[feature.name]
         if feature.is_categorical:
             value, pvalue = categorical_psi(ref, cur, feature.categories), None

@@ -13,10 +13,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from goldpath_runtime.errors import ProjectError
-from goldpath_runtime.llm.providers import Completion, Provider, ProviderError, build_provider
-
-from .config import Settings
+from ..errors import ProjectError
+from .providers import Completion, Provider, ProviderError, ProviderSettings, build_provider
 
 # The start of the cost guard's message: a Spark job finds it in a failed task's text.
 BUDGET_REACHED = "token budget reached"
@@ -104,7 +102,7 @@ class BudgetedProvider:
 
 @asynccontextmanager
 async def budgeted(
-    settings: Settings, budget: TokenBudget, provider: Provider | None = None
+    settings: ProviderSettings, budget: TokenBudget, provider: Provider | None = None
 ) -> AsyncIterator[BudgetedProvider]:
     """The settings' provider (or `provider`, left open for its owner), behind `budget`."""
     inner = provider or build_provider(settings)
