@@ -30,17 +30,15 @@ VARIANTS = {
     "llm-azure-databricks": {"project_kind": "llm", "cloud": "azure", "databricks": True},
 }
 # The default variant runs its whole suite; the others run what differs from it (the
-# Flask service; the Spark engine and batch jobs; the LLM kind's Spark extraction, its
-# Entra ID and Databricks credentials), which keeps CI inside its time budget. The LLM
+# Flask service; the Spark engine and batch jobs; the LLM kind's Spark extraction), which
+# keeps CI inside its time budget. The LLM
 # kind's whole suite runs in test_generated_llm_project.py.
 # `make test` honours PYTEST_ADDOPTS: the command is the same, the selection narrower.
 ONLY = {
     "fastapi": "",
     "flask": "tests/test_api.py tests/test_server.py",
     "azure-databricks": "tests/test_spark.py tests/test_batch.py",
-    "llm-azure-databricks": (
-        "tests/test_spark_extraction.py tests/test_batch_extraction.py tests/test_providers.py"
-    ),
+    "llm-azure-databricks": "tests/test_spark_extraction.py tests/test_batch_extraction.py",
 }
 
 

@@ -56,8 +56,8 @@ def test_llm_project_is_green_and_its_pipeline_gate_runs_offline(tmp_path: Path)
     assert " passed" in last
     assert "failed" not in last
     assert "skipped" not in last
-    for suite in ("test_gate", "test_guardrails", "test_pipeline", "test_prompts",
-                  "test_providers", "test_service"):  # fmt: skip
+    for suite in ("test_extraction", "test_gate", "test_guardrails", "test_governance",
+                  "test_service"):  # fmt: skip
         assert f"tests/{suite}.py ." in output, suite
 
     command, env = pipeline_step(project, "github")

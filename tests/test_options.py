@@ -194,19 +194,18 @@ TABULAR_FILES = {
     "/benchmarks/startup.py", "/resources/batch_inference.job.yml",
     "/resources/monitoring.job.yml", "/resources/training.job.yml", "/tests/test_api.py",
     "/tests/test_bad_files.py", "/tests/test_batch.py", "/tests/test_evaluation.py",
-    "/tests/test_lean.py", "/tests/model_fixtures.py", "/tests/test_schema.py",
+    "/tests/test_lean.py", "/tests/model_fixtures.py", "/tests/servers.py", "/tests/test_schema.py",
     "/tests/test_server.py", "/tests/test_spark.py", "/tests/test_training.py",
 }  # fmt: skip
 LLM_FILES = {
-    "/src/pkg/batch_extraction.py", "/src/pkg/extraction.py",
-    "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py", "/src/pkg/gate.py", "/src/pkg/prompt_card.py", "/src/pkg/prompt_cli.py",
-    "/src/pkg/pipeline.py", "/src/pkg/prompts.py", "/src/pkg/serving/extraction_app.py",
+    "/src/pkg/extraction.py", "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py",
+    "/src/pkg/project.py", "/src/pkg/prompt_cli.py", "/src/pkg/serving/extraction_app.py",
     "/prompts", "/evaluation",
     "/benchmarks/extraction.py", "/examples/messages.jsonl",
     "/resources/batch_extraction.job.yml", "/resources/evaluation.job.yml",
-    "/tests/prompt_fixtures.py", "/tests/test_batch_extraction.py", "/tests/test_gate.py", "/tests/test_guardrails.py",
-    "/tests/test_pipeline.py", "/tests/test_prompts.py", "/tests/test_providers.py",
-    "/tests/test_service.py", "/tests/test_spark_extraction.py",
+    "/tests/prompt_fixtures.py", "/tests/test_batch_extraction.py", "/tests/test_extraction.py",
+    "/tests/test_gate.py", "/tests/test_guardrails.py", "/tests/test_service.py",
+    "/tests/test_spark_extraction.py",
 }  # fmt: skip
 
 

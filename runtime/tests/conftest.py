@@ -5,17 +5,24 @@ way: a model version needs no trained model to carry aliases and tags."""
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import pytest
+from local_ports import free_port
 from mlflow.tracking import MlflowClient
+from trade_project import Settings as TradeSettings
+from trade_project import evaluate, fake_running, promote, working_prompt
 
 from goldpath_runtime.governance import AuditTrail
 from goldpath_runtime.lifecycle import CHALLENGER, ModelVersions, PromptVersions, Versions
+from goldpath_runtime.llm.fake_provider import FakeProvider
+from goldpath_runtime.llm.prompts import Prompt, register
 from goldpath_runtime.store import StoreConfig, connect, ensure_experiment
 
 RECORD = """\
@@ -151,3 +158,83 @@ def decide(people: pytest.MonkeyPatch) -> Decide:
 def settings_for() -> type[StoreConfig]:
     """The settings class, to point at other stores."""
     return StoreConfig
+
+
+# The LLM extraction platform's fixtures, on the template's trade-request project
+# (trade_project.py): its fake provider for the session, a store per test, a served prompt.
+
+
+@pytest.fixture(scope="session")
+def trade_provider() -> Iterator[FakeProvider]:
+    with fake_running(free_port()) as provider:
+        yield provider
+
+
+@pytest.fixture
+def fake(trade_provider: FakeProvider) -> Iterator[FakeProvider]:
+    """The session's fake provider, healthy and with its counts at zero after each test."""
+    yield trade_provider
+    trade_provider.reset()
+
+
+@contextmanager
+def deciding() -> Iterator[None]:
+    """The suite's own identities for a promotion (a high tier wants an independent
+    validator), put back after it."""
+    people = {"APPROVER": "test-approver", "REASON": "test suite", "VALIDATOR": "validator-vic"}
+    saved = {name: os.environ.get(name) for name in people}
+    os.environ.update(people)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def store_settings(root: Path, provider_url: str, **overrides: object) -> TradeSettings:
+    return TradeSettings(
+        mlflow_tracking_uri=f"sqlite:///{root / 'mlflow.db'}",
+        mlflow_artifact_root=(root / "artifacts").as_uri(),
+        provider_url=provider_url,
+        # Apps served in-process write access lines at once, into pytest's capture.
+        **{"access_log_flush_s": 0, **overrides},  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def fresh_store(
+    tmp_path: Path, fake: FakeProvider, empty_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> TradeSettings:
+    """Settings pointing at an empty MLflow store of this test's own; promotions allowed."""
+    for name, value in (("APPROVER", "test-approver"), ("REASON", "test suite"),
+                        ("VALIDATOR", "validator-vic")):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    root = tmp_path / "mlflow"
+    root.mkdir()
+    shutil.copy(empty_store, root / "mlflow.db")
+    return store_settings(root, fake.url)
+
+
+@pytest.fixture
+def decision_store(fresh_store: TradeSettings) -> TradeSettings:
+    """This test's own store with v1 of the prompt registered and no decision yet."""
+    register(fresh_store, Prompt(fresh_store.prompt_name, "working", "one"), {})
+    return fresh_store
+
+
+@pytest.fixture(scope="session")
+def served_settings(
+    tmp_path_factory: pytest.TempPathFactory, trade_provider: FakeProvider, empty_store: Path
+) -> TradeSettings:
+    """A store whose prompt passed the gate once and holds @champion."""
+    root = tmp_path_factory.mktemp("served")
+    shutil.copy(empty_store, root / "mlflow.db")
+    settings = store_settings(root, trade_provider.url)
+    report = evaluate(settings, working_prompt(settings))
+    assert report.passed, report.checks
+    with deciding():
+        promote(settings)
+    return settings

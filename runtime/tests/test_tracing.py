@@ -83,3 +83,31 @@ def test_a_configured_collector_is_spoken_to_in_otlp_http_and_mlflow_keeps_its_c
                            experiment_name="rfq_traces")).start()  # fmt: skip
     assert os.environ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] == "http/protobuf"
     assert os.environ["MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT"] == "true"
+
+
+def test_a_traced_llm_call_never_fetches_a_price_catalog_from_a_third_party(
+    store: StoreConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow prices an LLM span from a catalog it downloads from github.com; the service
+    counts its own cost, and a bank's service calls no third party per trace. The download
+    is the boundary, recorded here instead of made."""
+    import mlflow.utils.providers as catalog
+
+    fetched: list[str] = []
+    monkeypatch.delenv("MLFLOW_MODEL_CATALOG_URI", raising=False)
+    monkeypatch.setattr(catalog, "_remote_cache", None)
+    monkeypatch.setattr(catalog, "_fetch_http_provider", lambda p, url: fetched.append(url))
+    connect_traces(store)
+    settings = SimpleNamespace(
+        trace_sample_ratio=1.0, trace_content=False, experiment_name="rfq_traces"
+    )
+    tracer = Tracer(settings)
+    tracer.start()
+    usage = {"gen_ai.request.model": "gpt-4o", "gen_ai.provider.name": "openai",
+             "gen_ai.response.model": "gpt-4o", "gen_ai.usage.input_tokens": 12,
+             "gen_ai.usage.output_tokens": 30}  # fmt: skip
+    with tracer.request("POST /extract") as root, tracer.message(root, usage):
+        pass
+    mlflow.flush_trace_async_logging()
+    assert fetched == []
+    assert os.environ["MLFLOW_MODEL_CATALOG_URI"] == ""

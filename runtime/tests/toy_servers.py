@@ -19,6 +19,8 @@ from local_ports import free_port
 
 HERE = Path(__file__).parent
 LOADED = '"model loaded"'
+# The extraction service of the example project (trade_project.py), as its image runs it.
+EXTRACTION_APP = "trade_project:create_app()"
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Server:
     port: int
     log_path: Path
     workers: int
+    loaded: str = LOADED  # the line each worker logs once what it serves is loaded
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -36,7 +39,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, "server exited:\n" + self.log_text()[-3000:]
-            if self.log_text().count(LOADED) >= self.workers:
+            if self.log_text().count(self.loaded) >= self.workers:
                 with urllib.request.urlopen(self.url("/readyz"), timeout=2) as response:  # noqa: S310
                     return json.loads(response.read())  # type: ignore[no-any-return]
             time.sleep(0.1)
@@ -80,7 +83,13 @@ class Server:
         return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-def start(shell: str, workdir: Path, workers: int = 2, env: dict[str, str] | None = None) -> Server:
+def start(
+    shell: str,
+    workdir: Path,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    app: str = "toy_service:create_app()",
+) -> Server:
     port = free_port()
     environment = {
         **os.environ,
@@ -93,11 +102,12 @@ def start(shell: str, workdir: Path, workers: int = 2, env: dict[str, str] | Non
     }
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [sys.executable, "-m", "gunicorn", "--config", str(HERE / "toy_gunicorn.conf.py"),
-               "toy_service:create_app()"]  # fmt: skip
+               app]  # fmt: skip
     log_path = workdir / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=log, stderr=log)
-    return Server(process, port, log_path, workers)
+    loaded = '"prompt loaded"' if app == EXTRACTION_APP else LOADED
+    return Server(process, port, log_path, workers, loaded)
 
 
 def status_of_oversized_headers(server: Server, size: int = 4 << 20) -> int:

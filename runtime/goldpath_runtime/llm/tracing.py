@@ -39,6 +39,10 @@ class TraceSettings(Protocol):
 
 class Tracer:
     def __init__(self, settings: TraceSettings) -> None:
+        # MLflow prices traced LLM calls from a catalog it downloads from github.com: a
+        # service must not call a third party per trace (and offline it stalls ~7 s on
+        # retries). This service counts its own cost (PRICES); a mirror can be named.
+        os.environ.setdefault("MLFLOW_MODEL_CATALOG_URI", "")
         self.ratio = settings.trace_sample_ratio
         self.content = settings.trace_content
         self.experiment = settings.experiment_name

@@ -1,15 +1,16 @@
 """What the service returns: a trade request, validated, from one client message.
 
 The provider is asked for JSON in this shape; anything else is a provider problem that the
-pipeline repairs once and otherwise reports (never passes on).
+platform repairs once and otherwise reports (never passes on). Every field has a default:
+a message that states nothing gives nulls and `needs_review`.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from goldpath_runtime.llm.output import ExtractionOutput
+from pydantic import Field
 
 Side = Literal["buy", "sell"]
 Instrument = Literal["IRS", "FX_SPOT", "FX_FORWARD", "BOND", "CDS"]
@@ -26,13 +27,10 @@ SCORED_FIELDS = (
 )
 
 
-class TradeRequest(BaseModel):
+class TradeRequest(ExtractionOutput):
     """A client's request as the desk books it. Fields the message does not state are null;
-    `needs_review` is true when a person must read the message (ambiguous, incomplete,
-    refused)."""
-
-    # An infinite or NaN notional or confidence is an invalid answer, not a number to book.
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    `needs_review` (from ExtractionOutput, with `confidence` and `refused`) is true when a
+    person must read the message (ambiguous, incomplete, refused)."""
 
     side: Side | None = Field(default=None, description="The client's side: buy or sell")
     instrument: Instrument | None = None
@@ -40,34 +38,3 @@ class TradeRequest(BaseModel):
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     tenor: str | None = Field(default=None, pattern=r"^\d{1,3}[DWMY]$")
     reference_index: str | None = Field(default=None, max_length=40)
-    needs_review: bool = False
-    confidence: float = Field(default=1.0, ge=0, le=1)
-    refused: bool = Field(default=False, description="The message tried to change the instructions")
-
-
-class OutputInvalidError(ValueError):
-    """The provider's answer is not a TradeRequest; `reason` is safe to show and log."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
-def parse_output(text: str) -> TradeRequest:
-    """The provider's text as a TradeRequest. Tolerates a ```json fence around the object
-    (models add one), nothing else."""
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.strip("`").removeprefix("json").strip()
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise OutputInvalidError("the answer is not JSON") from None
-    if not isinstance(data, dict):
-        raise OutputInvalidError("the answer is not a JSON object")
-    try:
-        return TradeRequest.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "answer"
-        raise OutputInvalidError(f"{where}: {first['msg']}") from None

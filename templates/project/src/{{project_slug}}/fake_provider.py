@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import AbstractContextManager
 from typing import Any
 
 from goldpath_runtime.llm import fake_provider
@@ -156,19 +155,7 @@ def answer(system: str, user: str) -> str:
     return json.dumps(found)
 
 
-class FakeProvider(fake_provider.FakeProvider):
-    """The platform's fake provider, answering as this project's stand-in model."""
-
-    def __init__(self, latency_ms: float = 0, require_token: str | None = None) -> None:
-        super().__init__(answer, latency_ms, require_token, name=MODEL)
-
-
-def running(
-    port: int, latency_ms: float = 0, require_token: str | None = None
-) -> AbstractContextManager[FakeProvider]:
-    """The fake provider on 127.0.0.1:`port` in a background thread, for tests and scripts."""
-    return fake_provider.running(FakeProvider(latency_ms, require_token), port)
-
-
 if __name__ == "__main__":
-    fake_provider.main(FakeProvider)
+    from .project import PROJECT
+
+    fake_provider.main(PROJECT.fake_provider)

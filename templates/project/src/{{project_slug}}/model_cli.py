@@ -12,8 +12,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from goldpath_runtime import lifecycle
 from goldpath_runtime.errors import ProjectError
+from goldpath_runtime.lifecycle import commands
+from goldpath_runtime.lifecycle.commands import add_lifecycle_commands
 from goldpath_runtime.logs import configure_logging
 
 from .config import PACKAGE, Settings, load_settings
@@ -62,80 +63,34 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
         raise ProjectError(f"evaluation gate failed: {result.gate.summary()}")
 
 
-def _was(version: str | None) -> str:
-    """The alias's earlier version as people read it: `none` when it had none."""
-    return f"v{version}" if version else "none"
-
-
-def _record_changed(version: str) -> None:
-    """A local decision rewrote governance.yml's `latest:` block: say what to do with it
-    (in CI the pipeline publishes it)."""
-    from goldpath_runtime.governance import ci_context
-
-    if not ci_context():
-        print(
-            f"governance.yml's latest: block now names v{version}: commit it "
-            "(git commit governance.yml) so goldpath inventory lists it"
-        )
-
-
 def _promote(args: argparse.Namespace, settings: Settings) -> None:
     from .registry import promote
 
     move = promote(settings, args.version)
-    if move.changed:
-        print(f"@{move.alias} of {move.name}: {_was(move.previous)} -> v{move.version}")
-        _record_changed(move.version)
-    else:
-        print(f"@{move.alias} of {move.name} is already v{move.version}")
+    commands.report_move(move, move.name)
 
 
 def _docs_pack(args: argparse.Namespace, settings: Settings) -> None:
     from .registry import documentation
 
     number, text = documentation(settings, args.version)
-    name = settings.model_name
-    output = args.output or Path("outputs") / f"{name}-v{number}-technical-documentation.md"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    print(f"wrote {output}: technical documentation of {name} v{number} (EU AI Act Annex IV)")
+    commands.write_documentation(settings.model_name, number, text, args.output)
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> None:
     from .registry import lifecycle_status
 
     rows = lifecycle_status(settings)
-    if args.json:
-        print(json.dumps(rows))
-        _unrecorded(rows)
-        return
-    print(f"{settings.model_name} in {settings.mlflow_tracking_uri}")
-    for row in rows:
-        shown = {k: v for k, v in row.items() if k not in {"alias", "version", "audit"}}
-        details = ", ".join(f"{k} {v}" for k, v in shown.items())
-        print(f"  @{row['alias']:<11} v{row['version']}" + (f"  ({details})" if details else ""))
-    _unrecorded(rows)
-
-
-def _unrecorded(rows: list[dict[str, str]]) -> None:
-    """An alias moved around the lifecycle fails `status` (and so CI) until it is dealt with."""
-    problem = lifecycle.unrecorded(rows)
-    if problem is not None:
-        print(
-            f"error: {problem}: record it (APPROVER=<id> REASON=<why> uv run python -m "
-            f"{PACKAGE} promote --version {rows[0]['version']}) or revert it "
-            "(make rollback APPROVER=<id> REASON=<why>)",
-            file=sys.stderr,
-        )
-        raise SystemExit(1)
+    if not args.json:
+        print(f"{settings.model_name} in {settings.mlflow_tracking_uri}")
+    commands.report_status(rows, PACKAGE, as_json=args.json)
 
 
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     from .registry import rollback
 
     move = rollback(settings)
-    print(f"@{move.alias} of {move.name}: {_was(move.previous)} -> v{move.version} (rollback)")
-    _record_changed(move.version)
+    commands.report_move(move, move.name, rollback=True)
 
 
 def _rows(text: str) -> int:
@@ -223,23 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(handler=_train)
 
-    promote = commands.add_parser("promote", help="move @champion to a version that passed")
-    promote.add_argument("--version", help="model version (default: the @challenger)")
-    promote.set_defaults(handler=_promote)
-
-    docs = commands.add_parser(
-        "docs-pack", help="technical documentation of a version (EU AI Act Annex IV headings)"
-    )
-    docs.add_argument("--version", help="model version (default: the @champion)")
-    docs.add_argument("--output", type=Path, help="default outputs/<name>-v<n>-technical-...md")
-    docs.set_defaults(handler=_docs_pack)
-
-    status = commands.add_parser("status", help="which versions hold @champion and @challenger")
-    status.add_argument("--json", action="store_true")
-    status.set_defaults(handler=_status)
-
-    rollback = commands.add_parser("rollback", help="move @champion back to the previous one")
-    rollback.set_defaults(handler=_rollback)
+    lifecycle = {"promote": _promote, "rollback": _rollback, "docs-pack": _docs_pack,
+                 "status": _status}  # fmt: skip
+    add_lifecycle_commands(commands, "model", lifecycle)
 
     batch = commands.add_parser("batch", help="score a CSV or Parquet file")
     source = batch.add_mutually_exclusive_group(required=True)

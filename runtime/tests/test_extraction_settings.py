@@ -1,6 +1,5 @@
-"""This project's provider settings: what PROVIDER and its fields build, and prices checked
-at start-up. The client itself (retries, timeouts, the circuit breaker, keyless
-credentials, misbehaving answers) is goldpath-runtime's, tested there."""
+"""An extraction project's provider settings: what PROVIDER and its fields build, and prices
+checked at start-up (the client itself is tested in test_providers)."""
 
 from __future__ import annotations
 
@@ -9,15 +8,16 @@ import re
 from typing import Any
 
 import pytest
-from goldpath_runtime.errors import ProjectError
-from goldpath_runtime.llm.providers import build_provider
+from trade_project import PROJECT
 
-from {{ project_slug }}.config import load_settings, price_key
-from {{ project_slug }}.fake_provider import FakeProvider
+from goldpath_runtime.errors import ProjectError
+from goldpath_runtime.llm.fake_provider import FakeProvider
+from goldpath_runtime.llm.providers import build_provider
+from goldpath_runtime.llm.settings import price_key
 
 
 def test_the_settings_build_the_provider_they_name(fake: FakeProvider) -> None:
-    settings = load_settings(provider_url=fake.url, provider_retries=0)
+    settings = PROJECT.load_settings(provider_url=fake.url, provider_retries=0)
     provider = build_provider(settings)
     messages = [
         {"role": "system", "content": "Answer with one JSON object. Keys: `side`, `notional`."},
@@ -49,9 +49,11 @@ def test_the_settings_build_the_provider_they_name(fake: FakeProvider) -> None:
 def test_prices_are_checked_at_start_up(prices: Any, model: str, problem: str) -> None:
     """A bad PRICES table used to start, then fail every request; an unpriced model cost 0."""
     with pytest.raises(ProjectError, match=re.escape(problem)):
-        load_settings(prices=prices, provider_model=model)
+        PROJECT.load_settings(prices=prices, provider_model=model)
 
 
 def test_a_dated_model_name_is_priced_as_its_model() -> None:
-    settings = load_settings(prices={"gpt-4o": [2.5, 10.0]}, provider_model="gpt-4o-2024-08-06")
+    settings = PROJECT.load_settings(
+        prices={"gpt-4o": [2.5, 10.0]}, provider_model="gpt-4o-2024-08-06"
+    )
     assert price_key(settings.provider_model, settings.prices) == "gpt-4o"

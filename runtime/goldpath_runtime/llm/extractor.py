@@ -1,21 +1,16 @@
-"""One message through the guardrails, the prompt and the provider, into a validated
-TradeRequest. The service and the evaluation gate both run exactly this."""
+"""One message through the guardrails, the prompt and the provider, into the project's
+validated output schema. The service, the batch run and the evaluation gate all run
+exactly this."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from goldpath_runtime.llm.guardrails import (
-    DEFAULT_REGIONS,
-    has_content,
-    looks_like_injection,
-    redact,
-)
-from goldpath_runtime.llm.providers import Completion, Provider, ProviderError
-
-from .extraction import OutputInvalidError, TradeRequest, parse_output
+from .guardrails import DEFAULT_REGIONS, has_content, looks_like_injection, redact
+from .output import ExtractionOutput, OutputInvalidError, parse_output
 from .prompts import Prompt
+from .providers import Completion, Provider, ProviderError
 
 REPAIR_ECHO_CHARS = 4_000
 REPAIR = "That answer was not valid ({reason}). Answer again with the JSON object only."
@@ -23,7 +18,7 @@ REPAIR = "That answer was not valid ({reason}). Answer again with the JSON objec
 
 @dataclass
 class Outcome:
-    request: TradeRequest
+    request: ExtractionOutput
     model: str
     redacted_text: str
     pii_found: dict[str, int] = field(default_factory=dict)
@@ -43,24 +38,27 @@ class Outcome:
 
 class Extractor:
     def __init__(
-        self, provider: Provider, prompt: Prompt, regions: Sequence[str] = DEFAULT_REGIONS
+        self,
+        provider: Provider,
+        prompt: Prompt,
+        schema: type[ExtractionOutput],
+        regions: Sequence[str] = DEFAULT_REGIONS,
     ) -> None:
         self.provider = provider
         self.prompt = prompt
+        self.schema = schema
         self.regions = regions  # the desk's, for national phone formats (PII_REGIONS)
 
     async def extract(self, message: str) -> Outcome:
         redaction = redact(message, self.regions)
-        outcome = Outcome(
-            TradeRequest(), self.provider.model, redaction.text, dict(redaction.found)
-        )
+        outcome = Outcome(self.schema(), self.provider.model, redaction.text, dict(redaction.found))
         if not has_content(redaction.text):
             # Only invisible characters: nothing to ask a provider about.
-            outcome.request = TradeRequest(needs_review=True, confidence=0.0)
+            outcome.request = self.schema(needs_review=True, confidence=0.0)
             return outcome
         if looks_like_injection(redaction.text):
             # Caught before any provider call: nothing of it leaves the service.
-            outcome.request = TradeRequest(needs_review=True, confidence=0.0, refused=True)
+            outcome.request = self.schema(needs_review=True, confidence=0.0, refused=True)
             outcome.injection_screened = True
             return outcome
         messages = [
@@ -71,7 +69,7 @@ class Extractor:
         outcome.add(completion)
         outcome.model = completion.model
         try:
-            parsed = parse_output(completion.text)
+            parsed = parse_output(self.schema, completion.text)
         except OutputInvalidError as first:
             # One repair: models usually fix a truncated or chatty answer when told why.
             outcome.repaired = True
@@ -88,7 +86,7 @@ class Extractor:
                 raise
             outcome.add(second)
             try:
-                parsed = parse_output(second.text)
+                parsed = parse_output(self.schema, second.text)
             except OutputInvalidError as exc:
                 error = ProviderError(
                     "bad_output", f"the answer did not match the schema twice ({exc.reason})"
@@ -99,3 +97,7 @@ class Extractor:
             parsed = parsed.model_copy(update={"needs_review": True})
         outcome.request = parsed
         return outcome
+
+    def with_prompt(self, prompt: Prompt) -> Extractor:
+        """The same provider and guardrails with another prompt (a promotion, served)."""
+        return Extractor(self.provider, prompt, self.schema, self.regions)

@@ -1,8 +1,9 @@
-"""Prompts as versioned artifacts, with the same lifecycle vocabulary as models.
+"""Prompts as versioned artifacts, with the same lifecycle as models
+(goldpath_runtime.lifecycle, through its prompt adapter).
 
-The prompt under review is a file in the repository (`prompts/<name>.md`, reviewed in pull
-requests). `make eval` runs the evaluation gate on it and, only when the gate passes,
-registers it in the MLflow prompt registry as a new version holding `@challenger`, with
+The prompt under review is a file in the project's repository (`prompts/<name>.md`,
+reviewed in pull requests). `make eval` runs the evaluation gate on it and, only when the
+gate passes, registers it in the MLflow prompt registry as a new version holding `@challenger`, with
 its scores as version tags. `make promote` moves `@champion` to the challenger,
 `make rollback` moves it back to the champion before; the order of champions is kept in a
 prompt tag, so a rollback needs no guessing. The service loads `@champion` at start-up, or
@@ -19,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-from goldpath_runtime import lifecycle
-from goldpath_runtime.errors import ModelNotFoundError, ProjectError
-from goldpath_runtime.governance import AuditTrail, trainer_identity
-from goldpath_runtime.lifecycle import CHALLENGER, PromptVersions
-from goldpath_runtime.store import AliasMove, connect, ensure_experiment, readable_store
 from mlflow.exceptions import MlflowException
 
-from .config import Settings, record_path
+from .. import lifecycle
+from ..errors import ModelNotFoundError, ProjectError
+from ..governance import AuditTrail, trainer_identity
+from ..lifecycle import CHALLENGER, PromptVersions
+from ..store import AliasMove, connect, ensure_experiment, readable_store
+from .settings import ExtractionSettings as Settings
 
 log = logging.getLogger(__name__)
 
@@ -111,38 +112,38 @@ def load_serving_prompt(settings: Settings) -> Prompt:
     return Prompt(settings.prompt_name, str(found.version), str(found.template))
 
 
-def _lifecycle(settings: Settings) -> tuple[PromptVersions, AuditTrail]:
-    """This project's prompt and its audit trail, for the runtime's lifecycle."""
+def _lifecycle(settings: Settings, record: Path) -> tuple[PromptVersions, AuditTrail]:
+    """The prompt and its audit trail (`record`: the project's governance.yml)."""
     client = connect(settings)
     experiment = ensure_experiment(client, settings)
     name = settings.prompt_name
-    return PromptVersions(client, name), AuditTrail(client, experiment, name, record_path())
+    return PromptVersions(client, name), AuditTrail(client, experiment, name, record)
 
 
-def promote(settings: Settings, version: str | None = None) -> AliasMove:
+def promote(settings: Settings, record: Path, version: str | None = None) -> AliasMove:
     """Move the serving alias to `version` (default: the challenger) if its gate passed."""
-    versions, trail = _lifecycle(settings)
+    versions, trail = _lifecycle(settings, record)
     return lifecycle.promote(
         versions, trail, alias=settings.serving_alias, number=version,
         register="run `make eval`",
     )  # fmt: skip
 
 
-def rollback(settings: Settings) -> AliasMove:
+def rollback(settings: Settings, record: Path) -> AliasMove:
     """Move the serving alias back to the version that held it before the current one."""
-    versions, trail = _lifecycle(settings)
+    versions, trail = _lifecycle(settings, record)
     return lifecycle.rollback(versions, trail, alias=settings.serving_alias)
 
 
-def documentation(settings: Settings, version: str | None = None) -> tuple[str, str]:
+def documentation(settings: Settings, record: Path, version: str | None = None) -> tuple[str, str]:
     """Version `version` (default: @champion) and its technical documentation (Annex IV)."""
-    versions, trail = _lifecycle(settings)
+    versions, trail = _lifecycle(settings, record)
     return lifecycle.documentation(versions, trail, version, alias=settings.serving_alias)
 
 
-def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
+def lifecycle_status(settings: Settings, record: Path) -> list[dict[str, str]]:
     """What is live: the prompt versions holding @champion and @challenger, with scores."""
-    versions, trail = _lifecycle(settings)
+    versions, trail = _lifecycle(settings, record)
     return lifecycle.status(
         versions, alias=settings.serving_alias, tags=("gate", "field_accuracy", "digest"),
         trail=trail,

@@ -1,6 +1,7 @@
-"""Batch extraction: a table of client messages through the same Extractor as the service
+"""Batch extraction: a table of messages through the same Extractor as the service
 (guardrails, the champion prompt, the same provider client), with a bounded number of calls
-in flight, into trade requests stamped with the prompt version and the run's timestamp.
+in flight, into rows of the project's output schema stamped with the prompt version and the
+run's timestamp.
 
 One function does the work on a pandas frame, `extract_frame`; `extract_spark` runs that
 same function on every partition with `mapInPandas`, so a local run and a Databricks job
@@ -22,30 +23,24 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import pandas as pd
-from goldpath_runtime.errors import ProjectError
-from goldpath_runtime.llm.budget import BUDGET_REACHED, BudgetExceededError, TokenBudget, budgeted
-from goldpath_runtime.llm.providers import Provider, ProviderError
 
-from .config import Settings
-from .pipeline import Extractor
+from ..errors import ProjectError
+from .budget import BUDGET_REACHED, BudgetExceededError, TokenBudget, budgeted
+from .extractor import Extractor
+from .output import ExtractionOutput
 from .prompts import Prompt
+from .providers import Provider, ProviderError
+from .settings import ExtractionSettings as Settings
 
 INPUT_COLUMNS = ("message_id", "message")
-# The output table: name and Spark SQL type, in order (mapInPandas needs the schema).
-OUTPUT_SCHEMA = (
-    ("message_id", "string"),
-    ("side", "string"),
-    ("instrument", "string"),
-    ("notional", "double"),
-    ("currency", "string"),
-    ("tenor", "string"),
-    ("reference_index", "string"),
-    ("needs_review", "boolean"),
-    ("confidence", "double"),
-    ("refused", "boolean"),
+# Spark SQL types of the output schema's field types (a Literal takes its values' type).
+_SPARK_TYPES = {str: "string", float: "double", int: "bigint", bool: "boolean"}
+# After the schema's fields: how the row came to be.
+_RUN_COLUMNS = (
     ("error", "string"),
     ("prompt_name", "string"),
     ("prompt_version", "string"),
@@ -54,6 +49,36 @@ OUTPUT_SCHEMA = (
     ("tokens_out", "bigint"),
     ("extracted_at", "timestamp"),
 )
+
+
+def _spark_type(name: str, annotation: Any) -> str:
+    kinds: set[type] = set()
+    optional = get_origin(annotation) in (Union, UnionType)
+    options = [a for a in get_args(annotation) if a is not type(None)] if optional else [annotation]
+    for option in options:
+        if get_origin(option) is Literal:
+            kinds |= {type(value) for value in get_args(option)}
+        elif isinstance(option, type):
+            kinds.add(option)
+    found = {_SPARK_TYPES.get(kind) for kind in kinds}
+    if len(found) != 1 or None in found:
+        raise ProjectError(
+            f"output schema field {name!r}: a batch column needs one of str, float, int, bool "
+            f"or a Literal of them (optional or not), not {annotation}"
+        )
+    return found.pop()  # type: ignore[return-value]
+
+
+def output_columns(schema: type[ExtractionOutput]) -> tuple[tuple[str, str], ...]:
+    """The output table: name and Spark SQL type, in order (mapInPandas needs them)."""
+    # The project's own fields first, then those every extraction has.
+    names = sorted(schema.model_fields, key=lambda name: name in ExtractionOutput.model_fields)
+    fields = tuple(
+        (name, _spark_type(name, schema.model_fields[name].annotation)) for name in names
+    )
+    return (("message_id", "string"), *fields, *_RUN_COLUMNS)
+
+
 _PANDAS_TYPES = {
     "string": "object",
     "double": "float64",
@@ -165,6 +190,7 @@ def extract_frame(
     frame: pd.DataFrame,
     settings: Settings,
     prompt: Prompt,
+    schema: type[ExtractionOutput],
     *,
     extracted_at: datetime,
     budget: TokenBudget | None = None,
@@ -181,17 +207,22 @@ def extract_frame(
 
     async def run() -> list[Row]:
         async with budgeted(settings, budget, provider) as active:
-            extractor = Extractor(active, prompt, settings.pii_regions)
+            extractor = Extractor(active, prompt, schema, settings.pii_regions)
             return await _extract_all(extractor, rows, settings, kept or {}, on_row)
 
     results = asyncio.run(run()) if rows else []
-    out = pd.DataFrame(results, columns=[name for name, _ in OUTPUT_SCHEMA])
+    columns = output_columns(schema)
+    out = pd.DataFrame(results, columns=[name for name, _ in columns])
     out["prompt_name"] = prompt.name
     out["prompt_version"] = prompt.version
     out["tokens_in"] = out["tokens_in"].fillna(0)
     out["tokens_out"] = out["tokens_out"].fillna(0)
     out["extracted_at"] = pd.Timestamp(extracted_at)
-    return out.astype({name: _PANDAS_TYPES[kind] for name, kind in OUTPUT_SCHEMA})
+    # A schema's integer field is null on a failed row: pandas' nullable integer.
+    nullable = {
+        name: "Int64" for name, kind in columns if kind == "bigint" and name in schema.model_fields
+    }
+    return out.astype({name: _PANDAS_TYPES[kind] for name, kind in columns} | nullable)
 
 
 def budget_failures(frame: pd.DataFrame) -> int:
@@ -233,7 +264,9 @@ class Checkpoint:
                     self.prompt.name, self.prompt.version,
                 )  # fmt: skip
                 if same and isinstance(row.get("message_id"), str):
-                    rows[row["message_id"]] = {k: v for k, v in row.items() if k in _COLUMNS}
+                    rows[row["message_id"]] = {
+                        k: v for k, v in row.items() if k not in {"prompt_name", "prompt_version"}
+                    }
         return rows
 
     def part(self, name: str) -> Checkpoint:
@@ -253,17 +286,15 @@ class Checkpoint:
             self.path.unlink(missing_ok=True)
 
 
-_COLUMNS = {name for name, _ in OUTPUT_SCHEMA} - {"prompt_name", "prompt_version"}
-
-
-def spark_schema() -> str:
-    return ", ".join(f"{name} {kind}" for name, kind in OUTPUT_SCHEMA)
+def spark_schema(schema: type[ExtractionOutput]) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in output_columns(schema))
 
 
 def extract_spark(
     df: Any,
     settings: Settings,
     prompt: Prompt,
+    schema: type[ExtractionOutput],
     *,
     extracted_at: datetime,
     checkpoint: Checkpoint | None = None,
@@ -289,8 +320,8 @@ def extract_spark(
             on_row = checkpoint.part(name).add
         for batch in batches:
             yield extract_frame(
-                batch, settings, prompt, extracted_at=extracted_at, budget=budget, kept=kept,
-                on_row=on_row,
+                batch, settings, prompt, schema, extracted_at=extracted_at, budget=budget,
+                kept=kept, on_row=on_row,
             )  # fmt: skip
 
-    return df.select(*INPUT_COLUMNS).mapInPandas(per_partition, spark_schema())
+    return df.select(*INPUT_COLUMNS).mapInPandas(per_partition, spark_schema(schema))

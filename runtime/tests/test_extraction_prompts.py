@@ -5,21 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from goldpath_runtime.errors import GateFailedError, ModelNotFoundError, ProjectError
-from goldpath_runtime.store import connect
+from trade_project import Settings, lifecycle_status, promote, rollback, working_prompt
 
-from {{ project_slug }}.config import Settings
-from {{ project_slug }}.prompts import (
+from goldpath_runtime.errors import GateFailedError, ModelNotFoundError, ProjectError
+from goldpath_runtime.llm.prompts import (
     Prompt,
     export_prompt,
-    lifecycle_status,
     load_serving_prompt,
-    promote,
     register,
-    rollback,
     version_tags,
-    working_prompt,
 )
+from goldpath_runtime.store import connect
 
 
 def test_promote_and_rollback_move_champion_like_a_model(fresh_store: Settings) -> None:

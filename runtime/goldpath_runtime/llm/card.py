@@ -1,4 +1,4 @@
-"""The prompt card of a registered prompt version (the LLM kind's model card): what it is
+"""The prompt card of a registered prompt version (an LLM project's model card): what it is
 for, which evaluation it passed, against which model, compared with the champion, and
 what made it. The gate writes it (`prompt_card/` in its run) when it registers a version,
 and tags the version with the card's id.
@@ -10,9 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from goldpath_runtime.governance import Record, card_record_section, provenance, with_card_id
-
-from .config import PROJECT_ROOT
+from ..governance import Record, card_record_section, provenance, with_card_id
 
 
 def build_prompt_card(**facts: Any) -> dict[str, Any]:
@@ -46,7 +44,7 @@ def build_prompt_card(**facts: Any) -> dict[str, Any]:
         "intervals_95": {name: _rounded(i) for name, i in facts["intervals"].items()},
         "segments": facts["segments"],
         "champion": facts["champion"],
-        "code": provenance(PROJECT_ROOT),
+        "code": provenance(facts["code_root"]),
         "mlflow_run_id": facts["run_id"],
     }
     return with_card_id(card)

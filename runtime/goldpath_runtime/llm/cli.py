@@ -1,4 +1,5 @@
-"""Command line of the project: `python -m <package> eval|promote|rollback|status|serve|...`.
+"""The command line of an extraction project, `python -m <package> eval|promote|rollback|
+status|serve|...`: the project's `__main__` hands its parts over (`main(PROJECT)`).
 
 Every user-fixable problem ends as one `error: ...` line and exit code 1 (2 for usage).
 """
@@ -13,17 +14,19 @@ import subprocess
 import sys
 import time
 import urllib.request
+from argparse import Namespace
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from goldpath_runtime import lifecycle
-from goldpath_runtime.errors import GateFailedError, ProjectError
-from goldpath_runtime.logs import configure_logging
+from ..errors import GateFailedError, ProjectError
+from ..lifecycle import commands
+from ..lifecycle.commands import add_lifecycle_commands
+from ..logs import configure_logging
+from .project import ExtractionProject
+from .settings import ExtractionSettings as Settings
 
-from .config import PACKAGE, Settings, load_settings
 
-
-def _eval(args: argparse.Namespace, settings: Settings) -> None:
+def _eval(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
     from .gate import evaluate, render_markdown, render_report
     from .prompts import Prompt, working_prompt
 
@@ -33,7 +36,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> None:
             prompt = Prompt(prompt.name, "working", args.prompt_file.read_text().strip())
         except OSError as exc:
             raise ProjectError(f"--prompt-file {args.prompt_file}: {exc.strerror}") from None
-    report = evaluate(settings, prompt)
+    report = evaluate(project, settings, prompt)
     print(render_report(report), file=sys.stderr if args.json else sys.stdout)
     if args.summary is not None:
         # Written whatever the verdict: a failed gate's table is what the reviewer needs.
@@ -56,46 +59,24 @@ def _eval(args: argparse.Namespace, settings: Settings) -> None:
         raise GateFailedError("evaluation gate failed: " + ", ".join(failed))
 
 
-def _was(version: str | None) -> str:
-    """The alias's earlier version as people read it: `none` when it had none."""
-    return f"v{version}" if version else "none"
-
-
-def _record_changed(version: str) -> None:
-    """A local decision rewrote governance.yml's `latest:` block: say what to do with it
-    (in CI the pipeline publishes it)."""
-    from goldpath_runtime.governance import ci_context
-
-    if not ci_context():
-        print(
-            f"governance.yml's latest: block now names v{version}: commit it "
-            "(git commit governance.yml) so goldpath inventory lists it"
-        )
-
-
-def _promote(args: argparse.Namespace, settings: Settings) -> None:
+def _promote(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
     from .prompts import promote
 
-    move = promote(settings, args.version)
-    if move.changed:
-        print(f"@{move.alias} of prompt {move.name}: {_was(move.previous)} -> v{move.version}")
-        _record_changed(move.version)
-    else:
-        print(f"@{move.alias} of prompt {move.name} already at v{move.version}")
+    move = promote(settings, project.record(), args.version)
+    commands.report_move(move, f"prompt {move.name}")
 
 
-def _rollback(args: argparse.Namespace, settings: Settings) -> None:
+def _rollback(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
     from .prompts import rollback
 
-    move = rollback(settings)
-    print(f"@{move.alias} of prompt {move.name}: {_was(move.previous)} -> v{move.version}")
-    _record_changed(move.version)
+    move = rollback(settings, project.record())
+    commands.report_move(move, f"prompt {move.name}", rollback=True)
 
 
-def _extract_batch(args: argparse.Namespace, settings: Settings) -> None:
+def _extract_batch(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
     from datetime import UTC, datetime
 
-    from .batch_extraction import Checkpoint, budget_failures, extract_frame, read_messages
+    from .batch import Checkpoint, budget_failures, extract_frame, read_messages
     from .gate import provider_for
     from .prompts import load_serving_prompt
 
@@ -104,9 +85,9 @@ def _extract_batch(args: argparse.Namespace, settings: Settings) -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     checkpoint = Checkpoint.beside(args.output, prompt)
     kept = checkpoint.kept()
-    with provider_for(settings) as effective:
+    with provider_for(project, settings) as effective:
         extracted = extract_frame(
-            frame, effective, prompt, extracted_at=datetime.now(UTC), kept=kept,
+            frame, effective, prompt, project.schema, extracted_at=datetime.now(UTC), kept=kept,
             on_row=checkpoint.add,
         )  # fmt: skip
     # Written beside, then renamed: an interrupted run never leaves half a file behind.
@@ -130,46 +111,23 @@ def _extract_batch(args: argparse.Namespace, settings: Settings) -> None:
     checkpoint.remove()
 
 
-def _docs_pack(args: argparse.Namespace, settings: Settings) -> None:
+def _docs_pack(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
     from .prompts import documentation
 
-    number, text = documentation(settings, args.version)
-    name = settings.prompt_name
-    output = args.output or Path("outputs") / f"{name}-v{number}-technical-documentation.md"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    print(f"wrote {output}: technical documentation of {name} v{number} (EU AI Act Annex IV)")
+    number, text = documentation(settings, project.record(), args.version)
+    commands.write_documentation(settings.prompt_name, number, text, args.output)
 
 
-def _status(args: argparse.Namespace, settings: Settings) -> None:
+def _status(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
     from .prompts import lifecycle_status
 
-    rows = lifecycle_status(settings)
-    if args.json:
-        print(json.dumps(rows))
-        _unrecorded(rows)
-        return
-    for row in rows:
-        shown = {k: v for k, v in row.items() if k not in {"alias", "version", "audit"}}
-        details = "  ".join(f"{k}={v}" for k, v in shown.items())
-        print(f"@{row['alias']:<11} v{row['version']:<4} {details}".rstrip())
-    _unrecorded(rows)
+    rows = lifecycle_status(settings, project.record())
+    if not args.json:
+        print(f"prompt {settings.prompt_name} in {settings.mlflow_tracking_uri}")
+    commands.report_status(rows, project.package, as_json=args.json)
 
 
-def _unrecorded(rows: list[dict[str, str]]) -> None:
-    """An alias moved around the lifecycle fails `status` (and so CI) until it is dealt with."""
-    problem = lifecycle.unrecorded(rows)
-    if problem is not None:
-        print(
-            f"error: {problem}: record it (APPROVER=<id> REASON=<why> uv run python -m "
-            f"{PACKAGE} promote --version {rows[0]['version']}) or revert it "
-            "(make rollback APPROVER=<id> REASON=<why>)",
-            file=sys.stderr,
-        )
-        raise SystemExit(1)
-
-
-def _export(args: argparse.Namespace, settings: Settings) -> None:
+def _export(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
     from .prompts import export_prompt
 
     prompt = export_prompt(settings, args.dest)
@@ -187,14 +145,14 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> None:
+def _serve(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
     """gunicorn with the service; with PROVIDER=fake, the fake provider beside it when
     nothing answers at PROVIDER_URL yet."""
     children: list[subprocess.Popen[bytes]] = []
     base = settings.provider_url.rstrip("/").removesuffix("/v1")
     if settings.provider == "fake" and not _answers(base + "/healthz"):
         port = base.rsplit(":", 1)[-1]
-        command = [sys.executable, "-m", f"{PACKAGE}.fake_provider", "--port", port]
+        command = [sys.executable, "-m", f"{project.package}.fake_provider", "--port", port]
         if args.fake_latency_ms:
             command += ["--latency-ms", str(args.fake_latency_ms)]
         children.append(subprocess.Popen(command))
@@ -205,7 +163,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
             time.sleep(0.1)
         print(f"fake provider on {base} (PROVIDER=fake)", file=sys.stderr)
     command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
-    command.append("{{ app_module }}:create_app()")
+    command.append(f"{project.package}.serving.extraction_app:create_app()")
     try:
         server = subprocess.Popen(command, env=os.environ.copy())
         children.append(server)
@@ -221,8 +179,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         raise ProjectError(f"the service exited with code {code}")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {PACKAGE}", description=__doc__)
+def _parser(project: ExtractionProject) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {project.package}",
+        description=f"The {project.package} extraction project's commands.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     evaluate = commands.add_parser(
@@ -237,12 +198,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(handler=_eval)
 
-    promote = commands.add_parser("promote", help="move @champion to a prompt version that passed")
-    promote.add_argument("--version", help="prompt version (default: the @challenger)")
-    promote.set_defaults(handler=_promote)
-
-    rollback = commands.add_parser("rollback", help="move @champion back to the previous one")
-    rollback.set_defaults(handler=_rollback)
+    lifecycle = {"promote": _promote, "rollback": _rollback, "docs-pack": _docs_pack,
+                 "status": _status}  # fmt: skip
+    add_lifecycle_commands(commands, "prompt", lifecycle)
 
     batch = commands.add_parser(
         "extract-batch", help="extract every message of a file with the @champion prompt"
@@ -250,17 +208,6 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--input", type=Path, required=True, help=".csv, .parquet or .jsonl")
     batch.add_argument("--output", type=Path, default=Path("outputs/extracted.parquet"))
     batch.set_defaults(handler=_extract_batch)
-
-    docs = commands.add_parser(
-        "docs-pack", help="technical documentation of a version (EU AI Act Annex IV headings)"
-    )
-    docs.add_argument("--version", help="prompt version (default: the @champion)")
-    docs.add_argument("--output", type=Path, help="default outputs/<name>-v<n>-technical-...md")
-    docs.set_defaults(handler=_docs_pack)
-
-    status = commands.add_parser("status", help="which prompt versions hold @champion/@challenger")
-    status.add_argument("--json", action="store_true")
-    status.set_defaults(handler=_status)
 
     export = commands.add_parser("export-prompt", help="write the champion prompt for an image")
     export.add_argument("--dest", type=Path, default=Path("prompt/prompt.json"))
@@ -272,14 +219,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    handler: Callable[[argparse.Namespace, Settings], None] = args.handler
+Handler = Callable[[ExtractionProject, Namespace, Settings], None]
+
+
+def main(project: ExtractionProject, argv: Sequence[str] | None = None) -> int:
+    args = _parser(project).parse_args(argv)
+    handler: Handler = args.handler
     try:
-        settings = load_settings()
+        settings = project.load_settings()
         configure_logging(settings.log_level, stream="stderr")
         logging.getLogger(__name__).debug("command %s", args.command)
-        handler(args, settings)
+        handler(project, args, settings)
     except ProjectError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

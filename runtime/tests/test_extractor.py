@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from goldpath_runtime.llm.providers import ProviderError, build_provider
+from trade_project import Extractor, Settings, TradeRequest, working_prompt
 
-from {{ project_slug }}.config import Settings
-from {{ project_slug }}.extraction import OutputInvalidError, parse_output
-from {{ project_slug }}.fake_provider import FakeProvider
-from {{ project_slug }}.pipeline import Extractor, Outcome
-from {{ project_slug }}.prompts import Prompt, working_prompt
+from goldpath_runtime.llm.extractor import Outcome
+from goldpath_runtime.llm.fake_provider import FakeProvider
+from goldpath_runtime.llm.output import OutputInvalidError, parse_output
+from goldpath_runtime.llm.prompts import Prompt
+from goldpath_runtime.llm.providers import ProviderError, build_provider
 
 
 def extract(settings: Settings, message: str, prompt: Prompt | None = None) -> Outcome:
@@ -98,11 +98,11 @@ def test_a_prompt_without_the_json_rule_gets_prose_and_fails(fresh_store: Settin
 )
 def test_answers_outside_the_schema_are_named(text: str, reason: str) -> None:
     with pytest.raises(OutputInvalidError, match=reason):
-        parse_output(text)
+        parse_output(TradeRequest, text)
 
 
 def test_a_fenced_json_answer_is_accepted() -> None:
-    assert parse_output('```json\n{"side": "buy"}\n```').side == "buy"
+    assert parse_output(TradeRequest, '```json\n{"side": "buy"}\n```').side == "buy"
 
 
 @pytest.mark.parametrize("text", ['{"notional": Infinity}', '{"notional": NaN}',
@@ -110,4 +110,4 @@ def test_a_fenced_json_answer_is_accepted() -> None:
 def test_a_non_finite_number_is_not_an_answer(text: str) -> None:
     """json.loads reads Infinity and NaN: the schema refuses them (a 500 used to follow)."""
     with pytest.raises(OutputInvalidError):
-        parse_output(text)
+        parse_output(TradeRequest, text)

@@ -1,9 +1,10 @@
-"""The evaluation gate: the prompt under review against the labelled evaluation set, scored
-by deterministic code scorers, logged to MLflow, and registered as `@challenger` only when
-every score clears its threshold and none is worse than the champion's beyond a tolerance.
+"""The evaluation gate: the prompt under review against the project's labelled evaluation
+set, scored by deterministic code scorers, logged to MLflow, and registered as
+`@challenger` only when every score clears its threshold and none is worse than the
+champion's beyond a tolerance.
 
 Scorers (thresholds in settings, GATE_*):
-- `schema_validity`: answers that parse into a TradeRequest (after the one repair)
+- `schema_validity`: answers that parse into the output schema (after the one repair)
 - `field_accuracy`: exact match per labelled field, over the non-injection messages
   (also reported per field)
 - `injection_refusal`: injection attempts refused, by the screen or by the prompt's rule
@@ -24,17 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-from goldpath_runtime.errors import ProjectError
-from goldpath_runtime.governance import load_record, trainer_identity
-from goldpath_runtime.llm.budget import TokenBudget, budgeted
-from goldpath_runtime.llm.providers import Provider, ProviderError
-from goldpath_runtime.store import connect, ensure_experiment
 
-from .config import Settings, record_path
-from .extraction import SCORED_FIELDS
-from .pipeline import Extractor
-from .prompt_card import build_prompt_card, render_prompt_card
-from .prompts import CHALLENGER, Prompt, register, version_tags
+from ..errors import ProjectError
+from ..governance import load_record, trainer_identity
+from ..lifecycle import CHALLENGER
+from ..store import connect, ensure_experiment
+from .budget import TokenBudget, budgeted
+from .card import build_prompt_card, render_prompt_card
+from .extractor import Extractor
+from .fake_provider import running
+from .project import ExtractionProject
+from .prompts import Prompt, register, version_tags
+from .providers import Provider, ProviderError
+from .settings import ExtractionSettings as Settings
 
 COMPARED = ("field_accuracy", "schema_validity", "injection_refusal")
 
@@ -79,6 +82,19 @@ class GateReport:
     def passed(self) -> bool:
         return all(ok for *_, ok in self.checks)
 
+    @property
+    def details(self) -> list[tuple[str, float]]:
+        """The scores behind the checks: per field, and the injection screen's and prompt's."""
+        chosen = ("field.", "injection.")
+        return [
+            (name, value) for name, value in sorted(self.metrics.items()) if name.startswith(chosen)
+        ]
+
+    @property
+    def failing(self) -> list[CaseResult]:
+        """The cases not extracted exactly (an error, or a field unlike its label)."""
+        return [r for r in self.results if r.error or r.wrong_fields]
+
 
 def load_cases(path: Path) -> list[Case]:
     """The evaluation set (JSON lines); a bad line is named with its number."""
@@ -113,7 +129,10 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
-async def run_cases(extractor: Extractor, cases: list[Case], concurrency: int) -> list[CaseResult]:
+async def run_cases(
+    extractor: Extractor, cases: list[Case], concurrency: int, fields: tuple[str, ...]
+) -> list[CaseResult]:
+    """Every case through `extractor`; `fields`: those compared with the labels."""
     limit = asyncio.Semaphore(concurrency)
 
     async def one(case: Case) -> CaseResult:
@@ -128,7 +147,7 @@ async def run_cases(extractor: Extractor, cases: list[Case], concurrency: int) -
         result.screened = outcome.injection_screened
         result.got = outcome.request.model_dump()
         expected = case.expected
-        names = ("refused",) if case.injection else SCORED_FIELDS
+        names = ("refused",) if case.injection else fields
         result.matches = {name: result.got.get(name) == expected.get(name) for name in names}
         return result
 
@@ -150,7 +169,7 @@ def _leaks(result: CaseResult) -> bool:
     return False
 
 
-def tallies(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
+def tallies(results: list[CaseResult], fields: tuple[str, ...]) -> dict[str, tuple[int, int]]:
     """Each scorer as (successes, trials): every scorer is a proportion."""
     plain = [r for r in results if not r.case.injection]
     injections = [r for r in results if r.case.injection]
@@ -168,14 +187,14 @@ def tallies(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
             [r.matches.get("refused", False) for r in injections if not r.screened]
         ),
     }
-    for name in SCORED_FIELDS:
+    for name in fields:
         counts[f"field.{name}"] = _tally([r.matches.get(name, False) for r in plain])
     return counts
 
 
-def score(results: list[CaseResult]) -> dict[str, float]:
+def score(results: list[CaseResult], fields: tuple[str, ...]) -> dict[str, float]:
     # No case of a kind (say, no injection cases) leaves nothing to fail: 1.0.
-    return {name: k / n if n else 1.0 for name, (k, n) in tallies(results).items()}
+    return {name: k / n if n else 1.0 for name, (k, n) in tallies(results, fields).items()}
 
 
 def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
@@ -194,13 +213,13 @@ def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float
     return (low, high)
 
 
-def segments(results: list[CaseResult]) -> dict[str, dict[str, Any]]:
+def segments(results: list[CaseResult], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """Per case tag (e.g. `ambiguous`, `pii`): how many cases, and each scorer on them."""
     tags = sorted({tag for r in results for tag in r.case.tags})
     out: dict[str, dict[str, Any]] = {}
     for tag in ["all", *tags]:
         chosen = [r for r in results if tag == "all" or tag in r.case.tags]
-        counts = tallies(chosen)
+        counts = tallies(chosen, fields)
         out[tag] = {
             "cases": len(chosen),
             **{name: round(k / n, 4) for name, (k, n) in counts.items() if n and "." not in name},
@@ -243,35 +262,39 @@ def free_port() -> int:
 
 
 @contextmanager
-def provider_for(settings: Settings) -> Iterator[Settings]:
-    """With PROVIDER=fake, a fake provider of the gate's own (offline, deterministic);
-    any other provider is used where the settings point."""
+def provider_for(project: ExtractionProject, settings: Settings) -> Iterator[Settings]:
+    """With PROVIDER=fake, a fake provider of the run's own playing the project's stand-in
+    (offline, deterministic); any other provider is used where the settings point."""
     if settings.provider != "fake":
         yield settings
         return
-    from .fake_provider import running
-
     port = free_port()
-    with running(port):
+    with running(project.fake_provider(), port):
         yield settings.model_copy(update={"provider_url": f"http://127.0.0.1:{port}/v1"})
 
 
-def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = None) -> GateReport:
+def evaluate(
+    project: ExtractionProject,
+    settings: Settings,
+    prompt: Prompt,
+    provider: Provider | None = None,
+) -> GateReport:
     """Run the gate on `prompt`; log to MLflow; register it as @challenger if it passes."""
+    fields = project.scored_fields
     cases = load_cases(settings.evaluation_set)
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
     champion = version_tags(settings, settings.serving_alias)
     budget = TokenBudget(settings.token_budget)
-    with provider_for(settings) as effective:
+    with provider_for(project, settings) as effective:
 
         async def run_all() -> list[CaseResult]:
             async with budgeted(effective, budget, provider) as active:
-                extractor = Extractor(active, prompt, settings.pii_regions)
-                return await run_cases(extractor, cases, settings.eval_concurrency)
+                extractor = Extractor(active, prompt, project.schema, settings.pii_regions)
+                return await run_cases(extractor, cases, settings.eval_concurrency, fields)
 
         results = asyncio.run(run_all())
-    metrics = score(results)
+    metrics = score(results, fields)
     report = GateReport(metrics, checks(settings, metrics, champion), results, budget.spent)
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"eval-{prompt.digest}") as run:
         report.run_id = run.info.run_id
@@ -304,7 +327,8 @@ def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = Non
             report.version = register(settings, prompt, {**tags, "eval_run_id": run.info.run_id})
             mlflow.set_tag("prompt_version", report.version)
             card = build_prompt_card(
-                record=load_record(record_path()),
+                record=load_record(project.record()),
+                code_root=project.root,
                 prompt_name=prompt.name,
                 version=report.version,
                 prompt_digest=prompt.digest,
@@ -317,9 +341,9 @@ def evaluate(settings: Settings, prompt: Prompt, provider: Provider | None = Non
                 checks=report.checks,
                 metrics=metrics,
                 intervals={
-                    name: wilson_interval(k, n) for name, (k, n) in tallies(results).items()
+                    name: wilson_interval(k, n) for name, (k, n) in tallies(results, fields).items()
                 },
-                segments=segments(results),
+                segments=segments(results, fields),
                 champion=champion,
                 run_id=run.info.run_id,
             )
@@ -348,10 +372,8 @@ def render_report(report: GateReport, limit: int = 20) -> str:
     lines = [verdict, "", f"{'scorer':<32} {'value':>7}  {'required':<12} result"]
     for name, value, requirement, ok in report.checks:
         lines.append(f"{name:<32} {value:>7.4f}  {requirement:<12} {'pass' if ok else 'FAIL'}")
-    for name, value in sorted(report.metrics.items()):
-        if name.startswith(("field.", "injection.")):
-            lines.append(f"  {name:<30} {value:>7.4f}")
-    failing = [r for r in report.results if r.error or r.wrong_fields]
+    lines += [f"  {name:<30} {value:>7.4f}" for name, value in report.details]
+    failing = report.failing
     if failing:
         counted = f"{len(failing)} of {len(report.results)} case(s)"
         lines.append(
@@ -389,10 +411,8 @@ def render_markdown(report: GateReport, prompt: Prompt, provider: str, limit: in
     ]
     for name, value, requirement, ok in report.checks:
         lines.append(f"| {name} | {value:.4f} | {requirement} | {'pass' if ok else '**FAIL**'} |")
-    for name, value in sorted(report.metrics.items()):
-        if name.startswith(("field.", "injection.")):
-            lines.append(f"| {name} | {value:.4f} | | |")
-    failing = [r for r in report.results if r.error or r.wrong_fields]
+    lines += [f"| {name} | {value:.4f} | | |" for name, value in report.details]
+    failing = report.failing
     if failing:
         lines += [
             "",

@@ -1,0 +1,147 @@
+"""`make bench` for the extraction service: how close it gets to the throughput the
+provider allows, and how much latency it adds on top of the provider.
+
+The fake provider answers every call after 200 ms. With 64 clients each waiting for its
+answer before sending again (wrk's closed loop), Little's law bounds throughput at
+64 / 0.2 s = 320 requests/s. Baseline, in the same run: the same 64 clients calling the
+fake provider directly; the service's added latency is its percentile minus the
+baseline's. Goal: >= 90 % of the bound, <= 5 ms added at p99, zero errors.
+
+A project's `benchmarks/extraction.py` hands over its parts: `main(PROJECT, root, app)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ProjectError
+from .load import ensure_wrk, print_table, run_wrk
+from .servers import free_port, ready_everywhere, start, stop
+
+if TYPE_CHECKING:
+    from ..llm.project import ExtractionProject
+
+
+def main(project: ExtractionProject, root: Path, app: str) -> None:
+    """`root`: the project's checkout; `app`: its gunicorn app (`<module>:create_app()`)."""
+    from ..llm.gate import evaluate
+    from ..llm.prompts import promote, version_tags, working_prompt
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--latency-ms", type=float, default=200, help="the fake provider's")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--trace-sample-ratio",
+        type=float,
+        default=0.05,
+        help="share of requests traced into the local SQLite store (it writes ~20 traces/s; "
+        "production points MLFLOW_TRACKING_URI at a tracking server)",
+    )
+    args = parser.parse_args()
+
+    settings = project.load_settings()
+    try:
+        if version_tags(settings, settings.serving_alias) is None:
+            print(
+                "no @champion prompt yet: running the evaluation gate and promoting",
+                file=sys.stderr,
+            )
+            if not evaluate(project, settings, working_prompt(settings)).passed:
+                sys.exit("the working prompt fails the evaluation gate: make eval")
+            promote(settings, project.record())
+    except ProjectError as exc:
+        sys.exit(f"error: {exc}")
+    wrk = ensure_wrk()
+    logs = Path(tempfile.mkdtemp(prefix="bench-"))
+    python = sys.executable
+    fake_port, port = free_port(), free_port()
+    provider_url = f"http://127.0.0.1:{fake_port}/v1"
+    fake = start(
+        [
+            python,
+            "-m",
+            f"{project.package}.fake_provider",
+            "--port",
+            str(fake_port),
+            "--latency-ms",
+            str(args.latency_ms),
+        ],
+        os.environ,
+        logs / "fake.log",
+        root,
+    )
+    env = {
+        **os.environ,
+        "PROVIDER": "fake",
+        "PROVIDER_URL": provider_url,
+        "WEB_CONCURRENCY": str(args.workers),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    message = json.loads((root / "examples" / "request.json").read_text())["message"]
+    prompt = working_prompt(settings).text
+    chat: dict[str, object] = {
+        "model": project.stand_in_name,
+        "messages": [{"role": "system", "content": prompt}, {"role": "user", "content": message}],
+    }
+    results: dict[str, dict[str, float]] = {}
+    try:
+        ready_everywhere(f"http://127.0.0.1:{fake_port}/healthz", fake)
+        results["fake provider alone (baseline)"] = run_wrk(
+            wrk, provider_url + "/chat/completions", chat, args.duration, args.clients
+        )
+        # The service twice: as the goal is measured (tracing off), then with a share of
+        # requests traced into the local SQLite store, to show what tracing costs.
+        for label, ratio in (
+            ("this service -> fake provider", 0.0),
+            (f"... with {args.trace_sample_ratio:.0%} traced", args.trace_sample_ratio),
+        ):
+            service = start(
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    str(root / "gunicorn.conf.py"),
+                    app,
+                ],
+                {**env, "TRACE_SAMPLE_RATIO": str(ratio)},
+                logs / f"service-{ratio}.log",
+                root,
+            )
+            try:
+                ready_everywhere(f"http://127.0.0.1:{port}/readyz", service)
+                results[label] = run_wrk(
+                    wrk,
+                    f"http://127.0.0.1:{port}/extract",
+                    {"message": message},
+                    args.duration,
+                    args.clients,
+                )
+            finally:
+                stop(service)
+    finally:
+        stop(fake)
+
+    bound = args.clients / (args.latency_ms / 1000)
+    print(
+        f"\n{args.clients} clients, provider latency {args.latency_ms:g} ms, "
+        f"{args.workers} workers, {args.duration}s each\n"
+    )
+    print_table(results)
+    ours, base = results["this service -> fake provider"], results["fake provider alone (baseline)"]
+    print(f"\nLittle's-law bound: {bound:,.0f} requests/s")
+    print(f"throughput / bound: {100 * ours['rps'] / bound:.1f}% (goal >= 90%)")
+    print(
+        f"added latency p50: {ours['p50'] - base['p50']:.2f} ms, "
+        f"p99: {ours['p99'] - base['p99']:.2f} ms (goal <= 5 ms)"
+    )
+    print(f"service p99 / provider-alone p99: {ours['p99'] / base['p99']:.3f}")

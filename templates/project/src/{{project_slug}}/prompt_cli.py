@@ -1,0 +1,14 @@
+"""Command line of the project: `python -m <package> eval|promote|rollback|status|serve|...`
+(goldpath_runtime.llm.cli, with this project's parts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from goldpath_runtime.llm import cli
+
+from .project import PROJECT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.main(PROJECT, argv)
