@@ -54,7 +54,7 @@ def test_files_follow_the_serving_answer(rendered: Render, serving: str, cloud: 
     package = project / "src" / "project"
     missing = [name for name in ALWAYS if not (project / name).is_file()]
     assert not missing
-    for module in ["train.py", "registry.py", "batch.py", "schema.py", "data.py", "model_cli.py"]:
+    for module in ["project.py", "features.py", "schema.py", "data.py", "model_cli.py"]:
         assert (package / module).is_file(), module
 
     served = serving != "none"

@@ -8,11 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..store import AliasMove
 from . import unrecorded
+
+if TYPE_CHECKING:
+    from ..project import Project
+    from .governed import Lifecycle
 
 
 def _was(version: str | None) -> str:
@@ -72,23 +77,46 @@ def write_documentation(name: str, number: str, text: str, output: Path | None) 
 
 def add_lifecycle_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    lifecycle: Callable[[], Lifecycle],
     kind: str,
-    handlers: Mapping[str, object],
+    label: str = "",
 ) -> None:
     """`promote`, `rollback`, `docs-pack` and `status` for a `kind` of version ("model",
-    "prompt"), each calling its handler from `handlers` (by command name)."""
-    promote = commands.add_parser("promote", help=f"move @champion to a {kind} version that passed")
-    promote.add_argument("--version", help=f"{kind} version (default: the @challenger)")
-    rollback = commands.add_parser("rollback", help="move @champion back to the previous one")
-    docs = commands.add_parser(
+    "prompt"), deciding through `lifecycle()` (imported only when a command runs: MLflow
+    takes seconds to import); `label` goes before the artifact's name in
+    what they print ("prompt ")."""
+
+    def promote(project: Project, args: argparse.Namespace, settings: Any) -> None:
+        move = lifecycle().promote(settings, project.record(), args.version)
+        report_move(move, f"{label}{move.name}")
+
+    def rollback(project: Project, args: argparse.Namespace, settings: Any) -> None:
+        move = lifecycle().rollback(settings, project.record())
+        report_move(move, f"{label}{move.name}", rollback=True)
+
+    def docs_pack(project: Project, args: argparse.Namespace, settings: Any) -> None:
+        number, text = lifecycle().documentation(settings, project.record(), args.version)
+        write_documentation(lifecycle().name(settings), number, text, args.output)
+
+    def status(project: Project, args: argparse.Namespace, settings: Any) -> None:
+        rows = lifecycle().status(settings, project.record())
+        if not args.json:
+            print(f"{label}{lifecycle().name(settings)} in {settings.mlflow_tracking_uri}")
+        report_status(rows, project.package, as_json=args.json)
+
+    parsers = commands.add_parser("promote", help=f"move @champion to a {kind} version that passed")
+    parsers.add_argument("--version", help=f"{kind} version (default: the @challenger)")
+    parsers.set_defaults(handler=promote)
+    parsers = commands.add_parser("rollback", help="move @champion back to the previous one")
+    parsers.set_defaults(handler=rollback)
+    parsers = commands.add_parser(
         "docs-pack", help="technical documentation of a version (EU AI Act Annex IV headings)"
     )
-    docs.add_argument("--version", help=f"{kind} version (default: the @champion)")
-    docs.add_argument("--output", type=Path, help="default outputs/<name>-v<n>-technical-...md")
-    status = commands.add_parser(
+    parsers.add_argument("--version", help=f"{kind} version (default: the @champion)")
+    parsers.add_argument("--output", type=Path, help="default outputs/<name>-v<n>-technical-...md")
+    parsers.set_defaults(handler=docs_pack)
+    parsers = commands.add_parser(
         "status", help=f"which {kind} versions hold @champion and @challenger"
     )
-    status.add_argument("--json", action="store_true")
-    for name, parser in (("promote", promote), ("rollback", rollback), ("docs-pack", docs),
-                         ("status", status)):  # fmt: skip
-        parser.set_defaults(handler=handlers[name])
+    parsers.add_argument("--json", action="store_true")
+    parsers.set_defaults(handler=status)

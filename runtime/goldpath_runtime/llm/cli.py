@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import subprocess
 import sys
 import time
 import urllib.request
 from argparse import Namespace
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import GateFailedError, ProjectError
-from ..lifecycle import commands
 from ..lifecycle.commands import add_lifecycle_commands
-from ..logs import configure_logging
+from ..lifecycle.governed import Lifecycle
+from ..project import run_command
 from .project import ExtractionProject
 from .settings import ExtractionSettings as Settings
 
@@ -57,20 +56,6 @@ def _eval(project: ExtractionProject, args: Namespace, settings: Settings) -> No
     if not report.passed:
         failed = [name for name, *_, ok in report.checks if not ok]
         raise GateFailedError("evaluation gate failed: " + ", ".join(failed))
-
-
-def _promote(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
-    from .prompts import promote
-
-    move = promote(settings, project.record(), args.version)
-    commands.report_move(move, f"prompt {move.name}")
-
-
-def _rollback(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
-    from .prompts import rollback
-
-    move = rollback(settings, project.record())
-    commands.report_move(move, f"prompt {move.name}", rollback=True)
 
 
 def _extract_batch(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
@@ -109,22 +94,6 @@ def _extract_batch(project: ExtractionProject, args: Namespace, settings: Settin
             f"{checkpoint.path} and not paid for again)"
         )
     checkpoint.remove()
-
-
-def _docs_pack(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
-    from .prompts import documentation
-
-    number, text = documentation(settings, project.record(), args.version)
-    commands.write_documentation(settings.prompt_name, number, text, args.output)
-
-
-def _status(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
-    from .prompts import lifecycle_status
-
-    rows = lifecycle_status(settings, project.record())
-    if not args.json:
-        print(f"prompt {settings.prompt_name} in {settings.mlflow_tracking_uri}")
-    commands.report_status(rows, project.package, as_json=args.json)
 
 
 def _export(project: ExtractionProject, args: Namespace, settings: Settings) -> None:
@@ -179,6 +148,12 @@ def _serve(project: ExtractionProject, args: Namespace, settings: Settings) -> N
         raise ProjectError(f"the service exited with code {code}")
 
 
+def _prompts() -> Lifecycle:
+    from .prompts import PROMPTS
+
+    return PROMPTS
+
+
 def _parser(project: ExtractionProject) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {project.package}",
@@ -198,9 +173,7 @@ def _parser(project: ExtractionProject) -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(handler=_eval)
 
-    lifecycle = {"promote": _promote, "rollback": _rollback, "docs-pack": _docs_pack,
-                 "status": _status}  # fmt: skip
-    add_lifecycle_commands(commands, "prompt", lifecycle)
+    add_lifecycle_commands(commands, _prompts, "prompt", "prompt ")
 
     batch = commands.add_parser(
         "extract-batch", help="extract every message of a file with the @champion prompt"
@@ -219,18 +192,5 @@ def _parser(project: ExtractionProject) -> argparse.ArgumentParser:
     return parser
 
 
-Handler = Callable[[ExtractionProject, Namespace, Settings], None]
-
-
 def main(project: ExtractionProject, argv: Sequence[str] | None = None) -> int:
-    args = _parser(project).parse_args(argv)
-    handler: Handler = args.handler
-    try:
-        settings = project.load_settings()
-        configure_logging(settings.log_level, stream="stderr")
-        logging.getLogger(__name__).debug("command %s", args.command)
-        handler(project, args, settings)
-    except ProjectError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(project, _parser(project), argv)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import GateFailedError, ProjectError
+from ..project import run_job
 from .budget import BUDGET_REACHED
 from .project import ExtractionProject
 
@@ -38,18 +39,6 @@ def _configure(argv: Sequence[str] | None) -> list[str]:
     os.environ.setdefault("MLFLOW_TRACKING_URI", "databricks")
     os.environ.setdefault("MLFLOW_REGISTRY_URI", "databricks-uc")
     return rest
-
-
-def _run(
-    main: Callable[[ExtractionProject, list[str]], None],
-    project: ExtractionProject,
-    argv: Sequence[str] | None,
-) -> None:
-    try:
-        main(project, _configure(argv))
-    except ProjectError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
 
 
 def _extract(project: ExtractionProject, argv: list[str]) -> None:
@@ -116,8 +105,8 @@ def _eval(project: ExtractionProject, argv: list[str]) -> None:
 
 
 def extract_job(project: ExtractionProject, argv: Sequence[str] | None = None) -> None:
-    _run(_extract, project, argv)
+    run_job(_extract, project, _configure(argv))
 
 
 def eval_job(project: ExtractionProject, argv: Sequence[str] | None = None) -> None:
-    _run(_eval, project, argv)
+    run_job(_eval, project, _configure(argv))

@@ -16,17 +16,18 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from .. import lifecycle
 from ..errors import ModelNotFoundError, ProjectError
-from ..governance import AuditTrail, trainer_identity
+from ..governance import trainer_identity
 from ..lifecycle import CHALLENGER, PromptVersions
-from ..store import AliasMove, connect, ensure_experiment, readable_store
+from ..lifecycle.governed import Lifecycle
+from ..store import connect, readable_store
 from .settings import ExtractionSettings as Settings
 
 log = logging.getLogger(__name__)
@@ -112,42 +113,17 @@ def load_serving_prompt(settings: Settings) -> Prompt:
     return Prompt(settings.prompt_name, str(found.version), str(found.template))
 
 
-def _lifecycle(settings: Settings, record: Path) -> tuple[PromptVersions, AuditTrail]:
-    """The prompt and its audit trail (`record`: the project's governance.yml)."""
-    client = connect(settings)
-    experiment = ensure_experiment(client, settings)
-    name = settings.prompt_name
-    return PromptVersions(client, name), AuditTrail(client, experiment, name, record)
-
-
-def promote(settings: Settings, record: Path, version: str | None = None) -> AliasMove:
-    """Move the serving alias to `version` (default: the challenger) if its gate passed."""
-    versions, trail = _lifecycle(settings, record)
-    return lifecycle.promote(
-        versions, trail, alias=settings.serving_alias, number=version,
-        register="run `make eval`",
-    )  # fmt: skip
-
-
-def rollback(settings: Settings, record: Path) -> AliasMove:
-    """Move the serving alias back to the version that held it before the current one."""
-    versions, trail = _lifecycle(settings, record)
-    return lifecycle.rollback(versions, trail, alias=settings.serving_alias)
-
-
-def documentation(settings: Settings, record: Path, version: str | None = None) -> tuple[str, str]:
-    """Version `version` (default: @champion) and its technical documentation (Annex IV)."""
-    versions, trail = _lifecycle(settings, record)
-    return lifecycle.documentation(versions, trail, version, alias=settings.serving_alias)
-
-
-def lifecycle_status(settings: Settings, record: Path) -> list[dict[str, str]]:
-    """What is live: the prompt versions holding @champion and @challenger, with scores."""
-    versions, trail = _lifecycle(settings, record)
-    return lifecycle.status(
-        versions, alias=settings.serving_alias, tags=("gate", "field_accuracy", "digest"),
-        trail=trail,
-    )  # fmt: skip
+# A project's prompt: the same lifecycle as models, through the prompt adapter.
+PROMPTS = Lifecycle(
+    attrgetter("prompt_name"),
+    PromptVersions,
+    register="run `make eval`",
+    shown=("gate", "field_accuracy", "digest"),
+)
+promote = PROMPTS.promote
+rollback = PROMPTS.rollback
+documentation = PROMPTS.documentation
+lifecycle_status = PROMPTS.status
 
 
 def export_prompt(settings: Settings, destination: Path) -> Prompt:

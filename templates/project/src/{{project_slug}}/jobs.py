@@ -1,111 +1,22 @@
-"""Entry points of the Databricks jobs (wheel tasks, see resources/*.job.yml).
-
-Each reads Unity Catalog tables through the active Spark session and reuses the same
-functions as the local commands: `train`, `score_spark`, `detect_drift`.
-"""
+"""Entry points of the Databricks jobs (wheel tasks, see resources/*.job.yml): training,
+batch scoring and drift monitoring on Unity Catalog tables (goldpath_runtime.tabular.jobs)."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 from collections.abc import Sequence
 
-from goldpath_runtime.errors import ProjectError
+from goldpath_runtime.tabular import jobs
 
-from .config import load_settings
-
-
-def _spark() -> object:
-    from pyspark.sql import SparkSession
-
-    return SparkSession.builder.getOrCreate()
-
-
-def _configure(argv: Sequence[str] | None) -> list[str]:
-    """Point settings at Databricks (MLflow tracking, Unity Catalog registry) and take the
-    shared --model-name/--experiment options; returns the job's own arguments."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--model-name", required=True, help="catalog.schema.model")
-    parser.add_argument("--experiment", help="workspace path of the MLflow experiment")
-    known, rest = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
-    os.environ["MODEL_NAME"] = known.model_name
-    if known.experiment:
-        os.environ["EXPERIMENT_NAME"] = known.experiment
-    os.environ.setdefault("MLFLOW_TRACKING_URI", "databricks")
-    os.environ.setdefault("MLFLOW_REGISTRY_URI", "databricks-uc")
-    return rest
-
-
-def _run(main: object, argv: Sequence[str] | None) -> None:
-    try:
-        main(_configure(argv))  # type: ignore[operator]
-    except ProjectError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
-
-
-def _train(argv: Sequence[str] | None) -> None:
-    from .train import train
-
-    parser = argparse.ArgumentParser(prog="train")
-    parser.add_argument("--table", required=True, help="catalog.schema.table with labels")
-    args = parser.parse_args(argv)
-    settings = load_settings()
-    frame = _spark().table(args.table).toPandas()  # type: ignore[attr-defined]
-    result = train(settings, frame=frame)
-    print(f"registered v{result.version}: gate {result.gate.summary()}")
-    if not result.gate.passed:
-        raise ProjectError(f"evaluation gate failed: {result.gate.summary()}")
-
-
-def _batch(argv: Sequence[str] | None) -> None:
-    from .registry import load_serving_model
-    from .scoring import score_spark
-
-    parser = argparse.ArgumentParser(prog="batch-score")
-    parser.add_argument("--input-table", required=True)
-    parser.add_argument("--output-table", required=True)
-    args = parser.parse_args(argv)
-    model = load_serving_model(load_settings())
-    scored = score_spark(_spark().table(args.input_table), model)  # type: ignore[attr-defined]
-    scored.write.mode("append").saveAsTable(args.output_table)
-    print(f"scored {args.input_table} into {args.output_table} with v{model.version}")
-
-
-def _monitor(argv: Sequence[str] | None) -> None:
-    from goldpath_runtime.tabular.drift import DRIFT_EXIT_CODE, detect_drift
-
-    from .contract import CONTRACT
-
-    parser = argparse.ArgumentParser(prog="monitor")
-    parser.add_argument("--reference-table", required=True)
-    parser.add_argument("--current-table", required=True)
-    parser.add_argument("--sample-rows", type=int, default=100_000)
-    args = parser.parse_args(argv)
-    settings = load_settings()
-    spark = _spark()
-    reference = spark.table(args.reference_table).limit(args.sample_rows).toPandas()  # type: ignore[attr-defined]
-    current = spark.table(args.current_table).limit(args.sample_rows).toPandas()  # type: ignore[attr-defined]
-    report = detect_drift(
-        CONTRACT,
-        reference,
-        current,
-        psi_threshold=settings.drift_psi_threshold,
-        ks_pvalue_threshold=settings.drift_ks_pvalue,
-    )
-    print(report.to_json())
-    if report.drifted:
-        raise SystemExit(DRIFT_EXIT_CODE)
+from .project import PROJECT
 
 
 def train_job(argv: Sequence[str] | None = None) -> None:
-    _run(_train, argv)
+    jobs.train_job(PROJECT, argv)
 
 
 def batch_job(argv: Sequence[str] | None = None) -> None:
-    _run(_batch, argv)
+    jobs.batch_job(PROJECT, argv)
 
 
 def monitor_job(argv: Sequence[str] | None = None) -> None:
-    _run(_monitor, argv)
+    jobs.monitor_job(PROJECT, argv)

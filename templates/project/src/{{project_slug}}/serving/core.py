@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     # Imported where used: a worker serving the lean artifact never loads MLflow, skops,
     # scikit-learn or pandas (seconds of start-up each).
-    from ..registry import LoadedModel
+    from goldpath_runtime.tabular.registry import LoadedModel
 
 
 def check_rows() -> pd.DataFrame:
@@ -33,7 +33,7 @@ def load_predictor(settings: Settings) -> Predictor:
     if settings.model_dir is not None and (settings.model_dir / lean.LEAN_FILE).exists():
         model = lean.load(settings.model_dir, SCHEMA)
     else:
-        from ..registry import load_serving_model
+        from goldpath_runtime.tabular.registry import load_serving_model
 
         model = load_serving_model(settings)
     return Predictor(model, settings.max_batch_size, SCHEMA, check_rows)

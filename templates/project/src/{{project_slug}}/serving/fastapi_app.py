@@ -1,26 +1,16 @@
-"""The model service on the platform's ASGI shell (goldpath_runtime.serving.asgi: probes,
-errors, metrics, logs, background load), run by gunicorn (gunicorn.conf.py):
+"""The model service (goldpath_runtime.tabular.asgi_service, with this project's settings, model and
+features), run by gunicorn (gunicorn.conf.py):
 
     gunicorn --config gunicorn.conf.py '<package>.serving.fastapi_app:create_app()'
-
-What is this service's own: the model it loads and the /predict route.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
-from goldpath_runtime.serving.asgi import Loaded, create_service, error, read_body, refused
-from goldpath_runtime.serving.batching import MicroBatcher, Overloaded
-from goldpath_runtime.serving.loading import retry_delay
-from goldpath_runtime.serving.model_metrics import MODEL_INFO, PREDICTIONS
-from goldpath_runtime.serving.requests import RequestError
-from goldpath_runtime.tabular.predictor import Predictor, predict_operation, readiness
+from fastapi import FastAPI
+from goldpath_runtime.tabular import asgi_service
+from goldpath_runtime.tabular.predictor import Predictor
 
 from .. import __version__
 from ..config import Settings, load_settings
@@ -31,81 +21,8 @@ from .core import load_predictor
 def create_app(
     settings: Settings | None = None, loader: Callable[[Settings], Predictor] = load_predictor
 ) -> FastAPI:
-    """The ASGI app; `loader` builds the Predictor (tests pass a slow one to see loading)."""
-    settings = settings or load_settings()
-    loaded: Loaded[Predictor] = Loaded("model")
-    batcher: MicroBatcher | None = None
-
-    async def load() -> Predictor:
-        nonlocal batcher
-        predictor = await asyncio.to_thread(loader, settings)
-        if predictor.fast is not None:
-            batcher = MicroBatcher(
-                predictor.fast.predict_proba, max_batch_rows=settings.max_batch_size
-            )
-            batcher.start()
-        MODEL_INFO.labels(predictor.model.name, predictor.model.version).set(1)
-        return predictor
-
-    async def stop(_: Predictor) -> None:
-        if batcher is not None:
-            await batcher.stop()
-
-    app = create_service(
-        title=settings.model_name,
-        version=__version__,
+    """The app; `loader` builds the Predictor (tests pass a slow one to see loading)."""
+    return asgi_service.create_app(
+        settings or load_settings(), loader, SCHEMA, version=__version__,
         description="Scores requests for quote with the registered champion model.",
-        loaded=loaded,
-        load=load,
-        on_failure=lambda exc, attempt: retry_delay(exc, attempt, settings.model_retry_max_s),
-        readiness=readiness,
-        describe=lambda p: {
-            "model": p.model.name,
-            "version": p.model.version,
-            "batching": batcher is not None,
-        },
-        routes=["/predict"],
-        log_level=settings.log_level,
-        access_log_flush_s=settings.access_log_flush_s,
-        stop=stop,
-    )
-
-    async def predict(request: Request) -> Response:
-        """Score one row (a JSON object of features) or a batch (`{"instances": [...]}`)."""
-        predictor = await loaded.wait(settings.model_load_wait_s)
-        if predictor is None:
-            return error(503, "model", "still loading, retry shortly", retry_after=1)
-        try:
-            rows, single = predictor.parse(
-                await read_body(request, settings.max_body_bytes, settings.client_timeout_s),
-                request.headers.get("content-type"),
-            )
-        except RequestError as exc:
-            return refused(exc)
-        if batcher is not None and predictor.fast is not None:
-            try:
-                probability = await batcher.predict(predictor.fast.encode(rows))
-            except Overloaded:
-                return error(503, "server", "overloaded, retry shortly", retry_after=1)
-        else:
-            probability = predictor.score(rows)
-        PREDICTIONS.labels(predictor.model.version).inc(len(rows))
-        return JSONResponse(predictor.respond(probability, single))
-
-    # A plain Starlette route: FastAPI's per-request dependency solving cost more than
-    # scoring the row (the body is read and validated here anyway). Its OpenAPI operation
-    # is the one the Flask variant serves, added to FastAPI's document below.
-    app.router.add_route("/predict", predict, methods=["POST"])
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title, version=app.version, description=app.description,
-                routes=app.routes,
-            )  # fmt: skip
-            document["paths"]["/predict"] = predict_operation(SCHEMA, settings.max_batch_size)
-            app.openapi_schema = document
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-    return app
+    )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Metrics and the evaluation gate: the rule a challenger must pass to become champion."""
+"""Metrics and the evaluation gate: the rule a challenger must pass to become champion
+(its thresholds are settings: GATE_MIN_ROC_AUC, GATE_MAX_REGRESSION)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Training: validate data, search hyperparameters, evaluate against the gate and the
-current champion, log everything to MLflow and register the result as `challenger`."""
+"""Training a tabular project's model: validate the data against its contract, search the
+project's hyperparameters over its pipeline, evaluate against the gate and the current
+champion, log everything (with the model card) to MLflow and register it as `challenger`."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from dataclasses import dataclass
 
 import mlflow
 import pandas as pd
-from goldpath_runtime.errors import DataValidationError
-from goldpath_runtime.governance import load_record, trainer_identity
-from goldpath_runtime.lifecycle import CHALLENGER
-from goldpath_runtime.store import connect, ensure_experiment
-from goldpath_runtime.tabular.card import (
+from mlflow.data.pandas_dataset import from_pandas
+from mlflow.models import infer_signature
+from sklearn.model_selection import RandomizedSearchCV, train_test_split
+
+from ..errors import DataValidationError
+from ..governance import load_record, trainer_identity
+from ..lifecycle import CHALLENGER
+from ..store import connect, ensure_experiment
+from .card import (
     bootstrap_interval,
     build_card,
     data_quality,
@@ -22,22 +27,11 @@ from goldpath_runtime.tabular.card import (
     segments,
     time_range,
 )
-from mlflow.data.pandas_dataset import from_pandas
-from mlflow.models import infer_signature
-from sklearn.model_selection import RandomizedSearchCV, train_test_split
-
-from .config import PROJECT_ROOT, Settings, record_path
-from .contract import validate_frame
-from .data import load_training_data
-from .evaluation import GateResult, classification_metrics, evaluate_gate
-from .features import PARAM_DISTRIBUTIONS, build_pipeline
-from .registry import (
-    SKOPS_TRUSTED_TYPES,
-    THRESHOLD_TAG,
-    alias_version,
-    load_model_version,
-)
-from .schema import FEATURE_NAMES, REVIEW_SEGMENT, SCHEMA, TARGET
+from .gate import GateResult, classification_metrics, evaluate_gate
+from .project import TabularProject
+from .registry import SKOPS_TRUSTED_TYPES, THRESHOLD_TAG, alias_version, load_model_version
+from .settings import TabularSettings as Settings
+from .tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -58,37 +52,39 @@ MIN_ROWS = 100
 MIN_PER_CLASS = 10
 
 
-def _enough_to_learn_from(data: pd.DataFrame) -> None:
-    counts = data[TARGET].value_counts()
+def _enough_to_learn_from(data: pd.DataFrame, target: str) -> None:
+    counts = data[target].value_counts()
     smallest = int(counts.min()) if len(counts) == len((0, 1)) else 0  # both classes present
     if len(data) < MIN_ROWS or smallest < MIN_PER_CLASS:
         raise DataValidationError(
             [
-                f"{len(data)} rows ({smallest} in the smaller class of {TARGET}); training "
+                f"{len(data)} rows ({smallest} in the smaller class of {target}); training "
                 f"needs at least {MIN_ROWS}, with {MIN_PER_CLASS} of each class"
             ]
         )
 
 
-def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
+def train(
+    project: TabularProject, settings: Settings, frame: pd.DataFrame | None = None
+) -> TrainResult:
     """Train on `frame` (e.g. a Unity Catalog table), else on TRAINING_DATA or the sample."""
+    schema = project.schema
+    target_name = schema.target
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
-
-    raw = (
-        frame
-        if frame is not None
-        else load_training_data(
-            settings.training_data, n_rows=settings.sample_rows, seed=settings.random_seed
-        )
-    )
-    data = validate_frame(raw, require_target=True)
-    _enough_to_learn_from(data)
+    if frame is not None:
+        raw = frame
+    elif settings.training_data is not None:
+        raw = read_table(settings.training_data)
+    else:
+        raw = project.sample(settings.sample_rows, settings.random_seed)
+    data = project.contract.validate_frame(raw, require_target=True)
+    _enough_to_learn_from(data, target_name)
     # Read before any work: a project without its governance record registers nothing.
-    governance = load_record(record_path())
+    governance = load_record(project.record())
     trainer = trainer_identity()
     source = str(settings.training_data or "generated-sample")
-    features, target = data[list(FEATURE_NAMES)], data[TARGET].to_numpy()
+    features, target = data[list(schema.names)], data[target_name].to_numpy()
     x_train, x_test, y_train, y_test = train_test_split(
         features,
         target,
@@ -98,8 +94,8 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
     )
 
     search = RandomizedSearchCV(
-        build_pipeline(settings.random_seed),
-        PARAM_DISTRIBUTIONS,
+        project.pipeline(settings.random_seed),
+        dict(project.search_space()),
         n_iter=settings.search_iterations,
         cv=settings.cv_folds,
         scoring="roc_auc",
@@ -159,25 +155,25 @@ def train(settings: Settings, frame: pd.DataFrame | None = None) -> TrainResult:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dataset = from_pandas(
-                data, source=source, name="training", targets=TARGET, digest=digest[:16]
+                data, source=source, name="training", targets=target_name, digest=digest[:16]
             )
             mlflow.log_input(dataset, context="training")
         card = build_card(
-            SCHEMA, PROJECT_ROOT,
+            schema, project.root,
             record=governance,
             version=version,
             trained_by=trainer,
             training_data={"source": source, "rows": len(data), "sha256": digest,
-                           "time_range": time_range(raw, SCHEMA.event_time)},
+                           "time_range": time_range(raw, schema.event_time)},
             metrics=metrics,
             roc_auc_95ci=bootstrap_interval(y_test, test_probability, settings.random_seed),
-            segments=segments(x_test, y_test, test_probability, REVIEW_SEGMENT),
+            segments=segments(x_test, y_test, test_probability, project.review_segment),
             gate={"outcome": "passed" if gate.passed else "failed", "reasons": gate.summary(),
                   "min_roc_auc": settings.gate_min_roc_auc,
                   "max_regression": settings.gate_max_regression},
             champion={"version": None if champion is None else str(champion.version),
                       "roc_auc": champion_auc},
-            data_quality=data_quality(data, SCHEMA),
+            data_quality=data_quality(data, schema),
             run_id=run.info.run_id,
         )  # fmt: skip
         mlflow.log_dict(card, "model_card/card.json")

@@ -1,4 +1,5 @@
-"""The MLflow model registry: connecting, loading the serving model, promotion and rollback.
+"""A tabular project's MLflow model registry: loading the serving model, promotion, rollback
+and export (scikit-learn pipelines, stored with skops).
 
 Aliases carry the lifecycle: training registers a version as `challenger`; `promote`
 moves `champion` to it only when its evaluation gate passed; `rollback` moves `champion`
@@ -10,23 +11,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 import numpy as np
 import pandas as pd
-from goldpath_runtime import lifecycle
-from goldpath_runtime.errors import ModelNotFoundError
-from goldpath_runtime.governance import AuditTrail
-from goldpath_runtime.lifecycle import ModelVersions
-from goldpath_runtime.store import AliasMove, connect, ensure_experiment, readable_store
-from goldpath_runtime.tabular.model_dir import baked_identity
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from .config import Settings, record_path
+from ..errors import ModelNotFoundError
+from ..lifecycle import ModelVersions
+from ..lifecycle.governed import Lifecycle
+from ..store import connect, readable_store
+from .model_dir import baked_identity
+from .settings import TabularSettings as Settings
+
+if TYPE_CHECKING:
+    from .project import TabularProject
 
 log = logging.getLogger(__name__)
 
@@ -113,53 +117,26 @@ def load_serving_model(settings: Settings) -> LoadedModel:
     return load_model_version(settings, str(found.version))
 
 
-def _lifecycle(settings: Settings) -> tuple[ModelVersions, AuditTrail]:
-    """This project's registered model and its audit trail, for the runtime's lifecycle."""
-    client = connect(settings)
-    experiment = ensure_experiment(client, settings)
-    name = settings.model_name
-    return ModelVersions(client, name), AuditTrail(client, experiment, name, record_path())
+# A project's registered model: the same lifecycle as prompts, through the model adapter.
+MODELS = Lifecycle(
+    attrgetter("model_name"),
+    ModelVersions,
+    register="run `make train` first",
+    shown=("gate", "test_roc_auc", THRESHOLD_TAG),
+)
+promote = MODELS.promote
+rollback = MODELS.rollback
+documentation = MODELS.documentation
+lifecycle_status = MODELS.status
 
 
-def promote(settings: Settings, version: str | None = None) -> AliasMove:
-    """Move the serving alias to `version` (default: the challenger) if its gate passed."""
-    versions, trail = _lifecycle(settings)
-    return lifecycle.promote(
-        versions, trail, alias=settings.serving_alias, number=version,
-        register="run `make train` first",
-    )  # fmt: skip
-
-
-def rollback(settings: Settings) -> AliasMove:
-    """Move the serving alias back to the version that held it before the current one."""
-    versions, trail = _lifecycle(settings)
-    return lifecycle.rollback(versions, trail, alias=settings.serving_alias)
-
-
-def documentation(settings: Settings, version: str | None = None) -> tuple[str, str]:
-    """Version `version` (default: @champion) and its technical documentation (Annex IV)."""
-    versions, trail = _lifecycle(settings)
-    return lifecycle.documentation(versions, trail, version, alias=settings.serving_alias)
-
-
-def lifecycle_status(settings: Settings) -> list[dict[str, str]]:
-    """What is live: the versions holding @champion and @challenger, with their gate,
-    test ROC AUC, threshold and registration time."""
-    versions, trail = _lifecycle(settings)
-    return lifecycle.status(
-        versions, alias=settings.serving_alias, tags=("gate", "test_roc_auc", THRESHOLD_TAG),
-        trail=trail,
-    )  # fmt: skip
-
-
-def export_model(settings: Settings, destination: Path) -> tuple[LoadedModel, str]:
+def export_model(
+    project: TabularProject, settings: Settings, destination: Path
+) -> tuple[LoadedModel, str]:
     """Copy the serving model out of the registry into `destination`, to bake into an image,
     with its lean serving artifact when the model compiles; the second value says which."""
-    from goldpath_runtime.tabular import model_dir
-
-    from .data import make_rfq_sample
-    from .schema import SCHEMA, TARGET
+    from . import model_dir
 
     model = load_serving_model(settings)
-    sample = make_rfq_sample(512, seed=5).drop(columns=[TARGET])
-    return model, model_dir.bake(model, destination, SCHEMA, sample)
+    sample = project.sample(512, 5).drop(columns=[project.schema.target])
+    return model, model_dir.bake(model, destination, project.schema, sample)

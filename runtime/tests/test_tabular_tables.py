@@ -1,20 +1,22 @@
-"""Input files that are not what they claim: each is one line naming the file and the
-problem (no traceback, nothing trained or scored on a silently mangled table)."""
+"""Tables a tabular project reads that are not what they claim: each is one line naming the
+file and the problem (no traceback, nothing trained or scored on a silently mangled
+table)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from rfq_project import PROJECT, Settings
+
 from goldpath_runtime.errors import DataValidationError, ProjectError
+from goldpath_runtime.tabular import cli
+from goldpath_runtime.tabular.tables import read_table
+from goldpath_runtime.tabular.training import train
 
-from {{ project_slug }}.config import Settings
-from {{ project_slug }}.contract import validate_frame
-from {{ project_slug }}.data import make_rfq_sample, read_table
-from {{ cli_module }} import main
-from {{ project_slug }}.train import train
-
-ROOT = Path(__file__).parents[1]
+make_rfq_sample = PROJECT.sample
+validate_frame = PROJECT.contract.validate_frame
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
 
 
@@ -75,10 +77,20 @@ def test_a_header_without_rows_is_no_rows(tmp_path: Path) -> None:
         validate_frame(read_table(only_header), require_target=True)
 
 
+@pytest.fixture
+def fresh_store(tmp_path: Path, empty_store: Path) -> Settings:
+    (tmp_path / "mlflow").mkdir()
+    shutil.copy(empty_store, tmp_path / "mlflow" / "mlflow.db")
+    return Settings(
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}",
+        mlflow_artifact_root=(tmp_path / "mlflow" / "artifacts").as_uri(),
+    )
+
+
 def test_five_rows_are_too_few_to_train_on(tmp_path: Path, fresh_store: Settings) -> None:
     tiny = sample_csv(tmp_path / "tiny.csv", rows=5)
     with pytest.raises(DataValidationError, match=r"5 rows .* training needs at least 100"):
-        train(fresh_store.model_copy(update={"training_data": tiny}))
+        train(PROJECT, fresh_store.model_copy(update={"training_data": tiny}))
 
 
 def test_the_cli_says_it_in_one_line(
@@ -89,6 +101,6 @@ def test_the_cli_says_it_in_one_line(
     image.write_bytes(PNG)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", fresh_store.mlflow_tracking_uri)
     monkeypatch.setenv("TRAINING_DATA", str(image))
-    assert main(["train"]) == 1
+    assert cli.main(PROJECT, ["train"]) == 1
     last_line = capsys.readouterr().err.strip().splitlines()[-1]
     assert last_line == f"error: input file {image} is binary, not CSV text"

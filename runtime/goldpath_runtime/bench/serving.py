@@ -1,0 +1,111 @@
+"""Serving throughput and latency: this service against two peers serving the same
+registered model, `mlflow models serve` and Seldon's MLServer (scikit-learn runtime), and
+against a no-op app on the same HTTP stack (the ceiling).
+
+    make bench        # or: uv run python benchmarks/serving.py [--duration 10]
+
+Each server gets the same worker count; wrk (installed by you: the benchmark names the
+command when it is missing) drives it with the same single-row request from CONNECTIONS
+concurrent clients, once every worker is ready. The named baseline is `mlflow models
+serve`, measured in the same run. MLServer runs in its own uv tool environment with this
+project's scikit-learn version (`--no-mlserver` skips it, e.g. offline).
+
+A project's `benchmarks/serving.py` hands over its parts: `main(PROJECT, root, app, label)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GovernanceError, ModelNotFoundError, ProjectError
+from . import models
+from .load import ensure_wrk, print_table
+from .servers import free_port, server_env
+from .throughput import CEILING, Load, Peer, ceiling, measure
+
+if TYPE_CHECKING:
+    from ..tabular.project import TabularProject
+    from ..tabular.registry import LoadedModel
+
+
+def ensure_champion(project: TabularProject) -> tuple[Any, LoadedModel]:
+    """The local store's @champion, training and promoting one first if there is none.
+
+    Promoting is a recorded decision here as anywhere: it needs APPROVER and REASON (and
+    VALIDATOR for risk tier high), e.g. `make bench APPROVER=<you> REASON=benchmark`."""
+    from ..tabular.registry import load_serving_model, promote
+    from ..tabular.training import train
+
+    settings = project.load_settings()
+    try:
+        return settings, load_serving_model(settings)
+    except ModelNotFoundError:
+        pass
+    try:
+        try:
+            # `make train` left a @challenger that passed its gate
+            move = promote(settings, project.record())
+            print(f"no @champion yet: promoted the @challenger, v{move.version}", flush=True)
+        except GovernanceError:
+            raise
+        except ProjectError:
+            print("no @champion yet: training one", flush=True)
+            train(project, settings)
+            promote(settings, project.record())
+    except GovernanceError as exc:
+        sys.exit(f"error: no @champion to measure, and promoting one is a recorded decision: {exc}")
+    return settings, load_serving_model(settings)
+
+
+def this_service(gunicorn: list[str], app: str, row: dict[str, object], workers: int) -> Peer:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [*gunicorn, "--bind", f"127.0.0.1:{port}", app]
+    return Peer(command, f"{base}/readyz", f"{base}/predict", row, ready_lines=workers)
+
+
+def main(project: TabularProject, root: Path, app: str, label: str) -> None:
+    """`root`: the project's checkout; `app`: its gunicorn app; `label`: how the table
+    names it ("this service (FastAPI)")."""
+    gunicorn = [sys.executable, "-m", "gunicorn", "--config", str(root / "gunicorn.conf.py")]
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--no-mlserver", action="store_true", help="skip the MLServer peer")
+    args = parser.parse_args()
+
+    settings, model = ensure_champion(project)
+    wrk = ensure_wrk()
+    row = json.loads((root / "examples" / "request.json").read_text())
+    logs = Path(tempfile.mkdtemp(prefix="bench-"))
+    uri = f"models:/{model.name}/{model.version}"
+    peers = {
+        label: this_service(gunicorn, app, row, args.workers),
+        "mlflow models serve": models.mlflow_serve(uri, row, args.workers),
+    }
+    if not args.no_mlserver:
+        peers["MLServer (scikit-learn)"] = models.mlserver(
+            model.pipeline, model.version, row, logs, args.workers
+        )
+    # The ceiling runs on the same server and settings (gunicorn.conf.py) as this service.
+    peers[CEILING] = ceiling(gunicorn, logs, row)
+    env = server_env(settings.mlflow_tracking_uri, args.workers)
+    results = measure(peers, env, Load(wrk, args.connections, args.duration), logs, root)
+
+    print(f"\nmodel v{model.version}, {args.workers} workers, {args.connections} connections, "
+          f"{args.duration}s each, single-row requests\n")  # fmt: skip
+    print_table(results, width=28)
+    ours, baseline, top = results[label], results["mlflow models serve"], results[CEILING]
+    print(f"\nfraction of the HTTP ceiling reached: {100 * ours['rps'] / top['rps']:.0f}%")
+    print(f"throughput ratio vs mlflow models serve: {ours['rps'] / baseline['rps']:.1f}x")
+    if "MLServer (scikit-learn)" in results:
+        peer = results["MLServer (scikit-learn)"]
+        print(f"throughput ratio vs MLServer: {ours['rps'] / peer['rps']:.1f}x "
+              f"(p99 {ours['p99']:.2f} ms vs {peer['p99']:.2f} ms)")  # fmt: skip

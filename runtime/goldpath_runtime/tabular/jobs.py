@@ -1,0 +1,103 @@
+"""The Databricks jobs of a tabular project (wheel tasks, its resources/*.job.yml): the
+project's entry points hand its parts over (`train_job(PROJECT)`).
+
+Each reads Unity Catalog tables through the active Spark session and reuses the same
+functions as the local commands: `train`, `score_spark`, `detect_drift`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ..errors import ProjectError
+from ..project import run_job
+from .project import TabularProject
+
+
+def _spark() -> object:
+    from pyspark.sql import SparkSession
+
+    return SparkSession.builder.getOrCreate()
+
+
+def _configure(argv: Sequence[str] | None) -> list[str]:
+    """Point settings at Databricks (MLflow tracking, Unity Catalog registry) and take the
+    shared --model-name/--experiment options; returns the job's own arguments."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--model-name", required=True, help="catalog.schema.model")
+    parser.add_argument("--experiment", help="workspace path of the MLflow experiment")
+    known, rest = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
+    os.environ["MODEL_NAME"] = known.model_name
+    if known.experiment:
+        os.environ["EXPERIMENT_NAME"] = known.experiment
+    os.environ.setdefault("MLFLOW_TRACKING_URI", "databricks")
+    os.environ.setdefault("MLFLOW_REGISTRY_URI", "databricks-uc")
+    return rest
+
+
+def _train(project: TabularProject, argv: Sequence[str] | None) -> None:
+    from .training import train
+
+    parser = argparse.ArgumentParser(prog="train")
+    parser.add_argument("--table", required=True, help="catalog.schema.table with labels")
+    args = parser.parse_args(argv)
+    settings = project.load_settings()
+    frame = _spark().table(args.table).toPandas()  # type: ignore[attr-defined]
+    result = train(project, settings, frame=frame)
+    print(f"registered v{result.version}: gate {result.gate.summary()}")
+    if not result.gate.passed:
+        raise ProjectError(f"evaluation gate failed: {result.gate.summary()}")
+
+
+def _batch(project: TabularProject, argv: Sequence[str] | None) -> None:
+    from .registry import load_serving_model
+    from .scoring import score_spark
+
+    parser = argparse.ArgumentParser(prog="batch-score")
+    parser.add_argument("--input-table", required=True)
+    parser.add_argument("--output-table", required=True)
+    args = parser.parse_args(argv)
+    model = load_serving_model(project.load_settings())
+    table = _spark().table(args.input_table)  # type: ignore[attr-defined]
+    scored = score_spark(table, model, project.contract)
+    scored.write.mode("append").saveAsTable(args.output_table)
+    print(f"scored {args.input_table} into {args.output_table} with v{model.version}")
+
+
+def _monitor(project: TabularProject, argv: Sequence[str] | None) -> None:
+    from .drift import DRIFT_EXIT_CODE, detect_drift
+
+    parser = argparse.ArgumentParser(prog="monitor")
+    parser.add_argument("--reference-table", required=True)
+    parser.add_argument("--current-table", required=True)
+    parser.add_argument("--sample-rows", type=int, default=100_000)
+    args = parser.parse_args(argv)
+    settings = project.load_settings()
+    spark = _spark()
+    reference = spark.table(args.reference_table).limit(args.sample_rows).toPandas()  # type: ignore[attr-defined]
+    current = spark.table(args.current_table).limit(args.sample_rows).toPandas()  # type: ignore[attr-defined]
+    report = detect_drift(
+        project.contract,
+        reference,
+        current,
+        psi_threshold=settings.drift_psi_threshold,
+        ks_pvalue_threshold=settings.drift_ks_pvalue,
+    )
+    print(report.to_json())
+    if report.drifted:
+        raise SystemExit(DRIFT_EXIT_CODE)
+
+
+def train_job(project: TabularProject, argv: Sequence[str] | None = None) -> None:
+    run_job(_train, project, _configure(argv))
+
+
+def batch_job(project: TabularProject, argv: Sequence[str] | None = None) -> None:
+    run_job(_batch, project, _configure(argv))
+
+
+def monitor_job(project: TabularProject, argv: Sequence[str] | None = None) -> None:
+    run_job(_monitor, project, _configure(argv))
