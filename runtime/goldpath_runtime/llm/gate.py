@@ -17,7 +17,6 @@ import asyncio
 import json
 import math
 import re
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 
 import mlflow
 
+from ..bench.servers import free_port
 from ..errors import ProjectError
 from ..governance import load_record, trainer_identity
 from ..lifecycle import CHALLENGER
@@ -253,12 +253,6 @@ def checks(
                     )
                 )
     return rows
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
