@@ -136,3 +136,29 @@ def test_dependency_updates_cover_images_python_and_ci(rendered: Render, ci: str
         assert config["minimumReleaseAge"] == "7 days"
         finding = validate.renovate_schema(project)
         assert finding.ok, finding.output
+
+
+@pytest.mark.parametrize("project_kind", option_values("project_kind"))
+def test_nothing_the_project_runs_reports_to_mlflows_maintainers(
+    rendered: Render, project_kind: str
+) -> None:
+    """MLflow's usage telemetry (an installation id, sessions, events, to a third party) is
+    off in every image the project ships and for every make command, the MLflow UI
+    included: goldpath-runtime turns it off in code, these cover what does not import it."""
+    project = rendered(project_kind=project_kind)
+    env_of: dict[str, str] = {}
+    parent: dict[str, str] = {}
+    stage = ""
+    for line in (project / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            words = line.split()
+            stage, parent[words[3]] = words[3], words[1]
+        elif stage:
+            env_of[stage] = env_of.get(stage, "") + line + "\n"
+    for final in [name for name in parent if name in ("runtime", "slim")]:
+        seen, at = "", final
+        while at in parent:
+            seen, at = seen + env_of.get(at, ""), parent[at]
+        assert re.search(r"^\s*(ENV\s+)?MLFLOW_DISABLE_TELEMETRY=true", seen, re.M), final
+    makefile = (project / "Makefile").read_text()
+    assert re.search(r"^export MLFLOW_DISABLE_TELEMETRY \?= true$", makefile, re.M)
