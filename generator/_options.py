@@ -194,6 +194,23 @@ def value_pairs(combination: Combination) -> set[tuple[tuple[str, Any], tuple[st
     return set(itertools.combinations(items, 2))
 
 
+# The answers that together choose a project's pipeline and deploy files (a kind's
+# pipelines, for each CI system, on each cloud): every combination of their values is
+# rendered, not only every pair.
+TOGETHER = ("project_kind", "ci", "cloud")
+
+
+def together(combination: Combination) -> tuple[tuple[str, Any], ...] | None:
+    if not all(name in combination for name in TOGETHER):
+        return None
+    return tuple((name, combination[name]) for name in TOGETHER)
+
+
+def _needs(combination: Combination) -> set[Any]:
+    joint = together(combination)
+    return value_pairs(combination) | ({joint} if joint else set())
+
+
 def default_combination(template: Path) -> Combination:
     """The options `copier copy --defaults` answers: each question's default given the
     answers before it, and only the questions it asks (`when:` true)."""
@@ -207,22 +224,21 @@ def default_combination(template: Path) -> Combination:
 
 def pairwise(template: Path) -> list[Combination]:
     """A greedy (AETG-style) cover of every value pair that occurs in some valid
-    combination, starting from the all-defaults combination so defaults are always in."""
+    combination, and of every combination of the TOGETHER answers, starting from the
+    all-defaults combination so defaults are always in."""
     candidates = full_matrix(template)
-    uncovered: set[Any] = (
-        set().union(*(value_pairs(c) for c in candidates)) if candidates else set()
-    )
+    uncovered: set[Any] = set().union(*(_needs(c) for c in candidates)) if candidates else set()
     default_combo = default_combination(template)
     if default_combo not in candidates:
         raise GoldpathError(
             f"copier.yml: the defaults ({label(default_combo)}) are not a valid combination"
         )
     chosen: list[Combination] = [default_combo]
-    uncovered -= value_pairs(default_combo)
+    uncovered -= _needs(default_combo)
     while uncovered:
-        best = max(candidates, key=lambda c: len(value_pairs(c) & uncovered))
+        best = max(candidates, key=lambda c: len(_needs(c) & uncovered))
         chosen.append(best)
-        uncovered -= value_pairs(best)
+        uncovered -= _needs(best)
     return chosen
 
 

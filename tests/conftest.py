@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from generator._options import defaults, options
+from generator._check import combinations
+from generator._options import Combination, defaults, label, options
 from generator._template import REPO_ROOT, render
 
 BIN = Path(sys.executable).parent
@@ -82,3 +83,24 @@ def template_copy(folder: Path) -> Path:
     shutil.copy(REPO_ROOT / "copier.yml", folder)
     shutil.copytree(REPO_ROOT / "templates", folder / "templates")
     return folder
+
+
+# The combinations `goldpath check --matrix pairwise` renders and validates (every value
+# pair, every kind x CI x cloud): the one harness the tests over option combinations use.
+MATRIX = combinations(REPO_ROOT, "pairwise")
+
+
+def matrix(**where: Any) -> list[Combination]:
+    """MATRIX's combinations whose answers, or computed values (uses_github...), match."""
+    return [
+        answers for answers in MATRIX
+        if all(
+            (answers[name] if name in answers else derived(name, **answers)) == value
+            for name, value in where.items()
+        )
+    ]  # fmt: skip
+
+
+def named(answers: Combination) -> str:
+    """A test id for a combination."""
+    return label(answers)

@@ -13,7 +13,14 @@ import pytest
 import yaml
 
 from generator._cli import main
-from generator._options import default_combination, full_matrix, options, pairwise, value_pairs
+from generator._options import (
+    default_combination,
+    full_matrix,
+    options,
+    pairwise,
+    together,
+    value_pairs,
+)
 from generator._template import REPO_ROOT, render
 
 from .conftest import derived, template_copy
@@ -46,6 +53,8 @@ def test_pairwise_covers_every_pair_with_far_fewer_renders() -> None:
     covered = set().union(*(value_pairs(c) for c in cover))
     assert needed == covered
     assert len(cover) < len(full) / 5
+    # Every kind x CI x cloud, not only every pair: together they choose the pipelines.
+    assert {together(c) for c in full} == {together(c) for c in cover}
     for question in ("project_kind", "serving", "cloud", "ci", "python_version"):
         assert {c.get(question) for c in cover} == {c.get(question) for c in full}
     # Spot check one cross-question pair explicitly.

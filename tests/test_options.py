@@ -173,8 +173,7 @@ def excluded_by_layout(answers: dict[str, object]) -> set[str]:
 SERVICE_FILES = {
     "/src/pkg/serving", "/gunicorn.conf.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py",
-    "/tests/servers.py", "/tests/test_api.py", "/tests/test_lean.py",
-    "/tests/test_server.py",
+    "/tests/test_api.py", "/tests/test_lean.py",
 }  # fmt: skip
 BUNDLE_FILES = {
     "/databricks.yml", "/resources", "/src/pkg/jobs.py", "/src/pkg/extraction_jobs.py",
@@ -193,8 +192,8 @@ TABULAR_FILES = {
     "/benchmarks/startup.py", "/resources/batch_inference.job.yml",
     "/resources/monitoring.job.yml", "/resources/training.job.yml", "/tests/test_api.py",
     "/tests/test_batch.py",
-    "/tests/test_lean.py", "/tests/model_fixtures.py", "/tests/servers.py", "/tests/test_schema.py",
-    "/tests/test_server.py", "/tests/test_spark.py", "/tests/test_training.py",
+    "/tests/test_lean.py", "/tests/model_fixtures.py", "/tests/test_schema.py",
+    "/tests/test_spark.py", "/tests/test_training.py",
 }  # fmt: skip
 LLM_FILES = {
     "/src/pkg/extraction.py", "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py",

@@ -1,41 +1,44 @@
-"""Generated CI/CD for every ci x cloud pair, checked by the linters a platform team trusts
-(zizmor, check-jsonschema, shellcheck, yamllint) and by structural rules: one build, the
-same digest promoted, approvals before prod, OIDC only, least privilege, pinned actions."""
+"""Generated CI/CD on the combinations `goldpath check --matrix pairwise` renders (every
+kind x CI x cloud, every pair of the other answers), held to structural rules: one build,
+the same digest promoted, approvals before prod, OIDC only, least privilege, pinned actions.
+The linters a platform team trusts (zizmor, check-jsonschema, shellcheck, yamllint) run on
+the same combinations in test_matrix."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import Render, derived, option_product, option_values
+from generator._options import Combination
+
+from .conftest import MATRIX, Render, derived, matrix, named, option_values
 from .pipeline_checks import (
     assert_actions_pinned,
-    assert_schemas,
-    assert_yamllint,
-    assert_zizmor_clean,
     load,
-    shellcheck_scripts,
     triggers,
     workflows,
 )
 
-# Not in the quick subset (-m "not slow"): renders every kind x cloud x CI combination and runs zizmor and the schemas on each.
+# Not in the quick subset (-m "not slow"): renders the pairwise matrix.
 pytestmark = pytest.mark.slow
 
-PAIRS = option_product("ci", "cloud")
-# Every project kind ships through the same pipelines: the validators run on each.
-KIND_PAIRS = option_product("project_kind", "ci", "cloud")
-GITHUB_PAIRS = [(k, ci, cloud) for k, ci, cloud in KIND_PAIRS if derived("uses_github", ci=ci)]
-ADO_PAIRS = [(k, ci, cloud) for k, ci, cloud in KIND_PAIRS if derived("uses_azure_devops", ci=ci)]
+GITHUB = matrix(uses_github=True)
+ADO = matrix(uses_azure_devops=True)
 LOGIN_ACTIONS = ("google-github-actions/auth", "azure/login")
 
 
-@pytest.mark.parametrize(("kind", "ci", "cloud"), KIND_PAIRS)
-def test_files_follow_the_ci_answer(rendered: Render, kind: str, ci: str, cloud: str) -> None:
-    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
+def self_repository(answers: Combination) -> str:
+    """How a workflow names its own repository's reusable workflows: `$/` on github.com,
+    `.` on GitHub Enterprise Server (which lacks the `$/` form)."""
+    return "." if answers.get("github_enterprise") else "$"
+
+
+@pytest.mark.parametrize("answers", MATRIX, ids=named)
+def test_files_follow_the_ci_answer(rendered: Render, answers: Combination) -> None:
+    project = rendered(**answers)
+    ci, cloud = answers["ci"], answers["cloud"]
     github, ado = derived("uses_github", ci=ci), derived("uses_azure_devops", ci=ci)
     for name in ["ci.yml", "cd.yml", "deploy.yml", "rollback.yml", "train.yml"]:
         assert (project / ".github" / "workflows" / name).is_file() is github, name
@@ -49,54 +52,18 @@ def test_files_follow_the_ci_answer(rendered: Render, kind: str, ci: str, cloud:
     assert (project / ".yamllint.yml").is_file()
 
 
-@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
-def test_zizmor_offline_finds_nothing(rendered: Render, kind: str, ci: str, cloud: str) -> None:
-    assert_zizmor_clean(rendered(project_kind=kind, ci=ci, cloud=cloud))
-
-
-@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
-def test_github_files_match_their_schemas(rendered: Render, kind: str, ci: str, cloud: str) -> None:
-    assert_schemas(rendered(project_kind=kind, ci=ci, cloud=cloud), github=True, ado=False)
-
-
-@pytest.mark.parametrize(("kind", "ci", "cloud"), ADO_PAIRS)
-def test_azure_pipelines_match_their_schema(
-    rendered: Render, kind: str, ci: str, cloud: str
-) -> None:
-    assert_schemas(rendered(project_kind=kind, ci=ci, cloud=cloud), github=False, ado=True)
-
-
-@pytest.mark.parametrize(("kind", "ci", "cloud"), KIND_PAIRS)
-def test_yamllint_with_the_shipped_configuration(
-    rendered: Render, kind: str, ci: str, cloud: str
-) -> None:
-    assert_yamllint(rendered(project_kind=kind, ci=ci, cloud=cloud))
-
-
-@pytest.mark.parametrize(("kind", "ci", "cloud"), KIND_PAIRS)
-def test_shellcheck_every_script(
-    rendered: Render, kind: str, ci: str, cloud: str, tmp_path: Path
-) -> None:
-    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
-    shellcheck_scripts(
-        project,
-        github=derived("uses_github", ci=ci),
-        ado=derived("uses_azure_devops", ci=ci),
-    )
-
-
-@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
+@pytest.mark.parametrize("answers", GITHUB, ids=named)
 def test_actions_pinned_to_full_shas_with_version_comment(
-    rendered: Render, kind: str, ci: str, cloud: str
+    rendered: Render, answers: Combination
 ) -> None:
-    assert_actions_pinned(rendered(project_kind=kind, ci=ci, cloud=cloud))
+    assert_actions_pinned(rendered(**answers))
 
 
-@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
+@pytest.mark.parametrize("answers", GITHUB, ids=named)
 def test_least_privilege_and_only_login_jobs_get_id_tokens(
-    rendered: Render, kind: str, ci: str, cloud: str
+    rendered: Render, answers: Combination
 ) -> None:
-    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
+    project, here = rendered(**answers), self_repository(answers)
     for name, workflow in workflows(project).items():
         assert workflow["permissions"] == {}, f"{name}: default permissions must be empty"
         assert "pull_request_target" not in (triggers(workflow) or {}), name
@@ -115,8 +82,8 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
                 (s.get("env") or {}).get("DATABRICKS_AUTH_TYPE") == "github-oidc" for s in steps
             )
             calls_login_workflow = job.get("uses") in {
-                "$/.github/workflows/deploy.yml",
-                "$/.github/workflows/bundle.yml",
+                f"{here}/.github/workflows/deploy.yml",
+                f"{here}/.github/workflows/bundle.yml",
             }
             assert ("id-token" in writes) is (logs_in or calls_login_workflow), where
             if "steps" in job:
@@ -129,11 +96,11 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
         ), name
 
 
-@pytest.mark.parametrize(("kind", "ci", "cloud"), GITHUB_PAIRS)
+@pytest.mark.parametrize("answers", matrix(uses_github=True, has_service=True), ids=named)
 def test_one_build_one_digest_promoted_through_gated_environments(
-    rendered: Render, kind: str, ci: str, cloud: str
+    rendered: Render, answers: Combination
 ) -> None:
-    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
+    project = rendered(**answers)
     flows = workflows(project)
     cd = flows["cd.yml"]["jobs"]
     assert cd["build"]["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
@@ -143,7 +110,7 @@ def test_one_build_one_digest_promoted_through_gated_environments(
     order = ["dev", "staging", "prod"]
     for index, env in enumerate(order):
         job = cd[f"deploy-{env}"]
-        assert job["uses"] == "$/.github/workflows/deploy.yml"
+        assert job["uses"] == f"{self_repository(answers)}/.github/workflows/deploy.yml"
         assert job["with"] == {
             "environment": env,
             "digest": "${{ needs.build.outputs.digest }}",
@@ -163,11 +130,9 @@ def test_one_build_one_digest_promoted_through_gated_environments(
     assert train["promote"]["needs"] == "train"
 
 
-@pytest.mark.parametrize(("kind", "ci", "cloud"), KIND_PAIRS)
-def test_no_long_lived_cloud_keys_anywhere(
-    rendered: Render, kind: str, ci: str, cloud: str
-) -> None:
-    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
+@pytest.mark.parametrize("answers", MATRIX, ids=named)
+def test_no_long_lived_cloud_keys_anywhere(rendered: Render, answers: Combination) -> None:
+    project = rendered(**answers)
     forbidden = re.compile(
         r"secrets\.|credentials_json|client-secret|clientSecret|creds:|"
         r"GOOGLE_CREDENTIALS|AZURE_CREDENTIALS|servicePrincipalKey|password:\s*\$\(",
@@ -180,15 +145,16 @@ def test_no_long_lived_cloud_keys_anywhere(
                 assert not forbidden.search(line), f"{path.name}:{number}: {line.strip()}"
 
 
-@pytest.mark.parametrize(("kind", "ci", "cloud"), ADO_PAIRS)
+@pytest.mark.parametrize("answers", ADO, ids=named)
 def test_azure_devops_promotes_one_digest_through_environments(
-    rendered: Render, kind: str, ci: str, cloud: str
+    rendered: Render, answers: Combination
 ) -> None:
-    project = rendered(project_kind=kind, ci=ci, cloud=cloud)
+    project = rendered(**answers)
     root = load(project / "azure-pipelines.yml")
     stages = root["stages"]
     build = next(s for s in stages if s.get("stage") == "Build")
     # An LLM service is built only when its prompt also passed the offline gate.
+    kind = answers["project_kind"]
     assert build["dependsOn"] == {"tabular": "CI", "llm": ["CI", "Gate"]}[kind]
     assert "refs/heads/main" in build["condition"]
     deploys = [s for s in stages if s.get("template", "").endswith("deploy-stage.yml")]
@@ -218,16 +184,11 @@ def test_azure_devops_promotes_one_digest_through_environments(
     assert groups, "settings come from variable groups"
 
 
-SHAPES = [{"serving": serving} for serving in option_values("serving")]
-SHAPES.append({"project_kind": "llm"})
-
-
-@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: "-".join(shape.values()))
-@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
+@pytest.mark.parametrize("answers", MATRIX, ids=named)
 def test_readme_documents_every_variable_the_pipelines_read(
-    rendered: Render, ci: str, cloud: str, shape: dict[str, str]
+    rendered: Render, answers: Combination
 ) -> None:
-    project = rendered(ci=ci, cloud=cloud, **shape)
+    project = rendered(**answers)
     readme = (project / "README.md").read_text()
     files = [
         *project.glob(".github/workflows/*.yml"),
@@ -272,12 +233,12 @@ def test_databricks_bundle_is_validated_and_deployed_behind_approvals(
     assert "DATABRICKS_TOKEN" not in text, "no personal access tokens"
 
 
-@pytest.mark.parametrize(("ci", "cloud"), PAIRS)
-def test_batch_only_pipelines_deploy_and_run_a_job(rendered: Render, ci: str, cloud: str) -> None:
+@pytest.mark.parametrize("answers", matrix(serving="none"), ids=named)
+def test_batch_only_pipelines_deploy_and_run_a_job(rendered: Render, answers: Combination) -> None:
     """A batch-only project has no endpoint: its pipelines roll the digest out to a job and
-    run it once (`smoke`), never curl a URL, and pass the same linters as a service's."""
-    project = rendered(ci=ci, cloud=cloud, serving="none")
-    github, ado = derived("uses_github", ci=ci), derived("uses_azure_devops", ci=ci)
+    run it once (`smoke`) and never curl a URL (its linters: test_matrix)."""
+    project = rendered(**answers)
+    cloud = answers["cloud"]
     files = [*project.glob(".github/workflows/*.yml"), *project.glob("azure-pipelines.yml"),
              *project.glob(".azure-pipelines/**/*")]  # fmt: skip
     text = "\n".join(p.read_text() for p in files if p.is_file())
@@ -292,16 +253,6 @@ def test_batch_only_pipelines_deploy_and_run_a_job(rendered: Render, ci: str, cl
     else:
         assert "az containerapp job update" in text
         assert "--args smoke" in text
-    if github:
-        assert_zizmor_clean(project)
-        assert_schemas(project, github=True, ado=False)
-    if ado:
-        assert_schemas(project, github=False, ado=True)
-    assert_yamllint(project)
-    shellcheck_scripts(project, github=github, ado=ado)
-
-
-LLM_PAIRS = [(ci, cloud) for kind, ci, cloud in KIND_PAIRS if kind == "llm"]
 
 
 def step_named(steps: list[dict[str, Any]], words: str) -> dict[str, Any]:
@@ -310,14 +261,15 @@ def step_named(steps: list[dict[str, Any]], words: str) -> dict[str, Any]:
     )
 
 
-@pytest.mark.parametrize(("ci", "cloud"), LLM_PAIRS)
+@pytest.mark.parametrize("answers", matrix(project_kind="llm"), ids=named)
 def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
-    rendered: Render, ci: str, cloud: str
+    rendered: Render, answers: Combination
 ) -> None:
     """The LLM kind's own stages: the PR gate against the fake provider with its table as a
     summary or artifact; on main the gate against dev's real model, keyless, with a token
     budget; promotion behind model-promotion; and a deploy smoke test that calls /extract."""
-    project = rendered(project_kind="llm", ci=ci, cloud=cloud)
+    project = rendered(**answers)
+    ci, cloud = answers["ci"], answers["cloud"]
     real = {"gcp": "vertex", "azure": "azure-openai"}[cloud]
     if derived("uses_github", ci=ci):
         flows = workflows(project)
@@ -381,18 +333,12 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
         assert "jq -e" in text
 
 
-@pytest.mark.parametrize(
-    ("kind", "cloud", "databricks"), option_product("project_kind", "cloud", "databricks")
-)
-def test_github_enterprise_server_variant(
-    rendered: Render, kind: str, cloud: str, databricks: bool
-) -> None:
-    """GHES has no `$/` self-repository form and no artifacts v4: the variant avoids both,
-    passes the same validators, and its README names every third-party action to sync."""
-    github_com = rendered(project_kind=kind, ci="github", cloud=cloud, databricks=databricks)
-    project = rendered(
-        project_kind=kind, ci="github", cloud=cloud, databricks=databricks, github_enterprise=True
-    )
+@pytest.mark.parametrize("answers", matrix(github_enterprise=True), ids=named)
+def test_github_enterprise_server_variant(rendered: Render, answers: Combination) -> None:
+    """GHES has no `$/` self-repository form and no artifacts v4: the variant avoids both
+    (its validators: test_matrix), and its README names every third-party action to sync."""
+    github_com = rendered(**{**answers, "github_enterprise": False})
+    project = rendered(**answers)
     calls, actions = set(), set()
     for path in sorted((project / ".github" / "workflows").glob("*.yml")):
         text = path.read_text()
@@ -408,8 +354,6 @@ def test_github_enterprise_server_variant(
     assert all(a.split("@")[0] != "actions/upload-artifact" or a.endswith(
         "@c24449f33cd45d4826c6702db7e49f7cdb9b551d") for a in actions)  # fmt: skip
     assert_actions_pinned(project)
-    assert_zizmor_clean(project)
-    assert_schemas(project, github=True, ado=False)
     section = (project / "README.md").read_text().split("#### On GitHub Enterprise Server")[1]
     third_party = {a.split("@")[0] for a in actions if not a.startswith("actions/")}
     assert third_party
@@ -418,16 +362,16 @@ def test_github_enterprise_server_variant(
     assert "On GitHub Enterprise Server" not in (github_com / "README.md").read_text()
 
 
-@pytest.mark.parametrize(("kind", "ci", "tier"), option_product("project_kind", "ci", "risk_tier"))
+@pytest.mark.parametrize("answers", MATRIX, ids=named)
 def test_promotion_stages_carry_the_approver_and_reason(
-    rendered: Render, kind: str, ci: str, tier: str
+    rendered: Render, answers: Combination
 ) -> None:
     """Governance (#16): promote refuses a move without approver and reason, so each CI
     system's promotion hands them over: on GitHub, the model-promotion reviewer and their
     comment; on Azure DevOps, who queued the run and the run's `reason` parameter. A high
     tier also hands over the independent validator."""
-    project = rendered(project_kind=kind, ci=ci, risk_tier=tier)
-    high = tier == "high"
+    project = rendered(**answers)
+    ci, high = answers["ci"], answers["risk_tier"] == "high"
     if derived("uses_github", ci=ci):
         job = load(project / ".github" / "workflows" / "train.yml")["jobs"]["promote"]
         assert job["environment"] == "model-promotion"

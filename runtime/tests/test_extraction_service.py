@@ -17,17 +17,9 @@ from typing import Any, ClassVar
 
 import mlflow
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    negative_data_rejection,
-    positive_data_acceptance,
-    status_code_conformance,
-)
-from toy_servers import EXTRACTION_APP, Server, start
+from toy_servers import EXTRACTION_APP, Server, fuzz, start
 from trade_project import Settings, create_app, evaluate, promote, working_prompt
 
 from goldpath_runtime.llm.fake_provider import FakeProvider
@@ -296,23 +288,7 @@ def test_fuzzed_requests_never_get_a_server_error(
 ) -> None:
     """Bodies generated from the served OpenAPI schema: valid ones are extracted, invalid
     ones refused with a documented 4xx, and nothing gets a 5xx."""
-    schema = schemathesis.openapi.from_url(live_server.url("/openapi.json"))
-
-    @given(case=schema.as_strategy(generation_mode=mode))
-    @settings(
-        max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-    )
-    def call(case: Any) -> None:
-        case.call_and_validate(
-            checks=[
-                not_a_server_error,
-                status_code_conformance,
-                positive_data_acceptance,
-                negative_data_rejection,
-            ]
-        )
-
-    call()
+    fuzz(live_server, mode)
 
 
 def test_tokens_of_the_messages_that_succeeded_are_counted_when_one_fails(

@@ -138,3 +138,36 @@ def kill_all(server: Server) -> None:
         os.kill(pid, signal.SIGKILL)
     server.process.send_signal(signal.SIGKILL)
     assert server.process.wait(timeout=30) == -signal.SIGKILL
+
+
+def fuzz(server: Server, mode: Any, examples: int = 30) -> None:
+    """Requests generated from the server's own OpenAPI document in `mode` (schemathesis'
+    GenerationMode): valid bodies must be accepted, invalid ones refused with a documented
+    4xx, and none may get a 5xx."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        negative_data_rejection,
+        positive_data_acceptance,
+        status_code_conformance,
+    )
+
+    schema = schemathesis.openapi.from_url(server.url("/openapi.json"))
+
+    @given(case=schema.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=examples, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck),
+    )  # fmt: skip
+    def call(case: Any) -> None:
+        case.call_and_validate(
+            checks=[
+                not_a_server_error,
+                status_code_conformance,
+                positive_data_acceptance,
+                negative_data_rejection,
+            ]
+        )
+
+    call()
