@@ -25,6 +25,8 @@ from generator._options import (
 from generator._template import REPO_ROOT
 from tests.git_helpers import commit_all, git
 
+from .conftest import Render, option_values
+
 LAYOUT = REPO_ROOT / "templates" / "includes" / "layout.jinja"
 OPTIONS = REPO_ROOT / "templates" / "includes" / "options.jinja"
 
@@ -184,42 +186,15 @@ BUNDLE_FILES = {
 }  # fmt: skip
 
 
-TABULAR_FILES = {
-    "/src/pkg/contract.py", "/src/pkg/data.py", "/src/pkg/features.py", "/src/pkg/jobs.py",
-    "/src/pkg/model_cli.py", "/src/pkg/schema.py", "/src/pkg/serving/core.py",
-    "/src/pkg/serving/fastapi_app.py", "/src/pkg/serving/flask_app.py",
-    "/benchmarks/batch_scoring.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
-    "/benchmarks/startup.py", "/resources/batch_inference.job.yml",
-    "/resources/monitoring.job.yml", "/resources/training.job.yml", "/tests/test_api.py",
-    "/tests/test_batch.py",
-    "/tests/test_lean.py", "/tests/model_fixtures.py", "/tests/test_schema.py",
-    "/tests/test_spark.py", "/tests/test_training.py",
-}  # fmt: skip
-LLM_FILES = {
-    "/src/pkg/extraction.py", "/src/pkg/extraction_jobs.py", "/src/pkg/fake_provider.py",
-    "/src/pkg/prompt_cli.py", "/src/pkg/serving/extraction_app.py",
-    "/prompts", "/evaluation",
-    "/benchmarks/extraction.py", "/examples/messages.jsonl",
-    "/resources/batch_extraction.job.yml", "/resources/evaluation.job.yml",
-    "/tests/prompt_fixtures.py", "/tests/test_batch_extraction.py", "/tests/test_extraction.py",
-    "/tests/test_gate.py", "/tests/test_guardrails.py", "/tests/test_service.py",
-    "/tests/test_spark_extraction.py",
-}  # fmt: skip
-
-
 @pytest.mark.parametrize("combination", full_matrix(REPO_ROOT), ids=label)
 def test_layout_map_for_every_combination(combination: dict[str, object]) -> None:
     """The file rules of the whole matrix, stated once more as a specification."""
     excluded = excluded_by_layout(combination)
-    ci, cloud, kind = combination["ci"], combination["cloud"], combination["project_kind"]
+    ci, cloud = combination["ci"], combination["cloud"]
     # The LLM kind is never asked `serving`: its service is FastAPI.
     serving = combination.get("serving", "fastapi")
     databricks = combination.get("databricks", False)
     expected: set[str] = set()
-    if kind == "tabular":
-        expected |= LLM_FILES
-    if kind == "llm":
-        expected |= TABULAR_FILES
     if ci == "azure-devops":
         expected.add("/.github")
     if not combination.get("github_enterprise", False):
@@ -268,3 +243,33 @@ def test_template_problems_are_fail_rows_with_a_report(
     assert "TemplateSyntaxError" in captured.out
     assert "Makefile.jinja" in captured.out
     assert json.loads(report.read_text())["failed"] == 1
+
+
+def layer_files(kind: str) -> set[str]:
+    """The files of a kind's folder in templates/project, as a project names them."""
+    root = REPO_ROOT / "templates" / "project" / f"{{{{ {kind}_layer }}}}"
+    return {
+        "/"
+        + str(path.relative_to(root)).replace("{{project_slug}}", "project").removesuffix(".jinja")
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("kind", option_values("project_kind"))
+def test_a_kind_has_its_own_folder_and_no_other(rendered: Render, kind: str) -> None:
+    """Each kind's own files sit in its folder of the template (no layout group lists them):
+    a project of the kind has every one the other answers keep, and none of another kind's."""
+    answers: dict[str, object] = {"project_kind": kind, "databricks": True}
+    project = rendered(**answers)
+    excluded = excluded_by_layout({"project_slug": "project", **answers})
+    own = layer_files(kind)
+    assert own, f"no folder for the {kind} kind"
+    present = {name for name in own if (project / name.lstrip("/")).is_file()}
+    missing = own - present - {name for name in own if any(
+        name == pattern or name.startswith(pattern + "/") for pattern in excluded
+    )}  # fmt: skip
+    assert not missing, sorted(missing)
+    others = set().union(*(layer_files(k) for k in option_values("project_kind") if k != kind))
+    foreign = sorted(n for n in others - own if (project / n.lstrip("/")).exists())
+    assert not foreign

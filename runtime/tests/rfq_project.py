@@ -16,7 +16,10 @@ from goldpath_runtime.tabular.project import TabularProject
 from goldpath_runtime.tabular.settings import TabularSettings
 
 TEMPLATE = Path(__file__).parents[2] / "templates" / "project"
+# The package: what every project has, and the tabular kind's own modules from its folder
+# of the template (copier.yml's tabular_layer), one package as a project renders them.
 PACKAGE_SOURCE = TEMPLATE / "src" / "{{project_slug}}"
+KIND_SOURCE = TEMPLATE / "{{ tabular_layer }}" / "src" / "{{project_slug}}"
 
 RECORD = """\
 model: rfq_desk
@@ -35,8 +38,9 @@ latest: {}
 """
 
 _spec = importlib.util.spec_from_file_location(
-    "rfq_desk", PACKAGE_SOURCE / "__init__.py", submodule_search_locations=[str(PACKAGE_SOURCE)]
-)
+    "rfq_desk", PACKAGE_SOURCE / "__init__.py",
+    submodule_search_locations=[str(PACKAGE_SOURCE), str(KIND_SOURCE)],
+)  # fmt: skip
 assert _spec is not None
 assert _spec.loader is not None
 _package = importlib.util.module_from_spec(_spec)

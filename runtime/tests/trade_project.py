@@ -25,7 +25,8 @@ from goldpath_runtime.llm.providers import Provider
 from goldpath_runtime.llm.settings import PRICES, ExtractionSettings
 from goldpath_runtime.store import AliasMove
 
-TEMPLATE = Path(__file__).parents[2] / "templates" / "project"
+# The LLM kind's own files: its folder of the template (copier.yml's llm_layer).
+TEMPLATE = Path(__file__).parents[2] / "templates" / "project" / "{{ llm_layer }}"
 PACKAGE_SOURCE = TEMPLATE / "src" / "{{project_slug}}"
 PROMPTS_DIR = TEMPLATE / "prompts"
 EVALUATION_SET = TEMPLATE / "evaluation" / "trade_requests.jsonl"
