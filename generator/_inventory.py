@@ -15,7 +15,7 @@ import csv
 import io
 import json
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ class InventoryRow:
     owner: str = ""
     risk_tier: str = ""
     kind: str = ""
-    status: str = ""  # in production (a champion) or in development
+    status: str = ""  # in production (a champion), in development, or retired
     developer: str = ""
     materiality: str = ""
     purpose: str = ""
@@ -52,6 +52,7 @@ class InventoryRow:
     validated_by: str = ""
     next_validation: str = ""  # validated + validity_months
     exceptions: str = ""
+    retired: str = ""  # the date it was retired (the record's `retired: {at, reason}`)
     problem: str = ""
 
 
@@ -159,11 +160,34 @@ def inventory_row(repo: str) -> InventoryRow:
     )
     row.champion = str(latest.get("champion") or "")
     row.status = "in production" if row.champion else "in development"
+    row.retired, doubt = _retired(record.get("retired"))
+    if row.retired:
+        row.status = "retired"
+    if doubt:
+        doubts.append(doubt)
     row.validated = str(latest.get("validated") or "")
     row.validated_by = str(latest.get("validated_by") or "")
     row.next_validation = _due(row.validated, record.get("validity_months"))
     row.problem = "; ".join(doubts)
     return row
+
+
+def _retired(block: Any) -> tuple[str, str | None]:
+    """The date a record says the model was retired, and why a `retired:` block is not
+    believed: a retirement without its reason, a date that is not one or lies ahead."""
+    if block is None or block is False or block in ({}, ""):  # not retired
+        return "", None
+    if not isinstance(block, dict) or not str(block.get("reason") or "").strip():
+        return "", "retired not believed: it needs its date and reason"
+    at = block.get("at")
+    try:
+        day = at if isinstance(at, date) else date.fromisoformat(str(at))
+    except ValueError:
+        return "", f"retired not believed: at {str(at)[:40]!r} is not a date"
+    day = day.date() if isinstance(day, datetime) else day
+    if day > datetime.now(UTC).date():
+        return "", f"retired not believed: at {day} is in the future"
+    return day.isoformat(), None
 
 
 def _listed(value: Any) -> str:

@@ -141,3 +141,15 @@ hostile_yaml = st.one_of(
     st.binary(max_size=256),
     hostile_text.map(lambda t: t.encode("utf-8", "surrogatepass")),
 )
+
+# A governance record's `retired:` value, as a team (or anyone who can push) might write
+# it: nothing, text, numbers, dates and times of any era, and mappings of those.
+_retirement_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), hostile_text,
+    st.dates(), st.datetimes(), st.lists(st.text(max_size=4), max_size=3),
+)  # fmt: skip
+hostile_retirements = st.one_of(
+    _retirement_leaf,
+    st.fixed_dictionaries({}, optional={"at": _retirement_leaf, "reason": _retirement_leaf}),
+    st.dictionaries(st.text(max_size=8), _retirement_leaf, max_size=4),
+)

@@ -21,7 +21,7 @@ from tests.git_helpers import commit_all, git
 FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "status", "developer", "materiality",
           "purpose", "intended_use", "limitations", "inputs", "dependencies", "template",
           "champion", "validated", "validated_by", "next_validation", "exceptions",
-          "problem"]  # fmt: skip
+          "retired", "problem"]  # fmt: skip
 SENTENCES = {"purpose", "intended_use", "limitations", "inputs", "dependencies", "exceptions",
              "developer", "materiality"}  # fmt: skip
 
@@ -199,3 +199,38 @@ def test_a_forged_or_impossible_latest_block_is_not_believed(
     [row] = json.loads(out)
     assert "champion 'two' is not a version number" in row["problem"]
     assert row["champion"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("block", "status", "retired", "problem"),
+    [
+        ("retired:\n  at: 2026-11-30\n  reason: replaced by fx-hedge-v2\n", "retired",
+         "2026-11-30", ""),
+        ("retired: {at: '2026-10-01', reason: decommissioned}\n", "retired", "2026-10-01", ""),
+        ("retired:\n  at: 2999-01-01\n  reason: planned\n", "in production", "",
+         "retired not believed: at 2999-01-01 is in the future"),
+        ("retired:\n  at: 2026-11-30\n", "in production", "",
+         "retired not believed: it needs its date and reason"),
+        ("retired:\n  at: soon\n  reason: x\n", "in production", "",
+         "retired not believed: at 'soon' is not a date"),
+    ],
+)  # fmt: skip
+def test_a_retired_model_is_listed_as_retired_with_its_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], block: str, status: str, retired: str,
+    problem: str,
+) -> None:  # fmt: skip
+    """The guidance asks for recently retired models in the inventory: a record's
+    `retired:` block, a real date in the past with its reason, makes the row `retired`;
+    anything else is not believed, and the row and the exit code say why."""
+    work = project(tmp_path, "fx-hedge")
+    noted(work / "governance.yml", "4", "2026-11-02T10:00:00+00:00")
+    record = work / "governance.yml"
+    record.write_text(record.read_text().replace("latest:", block + "latest:", 1))
+    commit_all(work, "Retire the model")
+    fleet_file = tmp_path / "fleet.yml"
+    fleet_file.write_text(yaml.safe_dump({"repos": [str(work)]}))
+    code, out = run(fleet_file, "json", capsys)
+    [row] = json.loads(out)
+    assert (row["status"], row["retired"], row["problem"]) == (status, retired, problem)
+    assert row["champion"] == "4", "the last champion stays on the row"
+    assert code == (1 if problem else 0)

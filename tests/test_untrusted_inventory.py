@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from generator._cli import main
 from generator._template import REPO_ROOT, render
 from tests.git_helpers import commit_all, git
-from tests.hostile import alias_bomb, deep_nesting, hostile_yaml
+from tests.hostile import alias_bomb, deep_nesting, hostile_retirements, hostile_yaml
 
 RECORD = "governance.yml"
 
@@ -189,3 +189,23 @@ def test_the_publisher_refuses_options_transports_and_symlinks(
     assert "not a regular file" in done.stderr
     assert git(remote, "branch", "--list") == ""
     assert not marker.exists()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(retired=hostile_retirements)
+def test_any_retirement_is_believed_or_one_line(
+    generated: Path, tmp_path_factory: pytest.TempPathFactory, retired: object
+) -> None:
+    """Whatever a record's `retired:` holds, the row is listed: retired with a real past
+    date, or not believed with one line saying why; never a traceback."""
+    record = yaml.safe_load((generated / RECORD).read_text())
+    record["retired"] = retired
+    where = tmp_path_factory.mktemp("retired")
+    repo = repo_with(generated, where / "repo", yaml.safe_dump(record).encode())
+    code, out = inventory("--format", "json", str(repo))
+    [row] = json.loads(out)
+    assert row["status"] in ("retired", "in development")
+    assert (row["status"] == "retired") is bool(row["retired"])
+    assert code == (1 if row["problem"] else 0)
+    assert "\n" not in row["problem"]
+    assert len(row["problem"]) < 1_000

@@ -3,11 +3,14 @@ document so a decision never deletes what the team wrote."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from goldpath_runtime.errors import GovernanceError, ModelNotFoundError
 from goldpath_runtime.governance import find_record, load_record
@@ -139,3 +142,79 @@ def test_technical_documentation_follows_annex_iv_and_says_what_was_decided(
     assert "Predicts whether an RFQ is won." in text
     with pytest.raises(ModelNotFoundError, match="has no version 99"):
         documentation(subject.versions, subject.trail, "99")
+
+
+def test_a_retired_model_or_prompt_gets_no_new_champion(
+    subject: Subject, people: pytest.MonkeyPatch, decide: Decide
+) -> None:
+    """A record that says the model (or prompt) was retired stops every move of @champion,
+    for both kinds, until the team removes the block; the refusal changes nothing."""
+    record = subject.trail.record
+    assert record is not None
+    decide(approver="alice", reason="first", validator="validator-val")
+    first = subject.register()
+    promote(subject.versions, subject.trail)
+    second = subject.register()
+    promote(subject.versions, subject.trail)
+    subject.register()  # a third waits as @challenger
+    kept = record.read_text()
+    retired = kept.replace(
+        "latest:", "retired:\n  at: 2026-11-30\n  reason: replaced by the v2 desk model\nlatest:", 1
+    )
+    record.write_text(retired)
+    assert load_record(record).retired == "2026-11-30"
+    for move in (promote, rollback):
+        with pytest.raises(GovernanceError, match="was retired on 2026-11-30"):
+            move(subject.versions, subject.trail)
+    at = subject.versions.at_alias("champion")
+    assert at is not None
+    assert at.number == second
+    assert record.read_text() == retired
+    record.write_text(kept)
+    assert rollback(subject.versions, subject.trail).version == first
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ("retired: yes", "retired needs its date and reason"),
+        ("retired:\n  at: 2026-11-30", "retired needs its date and reason"),
+        ("retired:\n  at: last week\n  reason: gone", "retired.at 'last week' is not a date"),
+        ("retired:\n  at: 2999-01-01\n  reason: gone", "retired.at 2999-01-01 is in the future"),
+    ],
+)
+def test_a_retirement_that_is_not_one_is_one_line(tmp_path: Path, block: str, message: str) -> None:
+    path = tmp_path / "governance.yml"
+    path.write_text(
+        "model: m\nkind: tabular\nowner: o\nowner_email: o@bank.example\nrisk_tier: low\n"
+        f"purpose: p\n{block}\n"
+    )
+    with pytest.raises(GovernanceError, match=message) as raised:
+        load_record(path)
+    assert "remove it" in str(raised.value)
+
+
+_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12), st.dates(),
+    st.datetimes(), st.lists(st.text(max_size=4), max_size=3),
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(retired=st.one_of(_leaf, st.fixed_dictionaries({}, optional={"at": _leaf, "reason": _leaf})))
+def test_any_retirement_is_a_past_date_or_one_line(tmp_path_factory: pytest.TempPathFactory,
+                                                   retired: object) -> None:  # fmt: skip
+    path = tmp_path_factory.mktemp("retired") / "governance.yml"
+    record = {"model": "m", "kind": "tabular", "owner": "o", "owner_email": "o@bank.example",
+              "risk_tier": "low", "purpose": "p", "retired": retired}  # fmt: skip
+    path.write_text(yaml.safe_dump(record))
+    refused: GovernanceError | None = None
+    try:
+        day = load_record(path).retired
+    except GovernanceError as exc:
+        refused, day = exc, ""
+    if refused is not None:
+        assert "\n" not in str(refused)
+        assert "retired" in str(refused)
+    else:
+        assert day == "" or date.fromisoformat(day) <= datetime.now(UTC).date()

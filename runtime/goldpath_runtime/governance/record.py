@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ class Record:
     purpose: str
     intended_use: str
     limitations: str
+    retired: str = ""  # the ISO date the model or prompt was retired; "" while in use
 
     def card_fields(self) -> dict[str, str]:
         """What every card (model or prompt) repeats from the record."""
@@ -111,7 +113,31 @@ def load_record(path: Path) -> Record:
         **{f: str(data[f]).strip() for f in RECORD_FIELDS},
         intended_use=str(data.get("intended_use") or "").strip(),
         limitations=str(data.get("limitations") or "").strip(),
+        retired=retirement_date(data.get("retired"), str(path)),
     )
+
+
+def retirement_date(block: Any, where: str) -> str:
+    """The date of a record's `retired:` block ({at: YYYY-MM-DD, reason: ...}), or "" when
+    there is none: a date that is not one, or lies ahead, is refused in one line (a model
+    is retired once it is, not announced as such)."""
+    if block is None or block is False or block in ({}, ""):  # not retired
+        return ""
+    fix = "write `retired: {at: YYYY-MM-DD, reason: why}`, or remove it"
+    if not isinstance(block, dict) or not str(block.get("reason") or "").strip():
+        raise GovernanceError(f"{where}: retired needs its date and reason; {fix}")
+    at = block.get("at")
+    if isinstance(at, datetime):
+        at = at.date()
+    if not isinstance(at, date):
+        try:
+            at = date.fromisoformat(str(at))
+        except ValueError:
+            said = str(at)[:40]
+            raise GovernanceError(f"{where}: retired.at {said!r} is not a date; {fix}") from None
+    if at > datetime.now(UTC).date():
+        raise GovernanceError(f"{where}: retired.at {at} is in the future; {fix}")
+    return at.isoformat()
 
 
 def note_latest(

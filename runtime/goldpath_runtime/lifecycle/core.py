@@ -27,7 +27,13 @@ SETTLE_READS = 5
 def _risk_tier(trail: AuditTrail) -> str:
     if trail.record is None:
         raise GovernanceError("governance.yml not found: run from the project's root folder")
-    return load_record(trail.record).risk_tier
+    record = load_record(trail.record)
+    if record.retired:
+        raise GovernanceError(
+            f"{record.model} was retired on {record.retired} (governance.yml): a retired "
+            "model or prompt gets no new champion; remove `retired:` to bring it back"
+        )
+    return record.risk_tier
 
 
 def _candidate(versions: Versions, number: str | None, register: str) -> Version:
