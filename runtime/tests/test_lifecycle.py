@@ -133,3 +133,45 @@ def test_each_move_is_logged_with_its_subject_and_versions(
     assert moves == [("promoted", first, None), ("promoted", second, first),
                      ("rolled back", first, second)]  # fmt: skip
     assert {r.__dict__["subject"] for r in caplog.records} == {subject.versions.name}
+
+
+def test_a_write_that_lost_a_race_is_retried_and_nothing_else_is() -> None:
+    """MLflow's SQL store sets a tag or alias as select-then-insert: of two decisions
+    writing the same key at once the second fails on the unique constraint (seen in CI:
+    four concurrent promotions of one prompt). That write is retried; any other is not."""
+    from mlflow.exceptions import MlflowException
+
+    from goldpath_runtime.lifecycle.versions import settled
+
+    raced = MlflowException(
+        "(sqlite3.IntegrityError) UNIQUE constraint failed: model_version_tags.workspace, "
+        "model_version_tags.key, model_version_tags.name, model_version_tags.version"
+    )
+    calls: list[int] = []
+
+    def lost_twice() -> str:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise raced
+        return "written"
+
+    assert settled(lost_twice) == "written"
+    assert len(calls) == 3
+
+    def refused() -> None:
+        calls.append(1)
+        raise MlflowException("RESOURCE_DOES_NOT_EXIST: no such version")
+
+    calls.clear()
+    with pytest.raises(MlflowException, match="RESOURCE_DOES_NOT_EXIST"):
+        settled(refused)
+    assert len(calls) == 1
+
+    def always_raced() -> None:
+        calls.append(1)
+        raise raced
+
+    calls.clear()
+    with pytest.raises(MlflowException, match="UNIQUE constraint failed"):
+        settled(always_raced)
+    assert len(calls) == 6

@@ -8,7 +8,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from .versions import Version
+from .versions import Version, settled
 
 HISTORY_TAG = "champion_history"
 _ABSENT = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
@@ -53,17 +53,18 @@ class ModelVersions:
             raise
 
     def set_alias(self, alias: str, number: str) -> None:
-        self.client.set_registered_model_alias(self.name, alias, number)
+        settled(lambda: self.client.set_registered_model_alias(self.name, alias, number))
 
     def delete_alias(self, alias: str) -> None:
-        self.client.delete_registered_model_alias(self.name, alias)
+        settled(lambda: self.client.delete_registered_model_alias(self.name, alias))
 
     def set_tag(self, number: str, key: str, value: str) -> None:
-        self.client.set_model_version_tag(self.name, number, key, value)
+        settled(lambda: self.client.set_model_version_tag(self.name, number, key, value))
 
     def history(self) -> list[str]:
         raw = self.client.get_registered_model(self.name).tags.get(HISTORY_TAG, "")
         return [v for v in raw.split(",") if v]
 
     def set_history(self, numbers: list[str]) -> None:
-        self.client.set_registered_model_tag(self.name, HISTORY_TAG, ",".join(numbers))
+        joined = ",".join(numbers)
+        settled(lambda: self.client.set_registered_model_tag(self.name, HISTORY_TAG, joined))

@@ -9,7 +9,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from .versions import Version
+from .versions import Version, settled
 
 HISTORY_TAG = "champion_history"
 
@@ -47,13 +47,13 @@ class PromptVersions:
         return None if found is None else _version(found)
 
     def set_alias(self, alias: str, number: str) -> None:
-        mlflow.genai.set_prompt_alias(self.name, alias=alias, version=int(number))
+        settled(lambda: mlflow.genai.set_prompt_alias(self.name, alias=alias, version=int(number)))
 
     def delete_alias(self, alias: str) -> None:
-        mlflow.genai.delete_prompt_alias(self.name, alias=alias)
+        settled(lambda: mlflow.genai.delete_prompt_alias(self.name, alias=alias))
 
     def set_tag(self, number: str, key: str, value: str) -> None:
-        self.client.set_prompt_version_tag(self.name, number, key, value)
+        settled(lambda: self.client.set_prompt_version_tag(self.name, number, key, value))
 
     def history(self) -> list[str]:
         prompt = self.client.get_prompt(self.name)
@@ -61,4 +61,4 @@ class PromptVersions:
         return [v for v in raw.split(",") if v]
 
     def set_history(self, numbers: list[str]) -> None:
-        self.client.set_prompt_tag(self.name, HISTORY_TAG, ",".join(numbers))
+        settled(lambda: self.client.set_prompt_tag(self.name, HISTORY_TAG, ",".join(numbers)))
