@@ -120,9 +120,14 @@ def _fleet_status(args: argparse.Namespace) -> int:
 
 def _inventory(args: argparse.Namespace) -> int:
     from ._inventory import inventory_row, render
+    from ._published import Witness
 
-    rows = [inventory_row(repo) for repo in _repos(args)]
+    witness = Witness.load(args.witness) if args.witness else None
+    verify = args.verify or witness is not None
+    rows = [inventory_row(repo, verify=verify, witness=witness) for repo in _repos(args)]
     print(render(rows, args.format))
+    if witness is not None:
+        witness.save()
     # Every repo is listed; one without a usable record makes the exit code say so.
     return 1 if any(r.problem for r in rows) else 0
 
@@ -281,6 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
     inventory.add_argument("repos", nargs="*", metavar="REPO", help="path or git URL")
     inventory.add_argument("--fleet", type=Path, help="YAML file with `repos:` (as fleet uses)")
     inventory.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    inventory.add_argument(
+        "--verify", action="store_true",
+        help="also check each governance-record branch only grew; a champion no published "
+        "audit chain backs is a problem",
+    )  # fmt: skip
+    inventory.add_argument(
+        "--witness", type=Path, metavar="FILE",
+        help="JSON file of the chains seen on earlier runs (implies --verify): a chain that "
+        "no longer holds them was rewritten",
+    )  # fmt: skip
     inventory.set_defaults(handler=_inventory)
 
     libraries = commands.add_parser(

@@ -1,9 +1,14 @@
 """`goldpath inventory`: every model of a fleet with its governance record, for the model
 risk function: owner, risk tier, kind, purpose, the template release it came from, and the
-latest champion and validation the record holds: in the work tree (promotions made there)
-or on the governance-record branch (promotions in CI publish it there), whichever decision
-is newer, compared as times. A block whose champion is not a version number or whose times
-are not times, or lie in the future, is not believed and the row says why.
+champion and validation the record holds, with whether an audit chain backs them.
+
+Promotions in CI publish the record, the audit chain and the registry's champion on the
+governance-record branch (see _published): when a chain is there, the record is listed
+only if the chain verifies it. Otherwise the work tree's record (promotions made there,
+shown as `local`) and the published one are compared as times, the newer decision
+winning. A block whose champion is not a version number or whose times are not times, or
+lie in the future, is not believed and the row says why. `--verify` also checks that the
+branch only ever grew, and counts a champion no chain backs as a problem.
 
 A repo whose record is missing or broken is listed with the reason, never skipped: an
 inventory that silently drops a model is worse than none.
@@ -21,12 +26,12 @@ from typing import Any
 
 from ._errors import GoldpathError
 from ._fleet import _local_copy, _read_answers
-from ._repofile import read_at, read_inside
+from ._published import PUBLISHED, Publication, Witness, read_publication, rewrites
+from ._repofile import read_inside
 from ._report import csv_cell, table
 from ._yaml import decode, loads
 
 RECORD = "governance.yml"
-PUBLISHED = "governance-record"  # the branch CI promotions publish the record to
 REQUIRED = ("model", "kind", "owner", "risk_tier", "purpose")
 RISK_TIERS = ("high", "medium", "low")
 
@@ -53,6 +58,7 @@ class InventoryRow:
     next_validation: str = ""  # validated + validity_months
     exceptions: str = ""
     retired: str = ""  # the date it was retired (the record's `retired: {at, reason}`)
+    verified: str = ""  # yes / no / local: whether a published audit chain backs the champion
     problem: str = ""
 
 
@@ -77,19 +83,6 @@ def _record(path: Path) -> dict[str, Any]:
 def _latest(record: Any) -> dict[str, Any]:
     noted = record.get("latest") if isinstance(record, dict) else None
     return noted if isinstance(noted, dict) else {}
-
-
-def _published_latest(path: Path) -> dict[str, Any]:
-    """The `latest:` block CI promotions publish on the governance-record branch (their
-    runners' checkouts are thrown away): the local branch, else the clone's remote one."""
-    for ref in (f"refs/heads/{PUBLISHED}", f"refs/remotes/origin/{PUBLISHED}"):
-        try:
-            data = read_at(path, ref, RECORD)
-            if data is not None:
-                return _latest(loads(decode(data, RECORD), RECORD))
-        except GoldpathError:
-            return {}  # a broken publication: the work tree's record still counts
-    return {}
 
 
 def _decided_at(latest: dict[str, Any]) -> datetime:
@@ -126,25 +119,35 @@ def _doubt(latest: dict[str, Any]) -> str | None:
     return None
 
 
-def inventory_row(repo: str) -> InventoryRow:
+def inventory_row(
+    repo: str, *, verify: bool = False, witness: Witness | None = None
+) -> InventoryRow:
     row = InventoryRow(repo)
     try:
         with _local_copy(repo) as path:
             answers = _read_answers(path)
             row.template = str(answers["_commit"])
             record = _record(path)
-            published = _published_latest(path)  # inside: a clone is gone after the block
+            published = read_publication(path)  # inside: a clone is gone after the block
+            if verify and published.chain is not None and published.ref is not None:
+                published.problems += rewrites(path, published.ref)
     except GoldpathError as exc:
         row.problem = str(exc).removeprefix(f"{repo}: ")
         return row
-    believed, doubts = [], []
-    for where, block in (("governance.yml", _latest(record)), (PUBLISHED, published)):
-        doubt = _doubt(block)
-        if doubt is None:
-            believed.append(block)
-        else:
-            doubts.append(f"latest on {where} not believed: {doubt}")
-    latest = max(believed, key=_decided_at, default={})
+    if witness is not None and published.lines is not None:
+        rewritten = witness.check(repo, published.lines)
+        if rewritten is not None:
+            published.problems.append(rewritten)
+        elif published.verified:
+            witness.note(repo, published.lines)
+    local = _latest(record)
+    latest, doubts = _believed(local, published)
+    row.verified = _verified(published, latest, local)
+    if verify and row.verified == "local":
+        doubts.append(
+            f"champion v{latest.get('champion')} is recorded only in {RECORD} (a local "
+            f"decision): no audit chain published on {PUBLISHED} backs it"
+        )
     row.model = str(record["model"])
     row.owner = str(record["owner"])
     row.risk_tier = str(record["risk_tier"])
@@ -170,6 +173,39 @@ def inventory_row(repo: str) -> InventoryRow:
     row.next_validation = _due(row.validated, record.get("validity_months"))
     row.problem = "; ".join(doubts)
     return row
+
+
+def _believed(local: dict[str, Any], published: Publication) -> tuple[dict[str, Any], list[str]]:
+    """The `latest:` block to list, and why others were not believed. A published chain
+    is CI's registry speaking: its record is listed if it verifies and nothing is if it
+    does not. Without one, the work tree's block and the published one are compared as
+    times, the newer decision winning."""
+    doubts = [f"{p}; not believed" for p in published.problems]
+    if published.chain is not None:
+        doubt = _doubt(published.latest) if published.verified else None
+        if doubt is not None:
+            doubts.append(f"latest on {PUBLISHED} not believed: {doubt}")
+        return (published.latest if published.verified and doubt is None else {}), doubts
+    believed = []
+    for where, block in ((RECORD, local), (PUBLISHED, published.latest)):
+        doubt = _doubt(block)
+        if doubt is None:
+            believed.append(block)
+        else:
+            doubts.append(f"latest on {where} not believed: {doubt}")
+    return max(believed, key=_decided_at, default={}), doubts
+
+
+def _verified(published: Publication, latest: dict[str, Any], local: dict[str, Any]) -> str:
+    """yes: the published chain backs the champion; no: it does not; local: the champion
+    is a decision only the work tree's record names; empty: nothing to verify."""
+    if published.chain is not None:
+        return "yes" if published.verified else "no"
+    if published.problems:
+        return "no"
+    if latest and latest is local:
+        return "local"
+    return ""
 
 
 def _retired(block: Any) -> tuple[str, str | None]:

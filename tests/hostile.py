@@ -7,10 +7,18 @@ Every boundary's tests draw from here rather than listing a few cases by hand:
 - `hostile_sources`: template and repo locations a team may write (options, command
   transports, look-alike hosts);
 - `hostile_yaml`: documents a team may commit where goldpath reads YAML (alias bombs,
-  deep nesting, binary, huge, wrong shapes).
+  deep nesting, binary, huge, wrong shapes);
+- `hostile_retirements`: what a record's `retired:` may hold;
+- `hostile_chains`, `hostile_registries`: what anyone who can push to a project's
+  governance-record branch may publish as its audit chain (`audit.jsonl`: damaged, binary,
+  huge, deeply nested, or correctly linked entries with hostile values) and as the
+  registry's champion (`registry.json`).
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 from hypothesis import strategies as st
 
@@ -153,3 +161,48 @@ hostile_retirements = st.one_of(
     st.fixed_dictionaries({}, optional={"at": _retirement_leaf, "reason": _retirement_leaf}),
     st.dictionaries(st.text(max_size=8), _retirement_leaf, max_size=4),
 )
+
+# An audit chain's fields, and values for them a forger might write.
+_CHAIN_FIELDS = ["subject", "version", "action", "approver", "reason", "at", "system", "step",
+                 "validator", "writer", "previous", "prev"]  # fmt: skip
+_chain_value = st.one_of(
+    hostile_text, st.sampled_from(["1", "2", "999", "applied", "approved", "promoted",
+                                   "rolled_back", ""]),
+    st.integers(), st.none(), st.lists(st.integers(), max_size=3),
+)  # fmt: skip
+
+
+def _linked(entries: list[dict[str, object]]) -> bytes:
+    """Entries chained as the runtime chains them: each carries the SHA-256 of the line
+    before it, so only their values are hostile."""
+    lines, previous = [], ""
+    for entry in entries:
+        text = json.dumps({**entry, "prev": previous}, sort_keys=True, ensure_ascii=False)
+        lines.append(text)
+        previous = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return "".join(f"{line}\n" for line in lines).encode("utf-8", "surrogatepass")
+
+
+_CHAIN_SHAPES = [
+    b"", b"\n", b"\n\n", b"\xff\xfe{}", b"null\n", b"[]\n", b"{}\n", b'"text"\n',
+    ("[" * 50_000 + "]" * 50_000 + "\n").encode(), b'{"prev": "' + b"0" * 64 + b'"}\n',
+    b"{" + b'"a":' * 3 + b"1}\n", ("{}\n" * 200_000).encode(), b"x" * 3_000_000,
+]  # fmt: skip
+hostile_chains = st.one_of(
+    st.sampled_from(_CHAIN_SHAPES),
+    st.binary(max_size=256),
+    st.lists(hostile_text, max_size=5).map(
+        lambda lines: "\n".join(lines).encode("utf-8", "surrogatepass")
+    ),
+    st.lists(st.dictionaries(st.sampled_from(_CHAIN_FIELDS), _chain_value), max_size=4).map(
+        _linked
+    ),
+)
+hostile_registries = st.one_of(
+    st.sampled_from([b"", b"null", b"[]", b'{"version": 3}', b'{"version": "\x1b[2J9"}',
+                     ("[" * 50_000 + "]" * 50_000).encode(), b'{"version": null}']),
+    st.binary(max_size=64),
+    st.dictionaries(st.sampled_from(["version", "read_at", "subject"]), _chain_value).map(
+        lambda d: json.dumps(d).encode()
+    ),
+)  # fmt: skip

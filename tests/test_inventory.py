@@ -21,7 +21,7 @@ from tests.git_helpers import commit_all, git
 FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "status", "developer", "materiality",
           "purpose", "intended_use", "limitations", "inputs", "dependencies", "template",
           "champion", "validated", "validated_by", "next_validation", "exceptions",
-          "retired", "problem"]  # fmt: skip
+          "retired", "verified", "problem"]  # fmt: skip
 SENTENCES = {"purpose", "intended_use", "limitations", "inputs", "dependencies", "exceptions",
              "developer", "materiality"}  # fmt: skip
 
@@ -78,7 +78,7 @@ def test_csv_lists_every_repo_with_its_record_or_its_problem(
     )  # fmt: skip
     assert rfq["purpose"].startswith("Predicts whether a request for quote")
     assert rfq["template"]  # the template commit it was generated from
-    assert (rfq["champion"], rfq["problem"]) == ("", "")
+    assert (rfq["champion"], rfq["problem"], rfq["verified"]) == ("", "", "")
     llm = by_name["trade-extractor"]
     assert (llm["kind"], llm["risk_tier"], llm["champion"]) == ("llm", "medium", "3")
     assert llm["validated"] == "2026-11-20T09:00:00+00:00"
@@ -89,6 +89,7 @@ def test_csv_lists_every_repo_with_its_record_or_its_problem(
     assert "LLM provider" in llm["dependencies"]
     assert llm["exceptions"] == ""
     assert llm["status"] == "in production"
+    assert llm["verified"] == "local", "a decision only the committed record names"
     assert "no governance.yml" in by_name["credit-limit"]["problem"]
     assert "governance.yml line 2: not valid YAML" in by_name["fx-hedge"]["problem"]
     assert "no such path" in by_name["nowhere"]["problem"]

@@ -22,7 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from generator._cli import main
 from generator._template import REPO_ROOT, render
 from tests.git_helpers import commit_all, git
-from tests.hostile import alias_bomb, deep_nesting, hostile_retirements, hostile_yaml
+from tests.hostile import (
+    alias_bomb,
+    deep_nesting,
+    hostile_chains,
+    hostile_registries,
+    hostile_retirements,
+    hostile_yaml,
+)
 
 RECORD = "governance.yml"
 
@@ -133,8 +140,11 @@ def test_a_symlink_on_the_published_branch_is_not_followed(generated: Path, tmp_
     commit_all(repo, "published")
     git(repo, "checkout", "--quiet", "main")
     code, out = inventory("--format", "json", str(repo))
-    assert code == 0
-    assert json.loads(out)[0]["champion"] == ""
+    assert code == 1, "a publication that is not a regular file is reported"
+    row = json.loads(out)[0]
+    assert (row["champion"], row["verified"]) == ("", "no")
+    assert "not a regular file" in row["problem"]
+    assert "999" not in out
 
 
 @settings(
@@ -209,3 +219,44 @@ def test_any_retirement_is_believed_or_one_line(
     assert code == (1 if row["problem"] else 0)
     assert "\n" not in row["problem"]
     assert len(row["problem"]) < 1_000
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(chain=hostile_chains, registry=hostile_registries)
+def test_any_published_chain_is_verified_or_one_line(
+    generated: Path, tmp_path_factory: pytest.TempPathFactory, chain: bytes, registry: bytes
+) -> None:
+    """Whatever anyone who can push publishes as the audit chain and the registry's
+    champion beside a record naming v1, `inventory --verify` lists the row: verified, or
+    not believed with one line saying why; never a traceback, nothing forged listed."""
+    base = PUBLISHED_BASE.setdefault("repo", _published_base(generated, tmp_path_factory))
+    repo = tmp_path_factory.mktemp("chain") / "repo"
+    subprocess.run(["cp", "-a", str(base), str(repo)], check=True)
+    git(repo, "checkout", "--quiet", "governance-record")
+    (repo / "audit.jsonl").write_bytes(chain)
+    (repo / "registry.json").write_bytes(registry)
+    commit_all(repo, "published")
+    git(repo, "checkout", "--quiet", "main")
+    code, out = inventory("--format", "json", "--verify", str(repo))
+    [row] = json.loads(out)
+    assert row["verified"] in ("yes", "no")
+    assert code == (1 if row["problem"] else 0)
+    assert (row["verified"] == "yes") is (not row["problem"])
+    assert row["champion"] in ("", "1")
+    assert "\n" not in row["problem"]
+    assert len(row["problem"]) < 1_500
+
+
+PUBLISHED_BASE: dict[str, Path] = {}
+
+
+def _published_base(generated: Path, factory: pytest.TempPathFactory) -> Path:
+    """A project whose governance-record branch holds a record naming champion v1."""
+    repo = repo_with(generated, factory.mktemp("base") / "repo", None)
+    record = (repo / RECORD).read_text().split("latest:")[0]
+    git(repo, "checkout", "--quiet", "--orphan", "governance-record")
+    git(repo, "rm", "-rf", "--quiet", ".")
+    (repo / RECORD).write_text(record + "latest:\n  champion: '1'\n")
+    commit_all(repo, "published")
+    git(repo, "checkout", "--quiet", "main")
+    return repo

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import signal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import yaml
 
 from goldpath_runtime.errors import GovernanceError
-from goldpath_runtime.governance.audit import AUDIT_PARAM, _digest, _governance_run
+from goldpath_runtime.governance.audit import AUDIT_PARAM, _governance_run
+from goldpath_runtime.governance.chain import digest, verify_lines
 from goldpath_runtime.lifecycle import promote, rollback, status, unrecorded
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ def forge(subject: Subject, entry: dict[str, str], *, linked: bool = True) -> st
     full = {"subject": trail.subject, "at": "2026-12-01T00:00:00+00:00", "system": "local",
             "writer": "local:mallory@elsewhere", **entry}  # fmt: skip
     if linked:  # the chain's rule is public: a forger can link correctly
-        full["prev"] = _digest(params[taken[-1]])
+        full["prev"] = digest(params[taken[-1]])
     key = f"{AUDIT_PARAM}{len(taken) + 1:06d}"
     client.log_param(run_id, key, json.dumps(full, sort_keys=True))
     return key
@@ -151,3 +153,59 @@ def test_a_killed_decision_is_finished_only_by_its_writer(
     assert (applied["step"], applied["reason"]) == ("applied", "dana's release")
     assert applied["writer"].startswith("local:dana@")
     assert subject.trail.read().intact
+
+
+def test_the_exported_chain_is_the_audit_as_stored_and_names_the_champion(
+    subject: Subject, decide: Decide, tmp_path: Path
+) -> None:
+    """`export-audit` writes what CI publishes for the inventory: every entry exactly as
+    the registry stores it (so the chain verifies outside MLflow, with the same rules) and
+    the version @champion holds; an alias moved around the audit shows as a difference."""
+    decide(approver="alice", reason="line\u2028separator and ünïcode kept")
+    first = subject.register()
+    promote(subject.versions, subject.trail)
+    subject.register()
+    promote(subject.versions, subject.trail)
+    rollback(subject.versions, subject.trail)
+    written = subject.trail.export(tmp_path / "out", "champion", champion(subject))
+    text = (written / "audit.jsonl").read_text(encoding="utf-8")
+    lines = text.split("\n")[:-1]
+    run_id = _governance_run(
+        subject.trail.client, subject.trail.experiment_id, subject.trail.subject
+    )
+    params = subject.trail.client.get_run(run_id).data.params
+    assert lines == [params[k] for k in sorted(params) if k.startswith(AUDIT_PARAM)]
+    check = verify_lines(lines)
+    assert (check.intact, len(check.entries)) == (True, 6)
+    recorded = check.recorded()
+    assert recorded is not None
+    assert (recorded["version"], recorded["action"]) == (first, "rolled_back")
+    snapshot = json.loads((written / "registry.json").read_text())
+    assert (snapshot["subject"], snapshot["version"]) == (subject.trail.subject, first)
+    moved = subject.register()
+    subject.versions.set_alias("champion", moved)
+    subject.trail.export(written, "champion", champion(subject))
+    assert json.loads((written / "registry.json").read_text())["version"] == moved
+    assert verify_lines((written / "audit.jsonl").read_text().split("\n")[:-1]).recorded() == (
+        recorded
+    )
+
+
+def test_a_chain_line_that_is_changed_removed_or_too_deep_is_named_where_it_is() -> None:
+    entry = {"subject": "s", "version": "1", "action": "promoted", "approver": "a",
+             "reason": "r", "at": "t", "system": "local", "step": "applied"}  # fmt: skip
+    lines, previous = [], ""
+    for n in range(4):
+        text = json.dumps({**entry, "version": str(n + 1), "prev": previous}, sort_keys=True)
+        lines.append(text)
+        previous = digest(text)
+    assert verify_lines(lines).intact
+    assert verify_lines([*lines[:1], *lines[2:]]).broken == [(2, BREAK)]
+    changed = [lines[0], lines[1].replace('"a"', '"boss"'), *lines[2:]]
+    assert verify_lines(changed).broken == [(3, BREAK)]
+    deep = "[" * 100_000 + "]" * 100_000
+    assert verify_lines([*lines, deep]).broken == [(5, "nested too deeply to be a decision")]
+    assert verify_lines([*lines[:3], "{}", lines[3]]).broken[0][0] == 4
+
+
+BREAK = "does not follow the entry before it: an entry was changed, removed or inserted"

@@ -13,7 +13,6 @@ and no decision proceeds over it until it is recorded or reverted."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import sys
@@ -27,9 +26,12 @@ from typing import Any
 
 from ..errors import GovernanceError
 from .approvals import Approval, writer_identity
+from .chain import APPLIED, APPROVED, digest, link_problem, parse_entry
 from .record import note_latest
 
 AUDIT_FILE = "audit.jsonl"
+# What CI publishes beside governance.yml on the governance-record branch.
+PUBLISHED_AUDIT, PUBLISHED_REGISTRY = "audit.jsonl", "registry.json"
 GOVERNANCE_RUN_TAG = "goldpath.governance"
 
 
@@ -60,7 +62,6 @@ def _governance_run(client: Any, experiment_id: str, subject: str) -> str:
 AUDIT_PARAM = "audit."  # one run parameter per decision: audit.000001, audit.000002, ...
 # MLflow keeps at most this many characters of a parameter (it would cut a longer entry).
 AUDIT_ENTRY_MAX = 6000
-AUDIT_FIELDS = ("subject", "version", "action", "approver", "reason", "at", "system", "step")
 
 
 @dataclass(frozen=True)
@@ -90,33 +91,10 @@ def _legacy_lines(client: Any, run_id: str) -> list[str]:
         return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _entry(text: str) -> dict[str, Any] | str:
-    """The decision in `text`, or why it is damaged."""
-    try:
-        entry = json.loads(text)
-    except ValueError:
-        return "not JSON (a write cut short?)"
-    if not isinstance(entry, dict):
-        return "not a decision (a JSON object)"
-    missing = [f for f in AUDIT_FIELDS if not isinstance(entry.get(f), str)]
-    return f"lacks {', '.join(missing)}" if missing else entry
-
-
-def _chain_problem(entry: dict[str, Any] | str, previous: str, chained: bool) -> str | None:
-    """Why an entry does not follow the one before it, or None when it does."""
-    if isinstance(entry, str):
-        return None  # named as damaged already
-    if "prev" in entry:
-        if entry["prev"] != previous:
-            return "does not follow the entry before it: an entry was changed, removed or inserted"
-        return None
-    if chained:
-        return "has no link to the entry before it: it was written around goldpath-runtime"
-    return None  # written before entries were chained
+def _chained(client: Any, run_id: str) -> list[tuple[str, str]]:
+    """The run's audit entries (parameter name, text as stored), in order."""
+    params = client.get_run(run_id).data.params
+    return [(k, params[k]) for k in sorted(k for k in params if k.startswith(AUDIT_PARAM))]
 
 
 def read_audit_log(client: Any, experiment_id: str, subject: str) -> AuditLog:
@@ -129,18 +107,17 @@ def read_audit_log(client: Any, experiment_id: str, subject: str) -> AuditLog:
                 "line, then log the file back to the run"
             )
             places.append((f"{AUDIT_FILE} line {number}", line, repair, False))
-    params = client.get_run(run_id).data.params
-    for key in sorted(k for k in params if k.startswith(AUDIT_PARAM)):
+    for key, text in _chained(client, run_id):
         repair = f"a parameter cannot be changed: tell model risk; run {run_id} holds it"
-        places.append((f"audit entry {key}", params[key], repair, True))
+        places.append((f"audit entry {key}", text, repair, True))
     entries, problems = [], []
     last_damaged, intact, previous, chained = False, True, "", False
     for where, text, repair, in_chain in places:
-        entry = _entry(text)
+        entry = parse_entry(text)
         last_damaged = isinstance(entry, str)
-        broken = _chain_problem(entry, previous, chained) if in_chain else None
+        broken = link_problem(entry, previous, chained) if in_chain else None
         if in_chain:
-            previous = _digest(text)
+            previous = digest(text)
             chained = chained or (isinstance(entry, dict) and "prev" in entry)
             intact = intact and not last_damaged and broken is None
         if isinstance(entry, str):
@@ -184,7 +161,7 @@ def append_audit(
         number = 1 + max((int(k[len(AUDIT_PARAM) :]) for k in taken), default=0)
         # Linked to the entry this one follows: re-read on every attempt, so the writer
         # that loses a race links to the entry that won it.
-        entry["prev"] = _digest(params[taken[-1]]) if taken else ""
+        entry["prev"] = digest(params[taken[-1]]) if taken else ""
         text = json.dumps(entry, sort_keys=True, ensure_ascii=False)
         try:
             client.log_param(run_id, f"{AUDIT_PARAM}{number:06d}", text)
@@ -196,7 +173,6 @@ def append_audit(
     raise GovernanceError(f"{subject}: could not append to the audit log (the store is busy)")
 
 
-APPROVED, APPLIED = "approved", "applied"
 SetTag = Callable[[str, str, str], Any]  # (version, key, value)
 
 
@@ -211,6 +187,21 @@ class AuditTrail:
 
     def read(self) -> AuditLog:
         return read_audit_log(self.client, self.experiment_id, self.subject)
+
+    def export(self, directory: Path, alias: str, holds: str | None) -> Path:
+        """Write what CI publishes beside the record for the inventory to verify: the
+        chained entries exactly as stored, one per line (`audit.jsonl`), and which version
+        `alias` holds now (`registry.json`): a move made around the audit shows there."""
+        run_id = _governance_run(self.client, self.experiment_id, self.subject)
+        directory.mkdir(parents=True, exist_ok=True)
+        lines = [text for _, text in _chained(self.client, run_id)]
+        (directory / PUBLISHED_AUDIT).write_text(
+            "".join(f"{line}\n" for line in lines), encoding="utf-8"
+        )
+        snapshot = {"subject": self.subject, "alias": alias, "version": holds,
+                    "read_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+        (directory / PUBLISHED_REGISTRY).write_text(json.dumps(snapshot) + "\n", encoding="utf-8")
+        return directory
 
     def append(self, version: str, decision: Approval, **extra: str) -> None:
         append_audit(self.client, self.experiment_id, self.subject, version, decision, **extra)

@@ -81,10 +81,10 @@ def add_lifecycle_commands(
     kind: str,
     label: str = "",
 ) -> None:
-    """`promote`, `rollback`, `docs-pack` and `status` for a `kind` of version ("model",
-    "prompt"), deciding through `lifecycle()` (imported only when a command runs: MLflow
-    takes seconds to import); `label` goes before the artifact's name in
-    what they print ("prompt ")."""
+    """`promote`, `rollback`, `docs-pack`, `status` and `export-audit` for a `kind` of
+    version ("model", "prompt"), deciding through `lifecycle()` (imported only when a
+    command runs: MLflow takes seconds to import); `label` goes before the artifact's name
+    in what they print ("prompt ")."""
 
     def promote(project: Project, args: argparse.Namespace, settings: Any) -> None:
         move = lifecycle().promote(settings, project.record(), args.version)
@@ -104,6 +104,11 @@ def add_lifecycle_commands(
             print(f"{label}{lifecycle().name(settings)} in {settings.mlflow_tracking_uri}")
         report_status(rows, project.package, as_json=args.json)
 
+    def export_audit(project: Project, args: argparse.Namespace, settings: Any) -> None:
+        written = lifecycle().export(settings, project.record(), args.to)
+        print(f"wrote {written}: the audit chain and @{settings.serving_alias}'s version, "
+              "to publish with governance.yml (scripts/publish-record.sh)")  # fmt: skip
+
     parsers = commands.add_parser("promote", help=f"move @champion to a {kind} version that passed")
     parsers.add_argument("--version", help=f"{kind} version (default: the @challenger)")
     parsers.set_defaults(handler=promote)
@@ -120,3 +125,8 @@ def add_lifecycle_commands(
     )
     parsers.add_argument("--json", action="store_true")
     parsers.set_defaults(handler=status)
+    parsers = commands.add_parser(
+        "export-audit", help="the audit chain and the champion, for the inventory to verify"
+    )
+    parsers.add_argument("--to", type=Path, default=Path("outputs") / "governance-record")
+    parsers.set_defaults(handler=export_audit)

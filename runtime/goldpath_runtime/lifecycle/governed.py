@@ -62,6 +62,12 @@ class Governed:
         """What is live: the versions holding the serving alias and @challenger."""
         return core.status(self.versions, alias=self.alias, tags=self.shown, trail=self.trail)
 
+    def export(self, directory: Path) -> Path:
+        """The audit chain and the serving alias's version, as CI publishes them."""
+        current = self.versions.at_alias(self.alias)
+        holds = None if current is None else current.number
+        return self.trail.export(directory, self.alias, holds)
+
 
 @dataclass(frozen=True)
 class Lifecycle:
@@ -98,3 +104,7 @@ class Lifecycle:
     def status(self, settings: Any, record: Path) -> list[dict[str, str]]:
         """What is live: the versions holding the serving alias and @challenger."""
         return self.open(settings, record).status()
+
+    def export(self, settings: Any, record: Path, directory: Path) -> Path:
+        """The audit chain and the serving alias's version, as CI publishes them."""
+        return self.open(settings, record).export(directory)

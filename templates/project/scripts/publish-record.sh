@@ -5,7 +5,12 @@
 # shows champions promoted in CI, whose runner checkouts are thrown away. The default
 # branch is never touched: no push past its protection, no bot commits in its history.
 #
-#   RECORD_AUTH="AUTHORIZATION: bearer <token>" scripts/publish-record.sh <repository URL>
+#   RECORD_AUTH="AUTHORIZATION: bearer <token>" scripts/publish-record.sh <repository URL> [DIR]
+#
+# DIR holds what `python -m <package> export-audit --to DIR` wrote: the audit chain
+# (audit.jsonl) and the version @champion holds (registry.json). Published beside the
+# record, they let `goldpath inventory` check the record against the chain, and the chain
+# against every earlier publication, before it believes either.
 #
 # RECORD_AUTH is an HTTP header for git (`http.extraheader`), so no credential is written
 # to the checkout's config; RECORD_MESSAGE names the decision in the commit.
@@ -14,6 +19,7 @@ set -euo pipefail
 branch=governance-record
 remote=${1:?usage: scripts/publish-record.sh <repository URL>}
 auth=(-c "http.extraheader=${RECORD_AUTH:?RECORD_AUTH: the HTTP header that authorises the push}")
+exported=${2:-}
 message=${RECORD_MESSAGE:-governance record: latest decision}
 # The remote is a URL or a path, never an option or a command-running transport.
 case "$remote" in
@@ -21,10 +27,16 @@ case "$remote" in
 esac
 export GIT_ALLOW_PROTOCOL=file:git:http:https:ssh
 # The record as the checkout holds it: a symlink could publish any file the runner reads.
-if [ -L governance.yml ] || [ ! -f governance.yml ]; then
-  echo "publish-record: governance.yml is missing or not a regular file; refusing" >&2
-  exit 1
+files=(governance.yml)
+if [ -n "$exported" ]; then
+  files+=("$exported/audit.jsonl" "$exported/registry.json")
 fi
+for file in "${files[@]}"; do
+  if [ -L "$file" ] || [ ! -f "$file" ]; then
+    echo "publish-record: $file is missing or not a regular file; refusing" >&2
+    exit 1
+  fi
+done
 
 # The branch's tip, if it exists (ls-remote: 0 found, 2 no such ref, anything else failed).
 status=0
@@ -38,10 +50,11 @@ elif [ "$status" -ne 2 ]; then
   exit 1
 fi
 
-# A commit of the record alone, built from objects: the checkout's index and work tree
+# A commit of the record (and the chain) alone, built from objects: the checkout's index and work tree
 # stay as they are.
-blob=$(git hash-object -w -- governance.yml)
-tree=$(printf '100644 blob %s\tgovernance.yml\n' "$blob" | git mktree)
+tree=$(for file in "${files[@]}"; do
+  printf '100644 blob %s\t%s\n' "$(git hash-object -w -- "$file")" "${file##*/}"
+done | git mktree)
 if [ -n "$parent" ] && [ "$(git rev-parse "$parent^{tree}")" = "$tree" ]; then
   echo "publish-record: $branch already holds this record"
   exit 0
