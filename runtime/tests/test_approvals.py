@@ -3,6 +3,7 @@ validator who did not train the version; in CI the pipeline's identity."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from goldpath_runtime.errors import GovernanceError
 from goldpath_runtime.governance import approval, ci_context, same_person
+from goldpath_runtime.governance.people import directory
 from goldpath_runtime.lifecycle import promote, rollback
 
 if TYPE_CHECKING:
@@ -151,3 +153,64 @@ def test_the_trainer_cannot_validate_under_another_spelling(
             promote(subject.versions, subject.trail)
     assert subject.versions.at_alias("champion") is None
     assert not same_person("trainer-tom", "trainer-tim")
+
+
+GITHUB = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octocat", "GITHUB_REPOSITORY": "acme/m",
+          "GITHUB_RUN_ID": "42", "REASON": "quarterly revalidation"}  # fmt: skip
+GROUP = json.dumps(
+    {
+        "validators": ["vic", "val@bank.example"],
+        "identities": {"Vic.Tor@Bank.example": "vic", "tom@bank.example": "tom-gh"},
+    }
+)
+
+
+def test_in_ci_a_high_tier_validator_must_be_in_the_platforms_validation_group() -> None:
+    """The group and the e-mail -> user mapping are the platform's (GOLDPATH_GOVERNANCE);
+    a pipeline without them cannot promote a high-tier model, and membership is by
+    identity: the mapping or the group's own spelling, never a look-alike local part."""
+    with pytest.raises(GovernanceError, match="no model-validation group is configured"):
+        approval("promoted", "high", "tom-gh", {**GITHUB, "VALIDATOR": "vic"})
+    configured = {**GITHUB, "GOLDPATH_GOVERNANCE": GROUP}
+    for member in ("vic", "VIC", "vic.tor@bank.example", "val@bank.example", "v\u0456c"):
+        decision = approval("promoted", "high", "tom-gh", {**configured, "VALIDATOR": member})
+        assert decision.validator == member
+    for outsider in ("vic@evil.example", "val", "mallory", "vic2"):
+        with pytest.raises(GovernanceError, match="not in the model-validation group"):
+            approval("promoted", "high", "tom-gh", {**configured, "VALIDATOR": outsider})
+    # The mapping also joins the trainer's two names: tom's e-mail is tom-gh.
+    with pytest.raises(GovernanceError, match="trained this version"):
+        approval("promoted", "high", "tom@bank.example",
+                 {**configured, "VALIDATOR": "tom-gh"})  # fmt: skip
+    # Other tiers and rollbacks need no group; a laptop's decision is marked local.
+    assert approval("promoted", "medium", None, GITHUB).validator is None
+    local = approval("promoted", "high", "tom", {"APPROVER": "a", "REASON": "r",
+                                                  "VALIDATOR": "anyone"})  # fmt: skip
+    assert local.system == "local"
+
+
+@pytest.mark.parametrize(
+    ("setting", "field"),
+    [("{", "not JSON"), ("[]", "must be a JSON object"), ('{"validators": "vic"}', "validators"),
+     ('{"validators": [1]}', "validators"), ('{"identities": {"tom": "t"}}', "identities"),
+     ('{"identities": []}', "identities"), ("[" * 60_000, "not JSON"),
+     ('{"validators": ["' + "v" * 70_000 + '"]}', "longer than")],
+)  # fmt: skip
+def test_a_malformed_directory_is_one_line_naming_the_field(setting: str, field: str) -> None:
+    env = {**GITHUB, "VALIDATOR": "vic", "GOLDPATH_GOVERNANCE": setting}
+    with pytest.raises(GovernanceError, match=field) as refused:
+        approval("promoted", "high", "tom", env)
+    assert "\n" not in str(refused.value)
+    assert "GOLDPATH_GOVERNANCE" in str(refused.value)
+
+
+@given(st.text(max_size=200))
+def test_any_directory_setting_is_read_or_refused_in_one_line(setting: str) -> None:
+    try:
+        people = directory({"GOLDPATH_GOVERNANCE": setting})
+    except GovernanceError as refused:
+        people, message = None, str(refused)
+    else:
+        message = ""
+    assert "\n" not in message
+    assert people is None or isinstance(people.validators, frozenset)

@@ -1,7 +1,8 @@
 """Who decides: every move of a serving alias needs an approver and a reason. The approver
 is APPROVER when set (CI passes the environment's reviewer), else the CI identity that
 runs the job; locally there is none, so `make promote APPROVER=<id> REASON=<text>`. A
-`high` risk tier also needs VALIDATOR: a person other than the one who trained the version.
+`high` risk tier also needs VALIDATOR: a person other than the one who trained the version
+and, in CI, a member of the platform's model-validation group (people.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import GovernanceError
-from ..text import skeleton
+from .people import Directory, directory
 
 
 def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -34,16 +35,14 @@ def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
 
 
 def identity_key(name: str) -> str:
-    """An identity as compared: normalised, look-alike letters read as Latin, case and
-    whitespace ignored, and an e-mail address by its local part (`Tom@bank.example` is
-    `tom`). Two names with one key are taken for one person: independence checks refuse
-    rather than trust a spelling."""
-    folded = "".join(skeleton(name).split())
-    return folded.split("@", 1)[0] if "@" in folded else folded
+    """An identity as compared when the platform mapped nobody (see people.Directory)."""
+    return Directory().key(name)
 
 
-def same_person(first: str, second: str) -> bool:
-    return identity_key(first) == identity_key(second)
+def same_person(first: str, second: str, people: Directory | None = None) -> bool:
+    """Whether two names may be one person: independence checks refuse rather than trust
+    a spelling (`Tom@bank.example` is `tom` unless the platform maps it elsewhere)."""
+    return (people or Directory()).same_person(first, second)
 
 
 def writer_identity(env: Mapping[str, str] = os.environ) -> str:
@@ -96,6 +95,34 @@ class Approval:
         return tags
 
 
+def _independent(
+    validator: str | None, trainer: str | None, context: Mapping[str, str],
+    people: Directory | None,
+) -> None:  # fmt: skip
+    """A high tier's validation: someone other than the trainer and, in CI, a member of the
+    platform's model-validation group (on a laptop the decision is marked local)."""
+    if validator is None:
+        raise GovernanceError(
+            "risk tier high: a promotion needs an independent validation, "
+            f"VALIDATOR=<id of a person other than the trainer {trainer or '(unknown)'}>"
+        )
+    if trainer and same_person(validator, trainer, people):
+        raise GovernanceError(
+            f"risk tier high: VALIDATOR {validator} trained this version; the validation "
+            "must come from someone else"
+        )
+    if people is None and context:
+        raise GovernanceError(
+            "risk tier high: no model-validation group is configured for this pipeline; "
+            "the platform sets GOLDPATH_GOVERNANCE (README, Governance)"
+        )
+    if people is not None and not people.validates(validator):
+        raise GovernanceError(
+            f"risk tier high: VALIDATOR {validator} is not in the model-validation group "
+            "(GOLDPATH_GOVERNANCE's validators); ask a member to validate"
+        )
+
+
 def approval(
     action: str, risk_tier: str, trainer: str | None, env: Mapping[str, str] = os.environ
 ) -> Approval:
@@ -117,16 +144,7 @@ def approval(
     # A validation is of a version being promoted; a rollback returns to one validated then.
     validator = (env.get("VALIDATOR") or "").strip() or None if action == "promoted" else None
     if action == "promoted" and risk_tier == "high":
-        if validator is None:
-            raise GovernanceError(
-                "risk tier high: a promotion needs an independent validation, "
-                f"VALIDATOR=<id of a person other than the trainer {trainer or '(unknown)'}>"
-            )
-        if trainer and same_person(validator, trainer):
-            raise GovernanceError(
-                f"risk tier high: VALIDATOR {validator} trained this version; the validation "
-                "must come from someone else"
-            )
+        _independent(validator, trainer, context, directory(env))
     return Approval(
         action=action,
         approver=approver,
