@@ -114,6 +114,14 @@ class StackConfig:
             raise self._fail(key, f"is {raw!r}, not true or false", "false")
         return raw.lower() == "true"
 
+    def structured(self, key: str) -> object:
+        """A value set as YAML (a list or a map), None when unset; the caller checks its
+        shape. What is not YAML comes back as the string "not structured"."""
+        try:
+            return self._config.get_object(key)
+        except Exception:
+            return "not structured"
+
     def strings(self, key: str, *, required: bool = True, pattern: str | None = None) -> list[str]:
         try:
             value = self._config.get_object(key)

@@ -120,6 +120,8 @@ def _fake_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, An
         out.setdefault("latestRevisionFqdn", f"{name}.internal.example.azurecontainerapps.io")
         out.setdefault("configuration", inputs.get("configuration", {}))
         out.setdefault("workspaceUrl", f"adb-1234567890.{name}.azuredatabricks.net")
+    if type_ == "github:index/team:Team":
+        out["id"] = "4242"  # GitHub's team ids are numbers; reviewers take them as such
     if type_ == "random:index/randomPassword:RandomPassword":
         out["result"] = "mock-password-not-a-secret"
     return out

@@ -32,7 +32,8 @@ def assert_component_shape(recording: Recording) -> None:
     registered its outputs."""
     components = {r.urn for r in recording.resources if not r.custom}
     for resource in recording.resources:
-        if resource.custom and resource.type.split(":")[0] in {"gcp", "azure-native", "random"}:
+        providers = {"gcp", "azure-native", "random", "github", "azuredevops"}
+        if resource.custom and resource.type.split(":")[0] in providers:
             assert resource.parent_type.startswith("goldpath:") or resource.type == (
                 "azure-native:resources:ResourceGroup"
             ), f"{resource.type} {resource.name} is not a component's child"

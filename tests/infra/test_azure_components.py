@@ -123,3 +123,28 @@ def test_monitoring_and_databricks() -> None:
     assert workspace["parameters"]["enableNoPublicIp"] == {"value": True}
     assert_component_shape(rec)
     assert check_policies(rec, POLICIES) == []
+
+
+def test_people_read_the_model_registry_through_a_role_that_cannot_write() -> None:
+    """Only the CI identity may move @champion: readers get a custom role of read actions
+    only, scoped to the workspace (README: who may move @champion)."""
+    group = "3f9a1c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+    rec = run_program(lambda: ModelRegistry(
+        "acme-mlflow", resource_group_name="rg", location="uksouth", tenant_id="tenant",
+        subscription_id=SUB, ownership=OWN, readers=[group],
+    ))  # fmt: skip
+    role = rec.one("azure-native:authorization:RoleDefinition").inputs
+    [permission] = role["permissions"]
+    assert permission["actions"]
+    assert all(a.endswith("/read") for a in permission["actions"]), permission
+    assert not permission.get("dataActions")
+    workspace = "machinelearningservices/acme-mlflow"
+    assert role["scope"].endswith(workspace)
+    assert [s.rsplit("/", 2)[-2:] for s in role["assignableScopes"]] == [workspace.split("/")]
+    [assignment] = rec.of_type("azure-native:authorization:RoleAssignment")
+    assert (assignment.inputs["principalId"], assignment.inputs["principalType"]) == (
+        group, "Group"
+    )  # fmt: skip
+    assert assignment.inputs["scope"].endswith(workspace)
+    assert_component_shape(rec)
+    assert check_policies(rec, POLICIES) == []

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 from pulumi_azure_native import (
     applicationinsights,
+    authorization,
     keyvault,
     machinelearningservices,
     operationalinsights,
@@ -15,7 +18,12 @@ from .._base import Ownership, child
 class ModelRegistry(pulumi.ComponentResource):
     """An Azure Machine Learning workspace used as the MLflow tracking server and model
     registry, with the Key Vault (RBAC, soft delete, purge protection), Storage (HTTPS
-    only, TLS 1.2, no public blobs, no shared keys) and Application Insights it needs."""
+    only, TLS 1.2, no public blobs, no shared keys) and Application Insights it needs.
+
+    People read it through a role that can only read (`readers`, Entra group object ids):
+    the CI identity, which alone holds a role that writes models, is then the only writer
+    of @champion (CiIdentity grants it AzureML Data Scientist on the workspace).
+    """
 
     tracking_uri: pulumi.Output[str]
 
@@ -28,6 +36,7 @@ class ModelRegistry(pulumi.ComponentResource):
         tenant_id: pulumi.Input[str],
         subscription_id: pulumi.Input[str],
         log_workspace_id: pulumi.Input[str] | None = None,
+        readers: Sequence[str] = (),
         container_registry_id: pulumi.Input[str] | None = None,
         ownership: Ownership,
         opts: pulumi.ResourceOptions | None = None,
@@ -110,4 +119,38 @@ class ModelRegistry(pulumi.ComponentResource):
             "/providers/Microsoft.MachineLearningServices/workspaces/", name,
         )  # fmt: skip
         self.workspace_id = self.workspace.id
+        if readers:
+            self._readers(name, subscription_id, readers)
         self.register_outputs({"trackingUri": self.tracking_uri, "workspaceId": self.workspace_id})
+
+    def _readers(
+        self, name: str, subscription_id: pulumi.Input[str], readers: Sequence[str]
+    ) -> None:
+        reader = authorization.RoleDefinition(
+            f"{name}-reader",
+            role_name=f"goldpath model registry reader ({name})",
+            description="Reads the workspace's models, experiments and runs; writes nothing",
+            scope=self.workspace.id,
+            assignable_scopes=[self.workspace.id],
+            permissions=[
+                authorization.PermissionArgs(actions=READ_ONLY, not_actions=[], data_actions=[])
+            ],
+            opts=child(self),
+        )
+        for group in readers:
+            authorization.RoleAssignment(
+                f"{name}-reader-{group[:8]}",
+                principal_id=group,
+                principal_type="Group",
+                role_definition_id=reader.id,
+                scope=self.workspace.id,
+                opts=child(self),
+            )
+
+
+# Every read of the workspace and of what is in it (models, experiments, runs, artifacts'
+# metadata), and nothing that writes, deletes or acts.
+READ_ONLY = [
+    "Microsoft.MachineLearningServices/workspaces/read",
+    "Microsoft.MachineLearningServices/workspaces/*/read",
+]

@@ -58,6 +58,8 @@ model_registry = ModelRegistry(
     tenant_id=client.tenant_id,
     subscription_id=client.subscription_id,
     container_registry_id=registry.registry_id,
+    # People read the registry; only the CI identity writes (README: who may move @champion).
+    readers=config.strings("registryReaderGroupIds", required=False, pattern=r"[0-9a-f-]{36}"),
     ownership=ownership,
 )
 ci = CiIdentity(

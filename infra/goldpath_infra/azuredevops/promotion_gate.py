@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_azuredevops as azuredevops
+
+from .._base import child
+from .._governance import SETTING, governance_setting
+
+GROUP = "goldpath-governance"  # the variable group high-tier train pipelines link
+
+
+class PromotionGate(pulumi.ComponentResource):
+    """What makes a promotion to @champion a decision of the model-validation group.
+
+    Each service's `<service>-model-promotion` environment gets an approval check: one
+    approver from the validation group (an Entra or Azure DevOps group, by origin id), never
+    the person who queued the run. The variable group goldpath-governance carries the
+    validators and the e-mail -> user mapping to goldpath-runtime as GOLDPATH_GOVERNANCE.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        project_id: pulumi.Input[str],
+        services: Sequence[str],
+        approver_group_ids: Sequence[str],
+        validators: Sequence[str],
+        identities: Mapping[str, str],
+        timeout_minutes: int = 7 * 24 * 60,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("goldpath:azuredevops:PromotionGate", name, None, opts)
+        self.environments: list[azuredevops.Environment] = []
+        for service in services:
+            environment = azuredevops.Environment(
+                f"{name}-{service}",
+                project_id=project_id,
+                name=f"{service}-model-promotion",
+                description="Promotions of @champion: the model-validation group approves",
+                opts=child(self),
+            )
+            azuredevops.CheckApproval(
+                f"{name}-{service}-approval",
+                project_id=project_id,
+                target_resource_id=environment.id,
+                target_resource_type="environment",
+                approvers=list(approver_group_ids),
+                minimum_required_approvers=1,
+                requester_can_approve=False,
+                instructions="Approve only a version you validated; your approval is recorded "
+                "as the promotion's validator.",
+                timeout=timeout_minutes,
+                opts=child(self),
+            )
+            self.environments.append(environment)
+        self.variables = azuredevops.VariableGroup(
+            f"{name}-setting",
+            project_id=project_id,
+            name=GROUP,
+            description="The platform's model-validation group (goldpath); not a project's",
+            allow_access=True,
+            variables=[
+                azuredevops.VariableGroupVariableArgs(
+                    name=SETTING, value=governance_setting(validators, identities)
+                )
+            ],
+            opts=child(self),
+        )
+        self.register_outputs({"variableGroupId": self.variables.id, "services": list(services)})

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_github as github
+
+from .._base import child
+from .._governance import SETTING, governance_setting
+
+
+class PromotionGate(pulumi.ComponentResource):
+    """What makes a promotion to @champion a decision of the model-validation group.
+
+    The group is a GitHub team whose members are the platform's validators. Each ML
+    repository's `model-promotion` environment requires one of them to approve, never the
+    person who started the run, with no bypass for administrators, from protected branches
+    only; the promote job reads that approval as its approver and reason. The organisation
+    variable GOLDPATH_GOVERNANCE carries the same validators and the e-mail -> user mapping
+    to goldpath-runtime, which refuses a high-tier validator outside the group.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        repositories: Sequence[str],
+        validators: Sequence[str],
+        identities: Mapping[str, str],
+        environment: str = "model-promotion",
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("goldpath:github:PromotionGate", name, None, opts)
+        self.team = github.Team(
+            f"{name}-validators",
+            name="model-validation",
+            description="Validates models before @champion moves (goldpath)",
+            privacy="closed",
+            opts=child(self),
+        )
+        for login in (v for v in validators if "@" not in v):
+            github.TeamMembership(
+                f"{name}-validator-{login}", team_id=self.team.id, username=login,
+                role="member", opts=child(self),
+            )  # fmt: skip
+        team_id = self.team.id.apply(int)
+        self.environments = [
+            github.RepositoryEnvironment(
+                f"{name}-{repository}",
+                repository=repository,
+                environment=environment,
+                reviewers=[github.RepositoryEnvironmentReviewerArgs(teams=[team_id])],
+                prevent_self_review=True,
+                can_admins_bypass=False,
+                deployment_branch_policy=github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
+                    protected_branches=True, custom_branch_policies=False
+                ),
+                opts=child(self),
+            )
+            for repository in repositories
+        ]
+        self.setting = github.ActionsOrganizationVariable(
+            f"{name}-setting",
+            variable_name=SETTING,
+            visibility="all",
+            value=governance_setting(validators, identities),
+            opts=child(self),
+        )
+        self.register_outputs(
+            {"validationTeamId": self.team.id, "repositories": list(repositories)}
+        )

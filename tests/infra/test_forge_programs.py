@@ -1,0 +1,110 @@
+"""The forge stacks under mocks (the Pulumi engine and the GitHub / Azure DevOps APIs are
+the mocked boundary): every ML repository's model-promotion environment is approved by the
+model-validation group and never by the requester, and the setting the stack publishes is
+the one goldpath-runtime reads, so the runtime admits exactly the stack's validators."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pulumi import RunError
+
+from generator._template import REPO_ROOT
+from goldpath_infra.testing import Recording, run_program, stack_config
+from goldpath_runtime.governance.people import directory
+
+from .conftest import assert_component_shape
+
+PLATFORM = REPO_ROOT / "infra" / "platform"
+
+
+def run_forge(forge: str, config: dict[str, Any] | None = None) -> Recording:
+    program = PLATFORM / forge
+    return run_program(
+        program, config=stack_config(program, "prod") if config is None else config,
+        project=f"goldpath-platform-{forge}", stack="prod",
+    )  # fmt: skip
+
+
+def test_github_promotions_need_the_validation_team_and_never_self_review() -> None:
+    recording = run_forge("github")
+    team = recording.one("github:index/team:Team")
+    assert (team.inputs["name"], team.inputs["privacy"]) == ("model-validation", "closed")
+    members = {
+        m.inputs["username"]
+        for m in recording.of_type("github:index/teamMembership:TeamMembership")
+    }
+    assert members == {"vic-validator", "val-mrm"}
+    environments = recording.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    assert {e.inputs["repository"] for e in environments} == {"rfq-hit-model", "credit-limit-model"}
+    for environment in environments:
+        inputs = environment.inputs
+        assert inputs["environment"] == "model-promotion"  # train.yml's promote job
+        assert inputs["reviewers"] == [{"teams": [4242]}]
+        assert (inputs["preventSelfReview"], inputs["canAdminsBypass"]) == (True, False)
+        assert inputs["deploymentBranchPolicy"] == {
+            "protectedBranches": True, "customBranchPolicies": False
+        }  # fmt: skip
+    setting = recording.one("github:index/actionsOrganizationVariable:ActionsOrganizationVariable")
+    assert setting.inputs["variableName"] == "GOLDPATH_GOVERNANCE"
+    people = directory({"GOLDPATH_GOVERNANCE": setting.inputs["value"]})
+    assert people is not None
+    assert people.validates("vic-validator")
+    assert people.validates("Victoria.Tor@acme.example"), "through the stack's mapping"
+    assert not people.validates("mallory")
+    assert_component_shape(recording)
+
+
+def test_azure_devops_promotions_need_the_validation_group_and_never_the_requester() -> None:
+    recording = run_forge("azuredevops")
+    environments = recording.of_type("azuredevops:index/environment:Environment")
+    names = {e.inputs["name"] for e in environments}
+    # The environment each service's .azure-pipelines/train.yml deploys to.
+    assert names == {"rfq-hit-model-model-promotion", "trade-extractor-model-promotion"}
+    checks = recording.of_type("azuredevops:index/checkApproval:CheckApproval")
+    assert len(checks) == 2
+    for check in checks:
+        assert check.inputs["targetResourceType"] == "environment"
+        assert check.inputs["approvers"] == ["8c3e5a71-2b4d-4e6f-a1c3-5d7e9f0b2a4c"]
+        assert check.inputs["requesterCanApprove"] is False
+    group = recording.one("azuredevops:index/variableGroup:VariableGroup")
+    assert group.inputs["name"] == "goldpath-governance"  # what high-tier train.yml links
+    [variable] = group.inputs["variables"]
+    people = directory({variable["name"]: variable["value"]})
+    assert people is not None
+    assert people.validates("VICTORIA.TOR@acme.example")
+    assert_component_shape(recording)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [({"goldpath-platform-github:modelValidators": []}, "modelValidators is empty"),
+     ({"goldpath-platform-github:modelValidators": ["bad name!"]}, "modelValidators has"),
+     ({"goldpath-platform-github:identities": {"tom": "t"}}, "identities must map"),
+     ({"goldpath-platform-github:identities": ["x"]}, "identities must map"),
+     ({"goldpath-platform-github:githubRepositories": ["evil-org/x"]}, "outside the organisation"),
+     ({"github:owner": "bad owner"}, "github:owner")],
+)  # fmt: skip
+def test_bad_forge_configuration_is_one_line_naming_the_key(
+    change: dict[str, Any], named: str
+) -> None:
+    config = {**stack_config(PLATFORM / "github", "prod"), **change}
+    with pytest.raises(RunError, match=named) as refused:
+        run_forge("github", config)
+    assert "\n" not in str(refused.value)
+
+
+def test_the_setting_round_trips_every_identity_the_stack_accepts() -> None:
+    config = stack_config(PLATFORM / "github", "prod")
+    recording = run_forge("github")
+    value = json.loads(
+        recording.one(
+            "github:index/actionsOrganizationVariable:ActionsOrganizationVariable"
+        ).inputs["value"]
+    )
+    assert value == {
+        "validators": config["goldpath-platform-github:modelValidators"],
+        "identities": config["goldpath-platform-github:identities"],
+    }
