@@ -62,13 +62,15 @@ class Desk:
         client.set_registered_model_alias(name, CHALLENGER, str(version.version))
         return str(version.version)
 
-    def publish(self, message: str) -> None:
-        """What the pipeline's promote job does after the decision."""
+    def publish(self, message: str, **env: str) -> None:
+        """What the pipeline's promote job does after the decision (and, with
+        RECORD_KEEP=branch, the daily registry audit)."""
         self.trail.export(self.runner / EXPORT, "champion", self.champion())
         done = subprocess.run(
             ["bash", "scripts/publish-record.sh", str(self.remote), EXPORT],
             cwd=self.runner, capture_output=True, text=True, check=False,
-            env={**os.environ, "RECORD_AUTH": "X-Goldpath-Test: 1", "RECORD_MESSAGE": message},
+            env={**os.environ, "RECORD_AUTH": "X-Goldpath-Test: 1", "RECORD_MESSAGE": message,
+                 **env},
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
 
@@ -245,13 +247,22 @@ def test_a_rewritten_history_is_caught_by_the_branch_and_by_the_witness(
 
 
 def test_a_champion_moved_around_the_audit_is_an_unrecorded_move(
-    desk: Desk, capsys: pytest.CaptureFixture[str]
+    desk: Desk, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    """Moved after the last promotion was published: the daily registry audit (its
+    workflow's publish step, RECORD_KEEP=branch) refreshes what the registry holds from a
+    fresh checkout of main, and keeps the record CI's promotion published."""
     desk.register()
     promote(desk.versions, desk.trail)
+    desk.publish("promoted v1")
+    promoted_record = desk.published("governance.yml")
     moved = desk.register()
     desk.versions.set_alias("champion", moved)  # the registry's API, no decision
-    desk.publish("status")
+    assert inventory(desk, capsys, "--verify")[0] == 0, "not seen until the audit runs"
+    shutil.rmtree(desk.runner)
+    git(tmp_path, "clone", "--quiet", str(desk.remote), str(desk.runner))  # main's record
+    desk.publish("registry audit", RECORD_KEEP="branch")
+    assert desk.published("governance.yml") == promoted_record
     code, row = inventory(desk, capsys, "--verify")
     assert (code, row["verified"]) == (1, "no")
     assert f"unrecorded move: @champion held v{moved}" in row["problem"]

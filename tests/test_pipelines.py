@@ -40,12 +40,14 @@ def test_files_follow_the_ci_answer(rendered: Render, answers: Combination) -> N
     project = rendered(**answers)
     ci, cloud = answers["ci"], answers["cloud"]
     github, ado = derived("uses_github", ci=ci), derived("uses_azure_devops", ci=ci)
-    for name in ["ci.yml", "cd.yml", "deploy.yml", "rollback.yml", "train.yml"]:
+    for name in ["ci.yml", "cd.yml", "deploy.yml", "rollback.yml", "train.yml",
+                 "registry-audit.yml"]:  # fmt: skip
         assert (project / ".github" / "workflows" / name).is_file() is github, name
     for name in ["dependabot.yml", "CODEOWNERS", "pull_request_template.md"]:
         assert (project / ".github" / name).is_file() is github, name
     assert (project / "azure-pipelines.yml").is_file() is ado
     assert (project / ".azure-pipelines" / "train.yml").is_file() is ado
+    assert (project / ".azure-pipelines" / "registry-audit.yml").is_file() is ado
     assert (project / ".azure-pipelines" / "scripts" / "gcp-login.sh").is_file() is (
         ado and cloud == "gcp"
     )
@@ -73,9 +75,10 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
             assert isinstance(permissions, dict), f"{where}: no job permissions"
             assert set(permissions.values()) <= {"read", "write"}
             writes = {k for k, v in permissions.items() if v == "write"}
-            # The one contents write: the promotion publishes the governance record to its
-            # own branch (scripts/publish-record.sh), tested below.
-            allowed = {"id-token", "contents"} if where == "train.yml:promote" else {"id-token"}
+            # The one contents write: the promotion and the registry audit publish the
+            # governance record to its own branch (scripts/publish-record.sh), tested below.
+            publishes = {"train.yml:promote", "registry-audit.yml:audit"}
+            allowed = {"id-token", "contents"} if where in publishes else {"id-token"}
             assert writes <= allowed, f"{where}: writes {writes}"
             steps = job.get("steps", [])
             logs_in = any(s.get("uses", "").startswith(LOGIN_ACTIONS) for s in steps) or any(

@@ -13,7 +13,9 @@
 # against every earlier publication, before it believes either.
 #
 # RECORD_AUTH is an HTTP header for git (`http.extraheader`), so no credential is written
-# to the checkout's config; RECORD_MESSAGE names the decision in the commit.
+# to the checkout's config; RECORD_MESSAGE names the decision in the commit. With
+# RECORD_KEEP=branch the record stays as the branch holds it and only DIR's files are
+# refreshed (the scheduled registry audit: no decision was made, the record is CI's).
 set -euo pipefail
 
 branch=governance-record
@@ -52,9 +54,20 @@ fi
 
 # A commit of the record (and the chain) alone, built from objects: the checkout's index and work tree
 # stay as they are.
-tree=$(for file in "${files[@]}"; do
-  printf '100644 blob %s\t%s\n' "$(git hash-object -w -- "$file")" "${file##*/}"
-done | git mktree)
+kept=""
+if [ "${RECORD_KEEP:-}" = branch ] && [ -n "$parent" ]; then
+  kept=$(git ls-tree "$parent" -- governance.yml)
+  case "$kept" in
+    "100644 blob "*) files=("${files[@]:1}") ;;
+    *) echo "publish-record: $branch holds no regular governance.yml to keep" >&2; exit 1 ;;
+  esac
+fi
+tree=$( (
+  [ -z "$kept" ] || printf '%s\n' "$kept"
+  for file in "${files[@]}"; do
+    printf '100644 blob %s\t%s\n' "$(git hash-object -w -- "$file")" "${file##*/}"
+  done
+) | git mktree)
 if [ -n "$parent" ] && [ "$(git rev-parse "$parent^{tree}")" = "$tree" ]; then
   echo "publish-record: $branch already holds this record"
   exit 0
