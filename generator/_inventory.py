@@ -53,6 +53,7 @@ class InventoryRow:
     dependencies: str = ""
     template: str = ""
     champion: str = ""
+    card: str = ""  # the champion's card id, and its published technical documentation
     validated: str = ""
     validated_by: str = ""
     next_validation: str = ""  # validated + validity_months
@@ -162,6 +163,7 @@ def inventory_row(
         _listed(record.get(field)) for field in ("inputs", "dependencies", "exceptions")
     )
     row.champion = str(latest.get("champion") or "")
+    row.card = published.card if row.verified == "yes" and row.champion else ""
     row.status = "in production" if row.champion else "in development"
     row.retired, doubt = _retired(record.get("retired"))
     if row.retired:
@@ -256,7 +258,7 @@ def render(rows: list[InventoryRow], form: str) -> str:
         return buffer.getvalue().rstrip("\n")
     if form == "table":
         sentences = {"purpose", "intended_use", "limitations", "inputs", "dependencies",
-                     "exceptions", "developer", "materiality"}  # in JSON and CSV  # fmt: skip
-        shown = [n for n in names if n not in sentences]
+                     "exceptions", "developer", "materiality", "card"}  # fmt: skip
+        shown = [n for n in names if n not in sentences]  # those are in JSON and CSV
         return table(shown, [[getattr(r, n) or "-" for n in shown] for r in rows])
     raise GoldpathError(f"--format {form!r}: use table, json or csv")

@@ -30,6 +30,7 @@ from ._yaml import MAX_BYTES, decode, loads
 
 PUBLISHED = "governance-record"  # the branch CI promotions publish the record to
 RECORD, AUDIT, REGISTRY = "governance.yml", "audit.jsonl", "registry.json"
+DOCUMENTATION = "champion.md"  # the champion's technical documentation (docs-pack)
 HISTORY_LIMIT = 10_000  # commits of the branch read when checking it only grew
 
 
@@ -42,6 +43,7 @@ class Publication:
     lines: list[str] | None = None  # the audit chain's lines; None: published without one
     chain: ChainCheck | None = None
     problems: list[str] = field(default_factory=list)
+    card: str = ""  # the champion's card id and where its technical documentation is
 
     @property
     def verified(self) -> bool:
@@ -95,7 +97,11 @@ def _check_chain(path: Path, published: Publication) -> None:
         published.problems += _validation_problems(published.latest, chain, named)
     registry = read_at(path, published.ref, REGISTRY)
     if registry is not None:
-        published.problems += _registry_problems(registry, named)
+        problems, card_id = _registry_problems(registry, named)
+        published.problems += problems
+        documented = read_at(path, published.ref, DOCUMENTATION) is not None
+        where = f"{PUBLISHED}:{DOCUMENTATION}" if documented else ""
+        published.card = " ".join(filter(None, (card_id, f"({where})" if where else "")))
 
 
 def _v(version: str) -> str:
@@ -129,22 +135,25 @@ def _by(person: str) -> str:
     return f"by {shown}" if shown.isprintable() else f"by {shown!r}"
 
 
-def _registry_problems(data: bytes, recorded: str) -> list[str]:
+def _registry_problems(data: bytes, recorded: str) -> tuple[list[str], str]:
+    """What the registry snapshot says against the chain, and the champion's card id."""
     try:
         snapshot = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return [f"{REGISTRY} on {PUBLISHED} is not JSON"]
+        return [f"{REGISTRY} on {PUBLISHED} is not JSON"], ""
     if not isinstance(snapshot, dict) or not isinstance(snapshot.get("version"), str | None):
-        return [f"{REGISTRY} on {PUBLISHED} lacks the version @champion holds"]
+        return [f"{REGISTRY} on {PUBLISHED} lacks the version @champion holds"], ""
+    card = snapshot.get("card_id")
+    card_id = card[:80] if isinstance(card, str) and card[:80].isprintable() else ""
     holds = str(snapshot.get("version") or "")
     if holds == recorded:
-        return []
+        return [], card_id
     read = str(snapshot.get("read_at") or "")[:40]
     read = read if read.isprintable() else repr(read)
     return [
         f"unrecorded move: @champion held {_v(holds)} (read {read or 'at publication'}), the "
         f"audit's last applied decision names {_v(recorded)}"
-    ]
+    ], card_id
 
 
 def rewrites(path: Path, ref: str) -> list[str]:

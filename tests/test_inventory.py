@@ -20,10 +20,10 @@ from tests.git_helpers import commit_all, git
 
 FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "status", "developer", "materiality",
           "purpose", "intended_use", "limitations", "inputs", "dependencies", "template",
-          "champion", "validated", "validated_by", "next_validation", "exceptions",
+          "champion", "card", "validated", "validated_by", "next_validation", "exceptions",
           "retired", "verified", "problem"]  # fmt: skip
 SENTENCES = {"purpose", "intended_use", "limitations", "inputs", "dependencies", "exceptions",
-             "developer", "materiality"}  # fmt: skip
+             "developer", "materiality", "card"}  # fmt: skip
 
 
 def project(root: Path, name: str, **answers: str) -> Path:

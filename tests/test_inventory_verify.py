@@ -20,6 +20,7 @@ from generator._template import REPO_ROOT, render
 from goldpath_runtime.governance import AuditTrail
 from goldpath_runtime.governance.chain import digest
 from goldpath_runtime.lifecycle import CHALLENGER, ModelVersions, promote, rollback
+from goldpath_runtime.lifecycle.governed import Governed
 from goldpath_runtime.store import StoreConfig, connect, ensure_experiment
 from tests.git_helpers import commit_all, git
 
@@ -57,7 +58,7 @@ class Desk:
             client.create_registered_model(name)
         version = client.create_model_version(
             name, source=f"file:///nowhere/{name}",
-            tags={"gate": "passed", "trained_by": "trainer-tom"},
+            tags={"gate": "passed", "trained_by": "trainer-tom", "card_id": f"card-{name}"},
         )  # fmt: skip
         client.set_registered_model_alias(name, CHALLENGER, str(version.version))
         return str(version.version)
@@ -65,7 +66,8 @@ class Desk:
     def publish(self, message: str, **env: str) -> None:
         """What the pipeline's promote job does after the decision (and, with
         RECORD_KEEP=branch, the daily registry audit)."""
-        self.trail.export(self.runner / EXPORT, "champion", self.champion())
+        governed = Governed(self.versions, self.trail, "champion", "register one", ())
+        governed.export(self.runner / EXPORT)  # what `python -m <package> export-audit` runs
         done = subprocess.run(
             ["bash", "scripts/publish-record.sh", str(self.remote), EXPORT],
             cwd=self.runner, capture_output=True, text=True, check=False,
@@ -153,6 +155,11 @@ def test_a_published_chain_verifies_across_promote_and_rollback(
     code, row = inventory(desk, capsys, "--verify", "--witness", str(witness))
     assert (code, row["problem"]) == (0, "")
     assert (row["verified"], row["champion"], row["status"]) == ("yes", first, "in production")
+    # The champion with its card: the card id, and its technical documentation published.
+    assert row["card"] == "card-rfq_model (governance-record:champion.md)"
+    documentation = desk.published("champion.md").decode()
+    assert documentation.startswith(f"# Technical documentation: model rfq_model, version {first}")
+    assert "rolled_back" in documentation, "the audit's decisions about it"
     seen = json.loads(witness.read_text())[f"file://{desk.remote}"]
     assert seen["lines"] == 6
     assert git(desk.remote, "log", "--format=%s", "governance-record").splitlines() == [

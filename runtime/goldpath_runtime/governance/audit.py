@@ -32,6 +32,7 @@ from .record import note_latest
 AUDIT_FILE = "audit.jsonl"
 # What CI publishes beside governance.yml on the governance-record branch.
 PUBLISHED_AUDIT, PUBLISHED_REGISTRY = "audit.jsonl", "registry.json"
+PUBLISHED_DOCUMENTATION = "champion.md"  # the champion's technical documentation
 GOVERNANCE_RUN_TAG = "goldpath.governance"
 
 
@@ -188,7 +189,7 @@ class AuditTrail:
     def read(self) -> AuditLog:
         return read_audit_log(self.client, self.experiment_id, self.subject)
 
-    def export(self, directory: Path, alias: str, holds: str | None) -> Path:
+    def export(self, directory: Path, alias: str, holds: str | None, card_id: str = "") -> Path:
         """Write what CI publishes beside the record for the inventory to verify: the
         chained entries exactly as stored, one per line (`audit.jsonl`), and which version
         `alias` holds now (`registry.json`): a move made around the audit shows there."""
@@ -198,7 +199,7 @@ class AuditTrail:
         (directory / PUBLISHED_AUDIT).write_text(
             "".join(f"{line}\n" for line in lines), encoding="utf-8"
         )
-        snapshot = {"subject": self.subject, "alias": alias, "version": holds,
+        snapshot = {"subject": self.subject, "alias": alias, "version": holds, "card_id": card_id,
                     "read_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
         (directory / PUBLISHED_REGISTRY).write_text(json.dumps(snapshot) + "\n", encoding="utf-8")
         return directory

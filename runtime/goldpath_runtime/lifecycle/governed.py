@@ -12,6 +12,7 @@ from typing import Any
 from mlflow.tracking import MlflowClient
 
 from ..governance import AuditTrail
+from ..governance.audit import PUBLISHED_DOCUMENTATION
 from ..store import AliasMove, StoreSettings, connect, ensure_experiment
 from . import core
 from .versions import Versions
@@ -63,10 +64,18 @@ class Governed:
         return core.status(self.versions, alias=self.alias, tags=self.shown, trail=self.trail)
 
     def export(self, directory: Path) -> Path:
-        """The audit chain and the serving alias's version, as CI publishes them."""
+        """The audit chain and the serving alias's version, as CI publishes them, with the
+        champion's technical documentation (its card id, evaluation and lineage) when the
+        record is here to write it."""
         current = self.versions.at_alias(self.alias)
         holds = None if current is None else current.number
-        return self.trail.export(directory, self.alias, holds)
+        card = "" if current is None else current.tags.get("card_id", "")
+        written = self.trail.export(directory, self.alias, holds, card_id=card)
+        documented = written / PUBLISHED_DOCUMENTATION
+        documented.unlink(missing_ok=True)  # never a previous champion's, beside this one
+        if current is not None and self.trail.record is not None:
+            documented.write_text(self.documentation(current.number)[1], encoding="utf-8")
+        return written
 
 
 @dataclass(frozen=True)

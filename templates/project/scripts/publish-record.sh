@@ -8,9 +8,10 @@
 #   RECORD_AUTH="AUTHORIZATION: bearer <token>" scripts/publish-record.sh <repository URL> [DIR]
 #
 # DIR holds what `python -m <package> export-audit --to DIR` wrote: the audit chain
-# (audit.jsonl) and the version @champion holds (registry.json). Published beside the
-# record, they let `goldpath inventory` check the record against the chain, and the chain
-# against every earlier publication, before it believes either.
+# (audit.jsonl), the version @champion holds (registry.json) and, when there is one, the
+# champion's technical documentation (champion.md). Published beside the record, they let
+# `goldpath inventory` check the record against the chain, and the chain against every
+# earlier publication, before it believes either.
 #
 # RECORD_AUTH is an HTTP header for git (`http.extraheader`), so no credential is written
 # to the checkout's config; RECORD_MESSAGE names the decision in the commit. With
@@ -32,6 +33,10 @@ export GIT_ALLOW_PROTOCOL=file:git:http:https:ssh
 files=(governance.yml)
 if [ -n "$exported" ]; then
   files+=("$exported/audit.jsonl" "$exported/registry.json")
+  # The champion's technical documentation, when there is a champion.
+  if [ -e "$exported/champion.md" ] || [ -L "$exported/champion.md" ]; then
+    files+=("$exported/champion.md")
+  fi
 fi
 for file in "${files[@]}"; do
   if [ -L "$file" ] || [ ! -f "$file" ]; then
