@@ -77,7 +77,7 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
             writes = {k for k, v in permissions.items() if v == "write"}
             # The one contents write: the promotion and the registry audit publish the
             # governance record to its own branch (scripts/publish-record.sh), tested below.
-            publishes = {"train.yml:promote", "registry-audit.yml:audit"}
+            publishes = {"train.yml:publish", "registry-audit.yml:audit"}
             allowed = {"id-token", "contents"} if where in publishes else {"id-token"}
             assert writes <= allowed, f"{where}: writes {writes}"
             steps = job.get("steps", [])
@@ -369,37 +369,42 @@ def test_github_enterprise_server_variant(rendered: Render, answers: Combination
 def test_promotion_stages_carry_the_approver_and_reason(
     rendered: Render, answers: Combination
 ) -> None:
-    """Governance (#16): promote refuses a move without approver and reason, so each CI
-    system's promotion hands them over: on GitHub, the model-promotion reviewer and their
-    comment; on Azure DevOps, who queued the run and the run's `reason` parameter. A high
-    tier also hands over the independent validator."""
+    """Governance (#16, #28): promote reads the approver, the reason and a high tier's
+    validation from the run's own approval record (the forge's API, goldpath_runtime
+    .governance.forge), so each CI system's promote step hands over a token that may read
+    it and nothing that names a person; the record then goes to governance-record from a
+    job (GitHub) or step (Azure DevOps) of its own."""
     project = rendered(**answers)
     ci, high = answers["ci"], answers["risk_tier"] == "high"
     if derived("uses_github", ci=ci):
-        job = load(project / ".github" / "workflows" / "train.yml")["jobs"]["promote"]
+        jobs = load(project / ".github" / "workflows" / "train.yml")["jobs"]
+        job = jobs["promote"]
         assert job["environment"] == "model-promotion"
-        assert job["permissions"]["actions"] == "read"
-        approval = next(s for s in job["steps"] if s.get("id") == "approval")
-        assert "/actions/runs/$RUN_ID/approvals" in approval["run"]
+        assert job["permissions"] == {"actions": "read", "id-token": "write"}
         promote = next(s for s in job["steps"] if " promote " in s.get("run", ""))
         env = promote["env"]
-        assert env["APPROVER"] == "${{ steps.approval.outputs.approver }}"
-        assert env["REASON"] == "${{ steps.approval.outputs.reason }}"
-        assert ("VALIDATOR" in env) is high
-        # Then the record the promotion updated goes to governance-record, for the inventory.
-        publish = job["steps"][job["steps"].index(promote) + 1]
-        assert "bash scripts/publish-record.sh" in publish["run"]
-        assert publish["env"]["GH_TOKEN"] == "${{ github.token }}"
-        assert job["permissions"]["contents"] == "write"
+        assert env["GITHUB_TOKEN"] == "${{ github.token }}"
+        assert not {"APPROVER", "REASON", "VALIDATOR"} & set(env)
+        assert env["GOLDPATH_GOVERNANCE"] == "${{ vars.GOLDPATH_GOVERNANCE }}"
+        # Then the record, from the audit, goes to governance-record: the one write.
+        publish = jobs["publish"]
+        assert publish["needs"] == ["train", "promote"]
+        assert publish["permissions"] == {"contents": "write", "id-token": "write"}
+        exported, pushed = publish["steps"][-2:]
+        assert " export-audit " in exported["run"]
+        assert "GH_TOKEN" not in (exported.get("env") or {})
+        assert "bash scripts/publish-record.sh" in pushed["run"]
+        assert pushed["env"]["GH_TOKEN"] == "${{ github.token }}"
     if derived("uses_azure_devops", ci=ci):
         pipeline = load(project / ".azure-pipelines" / "train.yml")
-        names = {p["name"] for p in pipeline["parameters"]}
-        assert names == ({"reason", "validator"} if high else {"reason"})
+        assert {p["name"] for p in pipeline["parameters"]} == {"reason"}
         stage = next(s for s in pipeline["stages"] if s["stage"] == "Promote")
         steps = stage["jobs"][0]["strategy"]["runOnce"]["deploy"]["steps"]
         task = next(s for s in steps if s.get("displayName") == "Promote")
         assert task["env"]["REASON"] == "${{ parameters.reason }}"
-        assert ("VALIDATOR" in task["env"]) is high
+        assert task["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
+        assert "VALIDATOR" not in task["env"]
+        assert ("GOLDPATH_GOVERNANCE" in task["env"]) is high
         publish = steps[steps.index(task) + 1]
         assert "bash scripts/publish-record.sh" in publish["bash"]
         assert publish["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"

@@ -1,6 +1,6 @@
 """Who decides: every move of a serving alias needs an approver and a reason. The approver
-is APPROVER when set (CI passes the environment's reviewer), else the CI identity that
-runs the job; locally there is none, so `make promote APPROVER=<id> REASON=<text>`. A
+is who approved the CI run's promotion environment, read from the forge (forge.py);
+locally, `make promote APPROVER=<id> REASON=<text>`. A
 `high` risk tier also needs VALIDATOR: a person other than the one who trained the version
 and, in CI, a member of the platform's model-validation group (people.py).
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import GovernanceError
+from .forge import Fetch, recorded_approval
 from .people import Directory, directory
 
 
@@ -124,32 +125,52 @@ def _independent(
 
 
 def approval(
-    action: str, risk_tier: str, trainer: str | None, env: Mapping[str, str] = os.environ
-) -> Approval:
+    action: str, risk_tier: str, trainer: str | None, env: Mapping[str, str] = os.environ,
+    fetch: Fetch | None = None,
+) -> Approval:  # fmt: skip
     """The approval for `action` ("promoted" or "rolled_back"), or GovernanceError naming
-    what is missing."""
+    what is missing. In CI it is the run's recorded environment approval (forge.py): the
+    approver, their comment as the reason (else REASON) and, for a promotion, the
+    validation; APPROVER and VALIDATOR are a laptop's, and a CI run that sets them to
+    someone else is refused."""
     context = ci_context(env)
-    approver = (env.get("APPROVER") or context.get("actor") or "").strip()
     verb = "promotion" if action == "promoted" else "rollback"
     command = "make promote" if action == "promoted" else "make rollback"
+    people = directory(env)
+    if context:
+        recorded = recorded_approval(env, fetch) if fetch else recorded_approval(env)
+        for name in ("APPROVER", "VALIDATOR"):
+            claimed = (env.get(name) or "").strip()
+            if claimed and not same_person(claimed, recorded.approver, people):
+                raise GovernanceError(
+                    f"{name} {claimed} is not who approved this run ({recorded.approver}, "
+                    f"{recorded.record}): in CI the approval record decides"
+                )
+        approver, comment = recorded.approver, recorded.comment
+    else:
+        approver, comment = (env.get("APPROVER") or "").strip(), ""
     if not approver:
         raise GovernanceError(
             f"a {verb} needs an approver: {command} APPROVER=<your id> REASON=<why>"
         )
-    reason = " ".join((env.get("REASON") or "").split())
+    reason = comment or " ".join((env.get("REASON") or "").split())
     if not reason:
         raise GovernanceError(
             f"a {verb} needs a reason: {command} APPROVER={approver} REASON=<why>"
+            + (" (in CI: the approval's comment)" if context else "")
         )
     # A validation is of a version being promoted; a rollback returns to one validated then.
-    validator = (env.get("VALIDATOR") or "").strip() or None if action == "promoted" else None
+    # In CI the validator is who approved the promotion environment (the validation group).
+    validator = None
+    if action == "promoted":
+        validator = approver if context else (env.get("VALIDATOR") or "").strip() or None
     if action == "promoted" and risk_tier == "high":
-        _independent(validator, trainer, context, directory(env))
+        _independent(validator, trainer, context, people)
     return Approval(
         action=action,
         approver=approver,
         reason=reason,
-        validator=validator,
+        validator=validator if risk_tier == "high" or not context else None,
         at=datetime.now(UTC).isoformat(timespec="seconds"),
         system=context.get("system", "local"),
         run_url=context.get("run_url"),

@@ -264,11 +264,7 @@ class AuditTrail:
         if mine and set_tag is None:
             return Reconciled(None, recorded, None)  # the next decision finishes it
         if mine and last is not None and set_tag is not None:
-            decision = Approval(
-                action=last["action"], approver=last["approver"], reason=last["reason"],
-                validator=last.get("validator"), at=last["at"], system=last["system"],
-                run_url=last.get("run_url"),
-            )  # fmt: skip
+            decision = _decision(last)
             self._applied(
                 str(alias_now), decision, last.get("previous") or None, set_tag,
                 resumed_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -285,10 +281,28 @@ class AuditTrail:
         problem = f"unrecorded move: @champion of {self.subject} holds {_named(alias_now)}, {why}"
         return Reconciled(None, recorded, problem)
 
+    def note_recorded(self) -> None:
+        """Write the record's `latest:` block from the last applied decision: the record
+        CI publishes is the audit's, whichever checkout publishes it."""
+        applied = [e for e in self.read().entries if e.get("step") == APPLIED]
+        if self.record is None or not applied:
+            return
+        version = str(applied[-1]["version"])
+        note_latest(version, _decision(applied[-1]), self.record, self._validation(version))
+
     def resume(self, alias_now: str | None, set_tag: SetTag) -> dict[str, Any] | None:
         """Finish a move its own writer approved and made but did not mark applied; returns
         that entry, or None when there is none."""
         return self.reconcile(alias_now, set_tag).resumed
+
+
+def _decision(entry: dict[str, Any]) -> Approval:
+    """The decision an audit entry records."""
+    return Approval(
+        action=entry["action"], approver=entry["approver"], reason=entry["reason"],
+        validator=entry.get("validator"), at=entry["at"], system=entry["system"],
+        run_url=entry.get("run_url"),
+    )  # fmt: skip
 
 
 def _named(version: str | None) -> str:

@@ -66,7 +66,9 @@ class Governed:
     def export(self, directory: Path) -> Path:
         """The audit chain and the serving alias's version, as CI publishes them, with the
         champion's technical documentation (its card id, evaluation and lineage) when the
-        record is here to write it."""
+        record is here to write it; the record's `latest:` block is first written from
+        the last applied decision, so any checkout publishes the audit's record."""
+        self.trail.note_recorded()  # the record says what the audit says
         current = self.versions.at_alias(self.alias)
         holds = None if current is None else current.number
         card = "" if current is None else current.tags.get("card_id", "")
