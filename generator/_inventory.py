@@ -20,9 +20,12 @@ import csv
 import io
 import json
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from goldpath_runtime.errors import GovernanceError
+from goldpath_runtime.governance.record import retirement_date
 
 from ._errors import GoldpathError
 from ._fleet import _local_copy, _read_answers
@@ -212,20 +215,12 @@ def _verified(published: Publication, latest: dict[str, Any], local: dict[str, A
 
 def _retired(block: Any) -> tuple[str, str | None]:
     """The date a record says the model was retired, and why a `retired:` block is not
-    believed: a retirement without its reason, a date that is not one or lies ahead."""
-    if block is None or block is False or block in ({}, ""):  # not retired
-        return "", None
-    if not isinstance(block, dict) or not str(block.get("reason") or "").strip():
-        return "", "retired not believed: it needs its date and reason"
-    at = block.get("at")
+    believed: the runtime's own rule (a retirement without its reason, a date that is not
+    one or lies ahead), so the inventory and the refusal to promote agree."""
     try:
-        day = at if isinstance(at, date) else date.fromisoformat(str(at))
-    except ValueError:
-        return "", f"retired not believed: at {str(at)[:40]!r} is not a date"
-    day = day.date() if isinstance(day, datetime) else day
-    if day > datetime.now(UTC).date():
-        return "", f"retired not believed: at {day} is in the future"
-    return day.isoformat(), None
+        return retirement_date(block, RECORD), None
+    except GovernanceError as refused:
+        return "", f"retired not believed: {refused}"
 
 
 def _listed(value: Any) -> str:

@@ -202,6 +202,9 @@ def test_a_forged_or_impossible_latest_block_is_not_believed(
     assert row["champion"] == "2"
 
 
+FIX = "; write `retired: {at: YYYY-MM-DD, reason: why}`, or remove it"
+
+
 @pytest.mark.parametrize(
     ("block", "status", "retired", "problem"),
     [
@@ -209,11 +212,11 @@ def test_a_forged_or_impossible_latest_block_is_not_believed(
          "2026-11-30", ""),
         ("retired: {at: '2026-10-01', reason: decommissioned}\n", "retired", "2026-10-01", ""),
         ("retired:\n  at: 2999-01-01\n  reason: planned\n", "in production", "",
-         "retired not believed: at 2999-01-01 is in the future"),
+         "retired not believed: governance.yml: retired.at 2999-01-01 is in the future" + FIX),
         ("retired:\n  at: 2026-11-30\n", "in production", "",
-         "retired not believed: it needs its date and reason"),
+         "retired not believed: governance.yml: retired needs its date and reason" + FIX),
         ("retired:\n  at: soon\n  reason: x\n", "in production", "",
-         "retired not believed: at 'soon' is not a date"),
+         "retired not believed: governance.yml: retired.at 'soon' is not a date" + FIX),
     ],
 )  # fmt: skip
 def test_a_retired_model_is_listed_as_retired_with_its_date(

@@ -11,7 +11,14 @@ import logging
 import time
 
 from ..errors import GateFailedError, GovernanceError, ModelNotFoundError, ProjectError
-from ..governance import AuditTrail, Reconciled, approval, load_record, technical_documentation
+from ..governance import (
+    AuditTrail,
+    Reconciled,
+    Record,
+    approval,
+    load_record,
+    technical_documentation,
+)
 from ..store import AliasMove
 from .versions import Version, Versions
 
@@ -24,16 +31,22 @@ SERVING = "champion"
 SETTLE_READS = 5
 
 
-def _risk_tier(trail: AuditTrail) -> str:
+def _held_to(trail: AuditTrail) -> str:
+    """The risk tier a decision is held to, once the record allows a decision at all."""
     if trail.record is None:
         raise GovernanceError("governance.yml not found: run from the project's root folder")
     record = load_record(trail.record)
+    _refuse_retired(record)
+    return record.risk_tier
+
+
+def _refuse_retired(record: Record) -> None:
+    """A retired model or prompt gets no new champion, forward or back."""
     if record.retired:
         raise GovernanceError(
             f"{record.model} was retired on {record.retired} (governance.yml): a retired "
             "model or prompt gets no new champion; remove `retired:` to bring it back"
         )
-    return record.risk_tier
 
 
 def _candidate(versions: Versions, number: str | None, register: str) -> Version:
@@ -92,7 +105,7 @@ def promote(
             return AliasMove(versions.name, alias, target, resumed["previous"] or None)
         return AliasMove(versions.name, alias, target, previous)
     # Checked before anything moves: a refused promotion changes nothing.
-    tier = _risk_tier(trail)
+    tier = _held_to(trail)
     decision = approval("promoted", tier, candidate.tags.get("trained_by"))
     if previous == target:
         # The alias was moved around goldpath: this decision records it, nothing moves.
@@ -139,7 +152,7 @@ def rollback(versions: Versions, trail: AuditTrail, *, alias: str = SERVING) -> 
             f"{versions.kind} {versions.name!r} has no earlier @{alias} to roll back to"
         )
     target = history[-1]
-    tier = _risk_tier(trail)
+    tier = _held_to(trail)
     decision = approval("rolled_back", tier, None)
 
     def apply() -> None:
