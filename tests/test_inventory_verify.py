@@ -314,3 +314,53 @@ def test_a_damaged_witness_file_is_one_line(
     assert len(err) == 1
     assert f"--witness {witness}: not a witness file this tool wrote" in err[0]
     assert witness.read_text() == "[1, 2", "nothing the user wrote is lost"
+
+
+def test_concurrent_publications_never_overwrite_each_other(
+    desk: Desk, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Four runs publish at once (a promotion's publish job, the registry audit, reruns):
+    each succeeds, finds its record already there, or is refused in one line; the branch
+    only grows, and a rerun of a refused one succeeds."""
+    desk.register()
+    promote(desk.versions, desk.trail)
+    desk.publish("promoted v1")
+    desk.register()
+    promote(desk.versions, desk.trail)
+    exported = Governed(desk.versions, desk.trail, "champion", "register one", ()).export(
+        desk.runner / EXPORT
+    )
+    runners = []
+    for n in range(4):  # each run's files differ a little (when it read the registry)
+        runner = tmp_path / f"runner-{n}"
+        git(tmp_path, "clone", "--quiet", str(desk.remote), str(runner))
+        shutil.copytree(exported, runner / EXPORT)
+        shutil.copy(desk.runner / "governance.yml", runner / "governance.yml")
+        snapshot = json.loads((exported / "registry.json").read_text())
+        snapshot["read_at"] = f"2026-12-04T10:00:0{n}+00:00"
+        (runner / EXPORT / "registry.json").write_text(json.dumps(snapshot))
+        runners.append(runner)
+
+    def publishing(runner: Path, n: int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            ["bash", "scripts/publish-record.sh", str(desk.remote), EXPORT],
+            cwd=runner, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "RECORD_AUTH": "X-Goldpath-Test: 1",
+                 "RECORD_MESSAGE": f"run {n}"},
+        )  # fmt: skip
+
+    running = [publishing(runner, n) for n, runner in enumerate(runners)]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in running]
+    refused = [n for n, (code, _) in enumerate(results) if code != 0]
+    assert len(refused) < 4, results
+    for code, err in results:
+        if code != 0:
+            assert err.strip().splitlines()[-1].startswith("publish-record: the push to"), err
+    for n in refused:  # a rerun publishes
+        again = publishing(runners[n], n)
+        assert again.wait(timeout=120) == 0
+    code, row = inventory(desk, capsys, "--verify")
+    assert (code, row["verified"], row["champion"]) == (0, "yes", "2"), row["problem"]
+    log = git(desk.remote, "log", "--format=%s", "governance-record").splitlines()
+    assert log[-1] == "promoted v1"
+    assert sorted(log[:-1]) == [f"run {n}" for n in range(4)], "each run's publication kept"

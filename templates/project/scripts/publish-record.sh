@@ -79,5 +79,10 @@ if [ -n "$parent" ] && [ "$(git rev-parse "$parent^{tree}")" = "$tree" ]; then
 fi
 commit=$(git -c user.name="goldpath record" -c user.email="record@goldpath.invalid" \
   commit-tree "$tree" ${parent:+-p "$parent"} -m "$message")
-git "${auth[@]}" push --quiet -- "$remote" "$commit:refs/heads/$branch"
+# Never forced: a publication that lost a race to another is refused, and overwrites nothing.
+if ! git "${auth[@]}" push --quiet -- "$remote" "$commit:refs/heads/$branch"; then
+  echo "publish-record: the push to $branch was refused (another publication moved it, or" \
+    "no access); nothing was overwritten: run it again" >&2
+  exit 1
+fi
 echo "publish-record: $branch is now $commit"
