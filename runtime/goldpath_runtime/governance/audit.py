@@ -14,6 +14,7 @@ and no decision proceeds over it until it is recorded or reverted."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 import tempfile
@@ -90,6 +91,14 @@ def _legacy_lines(client: Any, run_id: str) -> list[str]:
         except Exception:  # no such artifact: nothing was recorded the old way
             return []
         return Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Written beside it and renamed over it: a run killed half-way leaves the old file or
+    the new one, never a cut chain that a publication would then spread."""
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)
 
 
 def _chained(client: Any, run_id: str) -> list[tuple[str, str]]:
@@ -196,12 +205,10 @@ class AuditTrail:
         run_id = _governance_run(self.client, self.experiment_id, self.subject)
         directory.mkdir(parents=True, exist_ok=True)
         lines = [text for _, text in _chained(self.client, run_id)]
-        (directory / PUBLISHED_AUDIT).write_text(
-            "".join(f"{line}\n" for line in lines), encoding="utf-8"
-        )
+        write_whole(directory / PUBLISHED_AUDIT, "".join(f"{line}\n" for line in lines))
         snapshot = {"subject": self.subject, "alias": alias, "version": holds, "card_id": card_id,
                     "read_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
-        (directory / PUBLISHED_REGISTRY).write_text(json.dumps(snapshot) + "\n", encoding="utf-8")
+        write_whole(directory / PUBLISHED_REGISTRY, json.dumps(snapshot) + "\n")
         return directory
 
     def append(self, version: str, decision: Approval, **extra: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from mlflow.tracking import MlflowClient
 
 from ..governance import AuditTrail
-from ..governance.audit import PUBLISHED_DOCUMENTATION
+from ..governance.audit import PUBLISHED_DOCUMENTATION, write_whole
 from ..store import AliasMove, StoreSettings, connect, ensure_experiment
 from . import core
 from .versions import Versions
@@ -76,7 +76,7 @@ class Governed:
         documented = written / PUBLISHED_DOCUMENTATION
         documented.unlink(missing_ok=True)  # never a previous champion's, beside this one
         if current is not None and self.trail.record is not None:
-            documented.write_text(self.documentation(current.number)[1], encoding="utf-8")
+            write_whole(documented, self.documentation(current.number)[1])
         return written
 
 
