@@ -60,6 +60,7 @@ class InventoryRow:
     validated: str = ""
     validated_by: str = ""
     next_validation: str = ""  # validated + validity_months
+    validity: str = ""  # how long a validation holds (the record's validity_months)
     exceptions: str = ""
     retired: str = ""  # the date it was retired (the record's `retired: {at, reason}`)
     verified: str = ""  # yes / no / local: whether a published audit chain backs the champion
@@ -176,6 +177,9 @@ def inventory_row(
     row.validated = str(latest.get("validated") or "")
     row.validated_by = str(latest.get("validated_by") or "")
     row.next_validation = _due(row.validated, record.get("validity_months"))
+    months = record.get("validity_months")
+    if isinstance(months, int) and not isinstance(months, bool) and 0 < months <= 120:
+        row.validity = f"{months} months"
     row.problem = "; ".join(doubts)
     return row
 
@@ -253,7 +257,7 @@ def render(rows: list[InventoryRow], form: str) -> str:
         return buffer.getvalue().rstrip("\n")
     if form == "table":
         sentences = {"purpose", "intended_use", "limitations", "inputs", "dependencies",
-                     "exceptions", "developer", "materiality", "card"}  # fmt: skip
+                     "exceptions", "developer", "materiality", "card", "validity"}  # fmt: skip
         shown = [n for n in names if n not in sentences]  # those are in JSON and CSV
         return table(shown, [[getattr(r, n) or "-" for n in shown] for r in rows])
     raise GoldpathError(f"--format {form!r}: use table, json or csv")

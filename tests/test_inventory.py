@@ -20,10 +20,10 @@ from tests.git_helpers import commit_all, git
 
 FIELDS = ["repo", "model", "owner", "risk_tier", "kind", "status", "developer", "materiality",
           "purpose", "intended_use", "limitations", "inputs", "dependencies", "template",
-          "champion", "card", "validated", "validated_by", "next_validation", "exceptions",
+          "champion", "card", "validated", "validated_by", "next_validation", "validity", "exceptions",
           "retired", "verified", "problem"]  # fmt: skip
 SENTENCES = {"purpose", "intended_use", "limitations", "inputs", "dependencies", "exceptions",
-             "developer", "materiality", "card"}  # fmt: skip
+             "developer", "materiality", "card", "validity"}  # fmt: skip
 
 
 def project(root: Path, name: str, **answers: str) -> Path:
@@ -84,6 +84,7 @@ def test_csv_lists_every_repo_with_its_record_or_its_problem(
     assert llm["validated"] == "2026-11-20T09:00:00+00:00"
     # The interagency guidance's inventory fields, from the record.
     assert llm["next_validation"] == "2027-11-20"  # validity_months: 12
+    assert llm["validity"] == "12 months"
     assert (llm["developer"], llm["materiality"]) == ("markets-ml", "medium")
     assert "client messages" in llm["inputs"]
     assert "LLM provider" in llm["dependencies"]
