@@ -9,13 +9,19 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 from pulumi import RunError
 
+from generator._options import Combination
 from generator._template import REPO_ROOT
+from goldpath_infra.github.promotion_gate import REQUIRED_CHECKS
 from goldpath_infra.testing import Recording, run_program, stack_config
 from goldpath_runtime.governance.people import directory
 
+from ..conftest import Render, matrix, named
 from .conftest import assert_component_shape
+
+CI_JOBS_EVERY_PROJECT_HAS = set(REQUIRED_CHECKS)
 
 PLATFORM = REPO_ROOT / "infra" / "platform"
 
@@ -47,6 +53,22 @@ def test_github_promotions_need_the_validation_team_and_never_self_review() -> N
         assert inputs["deploymentBranchPolicy"] == {
             "protectedBranches": True, "customBranchPolicies": False
         }  # fmt: skip
+    # The default branch: reviewed pull requests whose CI passed, no force-push, no deletion.
+    rulesets = recording.of_type("github:index/repositoryRuleset:RepositoryRuleset")
+    assert {r.inputs["repository"] for r in rulesets} == {"rfq-hit-model", "credit-limit-model"}
+    for ruleset in rulesets:
+        inputs = ruleset.inputs
+        assert (inputs["target"], inputs["enforcement"]) == ("branch", "active")
+        assert inputs["conditions"]["refName"]["includes"] == ["~DEFAULT_BRANCH"]
+        assert "bypassActors" not in inputs
+        rules = inputs["rules"]
+        assert (rules["deletion"], rules["nonFastForward"]) == (True, True)
+        review = rules["pullRequest"]
+        assert review["requiredApprovingReviewCount"] == 1
+        assert review["requireCodeOwnerReview"]
+        assert review["requireLastPushApproval"]
+        checks = {c["context"] for c in rules["requiredStatusChecks"]["requiredChecks"]}
+        assert checks == CI_JOBS_EVERY_PROJECT_HAS
     setting = recording.one("github:index/actionsOrganizationVariable:ActionsOrganizationVariable")
     assert setting.inputs["variableName"] == "GOLDPATH_GOVERNANCE"
     people = directory({"GOLDPATH_GOVERNANCE": setting.inputs["value"]})
@@ -69,6 +91,15 @@ def test_azure_devops_promotions_need_the_validation_group_and_never_the_request
         assert check.inputs["targetResourceType"] == "environment"
         assert check.inputs["approvers"] == ["8c3e5a71-2b4d-4e6f-a1c3-5d7e9f0b2a4c"]
         assert check.inputs["requesterCanApprove"] is False
+    controls = recording.of_type("azuredevops:index/checkBranchControl:CheckBranchControl")
+    assert len(controls) == 2
+    for control in controls:
+        assert control.inputs["allowedBranches"] == "refs/heads/main"
+        assert control.inputs["verifyBranchProtection"] is True
+    policy = recording.one("azuredevops:index/branchPolicyMinReviewers:BranchPolicyMinReviewers")
+    settings = policy.inputs["settings"]
+    assert (policy.inputs["blocking"], settings["reviewerCount"]) == (True, 1)
+    assert (settings["submitterCanVote"], settings["lastPusherCannotApprove"]) == (False, True)
     group = recording.one("azuredevops:index/variableGroup:VariableGroup")
     assert group.inputs["name"] == "goldpath-governance"  # what high-tier train.yml links
     [variable] = group.inputs["variables"]
@@ -76,6 +107,17 @@ def test_azure_devops_promotions_need_the_validation_group_and_never_the_request
     assert people is not None
     assert people.validates("VICTORIA.TOR@acme.example")
     assert_component_shape(recording)
+
+
+@pytest.mark.parametrize("answers", matrix(uses_github=True), ids=named)
+def test_the_required_checks_are_jobs_every_github_project_has(
+    rendered: Render, answers: Combination
+) -> None:
+    """A required check no project reports would block every merge: each is a job of the
+    generated ci.yml, whatever the answers."""
+    jobs = yaml.safe_load((rendered(**answers) / ".github" / "workflows" / "ci.yml").read_text())
+    names = {job.get("name", key) for key, job in jobs["jobs"].items()}
+    assert names >= CI_JOBS_EVERY_PROJECT_HAS
 
 
 @pytest.mark.parametrize(

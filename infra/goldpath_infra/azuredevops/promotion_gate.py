@@ -18,6 +18,9 @@ class PromotionGate(pulumi.ComponentResource):
     approver from the validation group (an Entra or Azure DevOps group, by origin id), never
     the person who queued the run. The variable group goldpath-governance carries the
     validators and the e-mail -> user mapping to goldpath-runtime as GOLDPATH_GOVERNANCE.
+    A promotion runs only from main (a branch-control check that verifies its protection),
+    and main in every repository of the project takes changes only through a pull request
+    approved by someone other than its last pusher.
     """
 
     def __init__(
@@ -55,7 +58,38 @@ class PromotionGate(pulumi.ComponentResource):
                 timeout=timeout_minutes,
                 opts=child(self),
             )
+            azuredevops.CheckBranchControl(
+                f"{name}-{service}-branch",
+                project_id=project_id,
+                target_resource_id=environment.id,
+                target_resource_type="environment",
+                display_name="Promotions run from the protected main branch only",
+                allowed_branches="refs/heads/main",
+                verify_branch_protection=True,
+                ignore_unknown_protection_status=False,
+                opts=child(self),
+            )
             self.environments.append(environment)
+        # Main takes changes only through a pull request someone other than its last
+        # pusher approved: what the promotion runs from was reviewed.
+        azuredevops.BranchPolicyMinReviewers(
+            f"{name}-reviewed-main",
+            project_id=project_id,
+            enabled=True,
+            blocking=True,
+            settings=azuredevops.BranchPolicyMinReviewersSettingsArgs(
+                reviewer_count=1,
+                submitter_can_vote=False,
+                last_pusher_cannot_approve=True,
+                on_push_reset_approved_votes=True,
+                scopes=[
+                    azuredevops.BranchPolicyMinReviewersSettingsScopeArgs(
+                        repository_ref="refs/heads/main", match_type="Exact"
+                    )
+                ],
+            ),
+            opts=child(self),
+        )
         self.variables = azuredevops.VariableGroup(
             f"{name}-setting",
             project_id=project_id,

@@ -8,6 +8,9 @@ import pulumi_github as github
 from .._base import child
 from .._governance import SETTING, governance_setting
 
+# Jobs every generated project's ci.yml has, whatever its answers (their `name:`).
+REQUIRED_CHECKS = ("Lint and type-check", "Test")
+
 
 class PromotionGate(pulumi.ComponentResource):
     """What makes a promotion to @champion a decision of the model-validation group.
@@ -17,7 +20,10 @@ class PromotionGate(pulumi.ComponentResource):
     person who started the run, with no bypass for administrators, from protected branches
     only; the promote job reads that approval as its approver and reason. The organisation
     variable GOLDPATH_GOVERNANCE carries the same validators and the e-mail -> user mapping
-    to goldpath-runtime, which refuses a high-tier validator outside the group.
+    to goldpath-runtime, which refuses a high-tier validator outside the group. The
+    default branch of each repository takes changes only through a reviewed pull request
+    (a code owner's review, stale reviews dismissed, the last push approved by someone
+    else) whose CI checks passed, never by force-push or deletion.
     """
 
     def __init__(
@@ -28,6 +34,7 @@ class PromotionGate(pulumi.ComponentResource):
         validators: Sequence[str],
         identities: Mapping[str, str],
         environment: str = "model-promotion",
+        required_checks: Sequence[str] = REQUIRED_CHECKS,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:github:PromotionGate", name, None, opts)
@@ -54,6 +61,43 @@ class PromotionGate(pulumi.ComponentResource):
                 can_admins_bypass=False,
                 deployment_branch_policy=github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
                     protected_branches=True, custom_branch_policies=False
+                ),
+                opts=child(self),
+            )
+            for repository in repositories
+        ]
+        # The default branch takes changes only through a reviewed pull request whose
+        # checks passed: the promote job trusts what is on it.
+        self.rulesets = [
+            github.RepositoryRuleset(
+                f"{name}-{repository}-default-branch",
+                repository=repository,
+                name="goldpath: reviewed and green",
+                target="branch",
+                enforcement="active",
+                conditions=github.RepositoryRulesetConditionsArgs(
+                    ref_name=github.RepositoryRulesetConditionsRefNameArgs(
+                        includes=["~DEFAULT_BRANCH"], excludes=[]
+                    )
+                ),
+                rules=github.RepositoryRulesetRulesArgs(
+                    deletion=True,
+                    non_fast_forward=True,
+                    pull_request=github.RepositoryRulesetRulesPullRequestArgs(
+                        required_approving_review_count=1,
+                        require_code_owner_review=True,
+                        require_last_push_approval=True,
+                        dismiss_stale_reviews_on_push=True,
+                    ),
+                    required_status_checks=github.RepositoryRulesetRulesRequiredStatusChecksArgs(
+                        required_checks=[
+                            github.RepositoryRulesetRulesRequiredStatusChecksRequiredCheckArgs(
+                                context=check
+                            )
+                            for check in required_checks
+                        ],
+                        strict_required_status_checks_policy=True,
+                    ),
                 ),
                 opts=child(self),
             )
