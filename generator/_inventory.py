@@ -176,10 +176,9 @@ def inventory_row(
         doubts.append(doubt)
     row.validated = str(latest.get("validated") or "")
     row.validated_by = str(latest.get("validated_by") or "")
-    row.next_validation = _due(row.validated, record.get("validity_months"))
-    months = record.get("validity_months")
-    if isinstance(months, int) and not isinstance(months, bool) and 0 < months <= 120:
-        row.validity = f"{months} months"
+    months = _validity_months(record.get("validity_months"))
+    row.next_validation = _due(row.validated, months)
+    row.validity = f"{months} months" if months else ""
     row.problem = "; ".join(doubts)
     return row
 
@@ -233,12 +232,17 @@ def _listed(value: Any) -> str:
     return "; ".join(" ".join(str(item).split()) for item in items if item is not None)
 
 
-def _due(validated: str, months: Any) -> str:
+def _validity_months(value: Any) -> int | None:
+    """How long a validation holds, when the record says so believably (1 to 120 months)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 120:
+        return None
+    return value
+
+
+def _due(validated: str, months: int | None) -> str:
     """The date the next validation is due, when the last one and its validity are known."""
     moment = _when(validated) if validated else None
-    if moment is None or isinstance(months, bool) or not isinstance(months, int):
-        return ""
-    if not 0 < months <= 120:
+    if moment is None or months is None:
         return ""
     total = moment.month - 1 + months
     year, month = moment.year + total // 12, total % 12 + 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import GovernanceError
-from .forge import Fetch, recorded_approval
+from .forge import recorded_approval
 from .people import Directory, directory
 
 
@@ -125,9 +125,8 @@ def _independent(
 
 
 def approval(
-    action: str, risk_tier: str, trainer: str | None, env: Mapping[str, str] = os.environ,
-    fetch: Fetch | None = None,
-) -> Approval:  # fmt: skip
+    action: str, risk_tier: str, trainer: str | None, env: Mapping[str, str] = os.environ
+) -> Approval:
     """The approval for `action` ("promoted" or "rolled_back"), or GovernanceError naming
     what is missing. In CI it is the run's recorded environment approval (forge.py): the
     approver, their comment as the reason (else REASON) and, for a promotion, the
@@ -138,7 +137,7 @@ def approval(
     command = "make promote" if action == "promoted" else "make rollback"
     people = directory(env)
     if context:
-        recorded = recorded_approval(env, fetch) if fetch else recorded_approval(env)
+        recorded = recorded_approval(env)
         for name in ("APPROVER", "VALIDATOR"):
             claimed = (env.get(name) or "").strip()
             if claimed and not same_person(claimed, recorded.approver, people):

@@ -103,7 +103,8 @@ def _github(env: Mapping[str, str], fetch: Fetch) -> RecordedApproval:
             "require reviewers on it (the platform's forge stack does)"
         )
     last = approved[-1]
-    login = (last.get("user") or {}).get("login") if isinstance(last.get("user"), dict) else None
+    user = last.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
     return RecordedApproval(_name(login), _comment(last.get("comment")), url)
 
 
