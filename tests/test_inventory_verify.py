@@ -129,6 +129,7 @@ def desk(
 def inventory(
     desk: Desk, capsys: pytest.CaptureFixture[str], *flags: str
 ) -> tuple[int, dict[str, str]]:
+    capsys.readouterr()  # what the decisions before it printed (their log lines) is not its
     code = main(["inventory", "--format", "json", *flags, f"file://{desk.remote}"])
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 1
