@@ -133,10 +133,8 @@ def shellcheck(root: Path, *, github: bool, ado: bool) -> Finding:
             path = Path(scratch) / f"block{number}.sh"
             path.write_text("#!/usr/bin/env bash\nset -e\n" + body)
             paths.append(str(path))
-        if ado:
-            paths += [str(p) for p in (root / ".azure-pipelines").rglob("*.sh")]
-        if github or ado:  # scripts both CI systems run
-            paths += [str(p) for p in (root / "scripts").glob("*.sh")]
+        # The cloud operations every CI system calls (scripts/ and scripts/<cloud>/).
+        paths += [str(p) for p in sorted((root / "scripts").rglob("*.sh"))]
         if not paths:
             return Finding("shellcheck", True, "0 scripts checked")
         found = _run("shellcheck", [_tool("shellcheck"), "--severity=style", "-x", *paths], root)

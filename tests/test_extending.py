@@ -12,7 +12,10 @@ from generator._template import REPO_ROOT
 
 GUIDE = REPO_ROOT / "docs" / "extending.md"
 READERS = {
-    "reads the cloud answer": (r"cloud ?==|\[cloud\]|\{\{ ?cloud ?\}\}", ["templates"]),
+    # A branch or a lookup: the file must learn a new cloud.
+    "branches on the cloud answer": (r"cloud ?==|cloud in |\[cloud\]", ["templates"]),
+    # A computed name (an include, scripts/<cloud>/...): the new cloud supplies that file.
+    "names a file after the cloud": (r"~ ?cloud ?~|\{\{ ?cloud ?\}\}", ["templates"]),
     "read the CI answer": (
         r"ci ?==|ci in |uses_github|uses_azure_devops",
         ["templates", "copier.yml"],

@@ -183,6 +183,7 @@ BUNDLE_FILES = {
     "/.github/workflows/bundle.yml",
     "/.azure-pipelines/templates/bundle-stage.yml",
     "/.azure-pipelines/templates/bundle-steps.yml",
+    "/scripts/*/databricks-auth.sh", "/scripts/databricks-bundle.sh",
 }  # fmt: skip
 
 
@@ -203,12 +204,12 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
         expected |= {"/azure-pipelines.yml", "/.azure-pipelines"}
     if ci != "azure-devops":
         expected.add("/renovate.json")
-    if cloud != "gcp" or ci == "github":
-        expected.add("/.azure-pipelines/scripts")
+    # Only the project's cloud's operations (scripts/<cloud>/).
+    expected |= {f"/scripts/{other}" for other in ("gcp", "azure") if other != cloud}
     if serving == "none":
-        expected |= SERVICE_FILES | {"/.azure-pipelines/scripts/deploy-gcp.sh"}
+        expected |= SERVICE_FILES | {"/scripts/*/deploy-service.sh", "/scripts/smoke-test.sh"}
     else:
-        expected.add("/.azure-pipelines/scripts/deploy-job-gcp.sh")
+        expected.add("/scripts/*/deploy-job.sh")
     if serving != "fastapi":
         expected |= {"/src/pkg/serving/fastapi_app.py"}
     if serving != "flask":

@@ -6,7 +6,9 @@ the same combinations in test_matrix."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -48,9 +50,12 @@ def test_files_follow_the_ci_answer(rendered: Render, answers: Combination) -> N
     assert (project / "azure-pipelines.yml").is_file() is ado
     assert (project / ".azure-pipelines" / "train.yml").is_file() is ado
     assert (project / ".azure-pipelines" / "registry-audit.yml").is_file() is ado
-    assert (project / ".azure-pipelines" / "scripts" / "gcp-login.sh").is_file() is (
-        ado and cloud == "gcp"
-    )
+    # Each cloud's operations are scripts of its own, called the same way by every CI.
+    for each in option_values("cloud"):
+        assert (project / "scripts" / each / "login.sh").is_file() is (each == cloud), each
+    shape = "job" if answers.get("serving") == "none" else "service"
+    deploys = {p.name for p in (project / "scripts" / cloud).glob("deploy-*.sh")}
+    assert deploys == {f"deploy-{shape}.sh"}
     assert (project / ".yamllint.yml").is_file()
 
 
@@ -81,8 +86,9 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
             allowed = {"id-token", "contents"} if where in publishes else {"id-token"}
             assert writes <= allowed, f"{where}: writes {writes}"
             steps = job.get("steps", [])
+            # Databricks on Google Cloud takes the job's own OIDC token (databricks-auth.sh).
             logs_in = any(s.get("uses", "").startswith(LOGIN_ACTIONS) for s in steps) or any(
-                (s.get("env") or {}).get("DATABRICKS_AUTH_TYPE") == "github-oidc" for s in steps
+                "/databricks-auth.sh" in s.get("run", "") for s in steps
             )
             calls_login_workflow = job.get("uses") in {
                 f"{here}/.github/workflows/deploy.yml",
@@ -108,8 +114,8 @@ def test_one_build_one_digest_promoted_through_gated_environments(
     cd = flows["cd.yml"]["jobs"]
     assert cd["build"]["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
     push = next(s for s in cd["build"]["steps"] if s.get("id") == "push")
-    assert push["uses"].startswith("docker/build-push-action@")
-    assert push["with"]["push"] is True
+    cloud = answers["cloud"]
+    assert push["run"] == f'bash scripts/{cloud}/build-push.sh "$GITHUB_SHA" >> "$GITHUB_OUTPUT"'
     order = ["dev", "staging", "prod"]
     for index, env in enumerate(order):
         job = cd[f"deploy-{env}"]
@@ -125,7 +131,10 @@ def test_one_build_one_digest_promoted_through_gated_environments(
     # Only cd builds images; every deploy goes through the environment-gated job.
     deploy = flows["deploy.yml"]["jobs"]["deploy"]
     assert deploy["environment"]["name"] == "${{ inputs.environment }}"
-    assert any("readyz" in step.get("run", "") for step in deploy["steps"]), "smoke test"
+    run = next(s["run"] for s in deploy["steps"] if s.get("id") == "deploy")
+    assert run == f'bash scripts/{cloud}/deploy-service.sh "$DIGEST" >> "$GITHUB_OUTPUT"'
+    assert "/readyz" in (project / "scripts" / "smoke-test.sh").read_text(), "smoke test"
+    assert "smoke-test.sh" in (project / "scripts" / cloud / "deploy-service.sh").read_text()
     rollback = flows["rollback.yml"]
     assert triggers(rollback)["workflow_dispatch"]["inputs"]["digest"]["required"] is True
     train = flows["train.yml"]["jobs"]
@@ -170,14 +179,15 @@ def test_azure_devops_promotes_one_digest_through_environments(
     digest = next(
         v for v in stage["variables"] if isinstance(v, dict) and v.get("name") == "digest"
     )
-    assert digest["value"] == "$[ stageDependencies.Build.BuildPush.outputs['digest.value'] ]"
+    assert digest["value"] == "$[ stageDependencies.Build.BuildPush.outputs['build.digest'] ]"
     job = stage["jobs"][0]
     assert job["environment"] == "${{ parameters.project }}-${{ parameters.environment }}"
     assert "deploy" in job["strategy"]["runOnce"]
 
     build_template = load(project / ".azure-pipelines" / "templates" / "build-push.yml")
-    step = next(s for s in build_template["jobs"][0]["steps"] if s.get("name") == "digest")
+    step = next(s for s in build_template["jobs"][0]["steps"] if s.get("name") == "build")
     assert step["task"] == "AzureCLI@2"
+    assert "variable=digest;isOutput=true" in step["inputs"]["inlineScript"]
 
     train = load(project / ".azure-pipelines" / "train.yml")
     promote = train["stages"][1]["jobs"][0]
@@ -225,9 +235,14 @@ def test_databricks_bundle_is_validated_and_deployed_behind_approvals(
     bundle = flows["bundle.yml"]["jobs"]["deploy"]
     assert bundle["environment"] == "${{ inputs.target }}"
     auth = next(s for s in bundle["steps"] if s.get("name") == "databricks bundle deploy")
-    assert auth["env"]["DATABRICKS_AUTH_TYPE"] == (
-        "azure-cli" if cloud == "azure" else "github-oidc"
-    )
+    assert f"source scripts/{cloud}/databricks-auth.sh" in auth["run"]
+    # With no OIDC_TOKEN handed over (GitHub), Databricks on Google Cloud asks GitHub.
+    exported = subprocess.run(
+        ["bash", "-c", f'source scripts/{cloud}/databricks-auth.sh && echo "$DATABRICKS_AUTH_TYPE"'],
+        cwd=project, env={"PATH": os.environ["PATH"], "DATABRICKS_SERVICE_PRINCIPAL": "sp"},
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert exported == ("azure-cli" if cloud == "azure" else "github-oidc")
     stages = {s.get("stage") or s["parameters"].get("target"): s
               for s in load(project / "azure-pipelines.yml")["stages"]}  # fmt: skip
     assert "BundleValidate" in stages
@@ -243,7 +258,7 @@ def test_batch_only_pipelines_deploy_and_run_a_job(rendered: Render, answers: Co
     project = rendered(**answers)
     cloud = answers["cloud"]
     files = [*project.glob(".github/workflows/*.yml"), *project.glob("azure-pipelines.yml"),
-             *project.glob(".azure-pipelines/**/*")]  # fmt: skip
+             *project.glob(".azure-pipelines/**/*"), *project.glob("scripts/**/*.sh")]  # fmt: skip
     text = "\n".join(p.read_text() for p in files if p.is_file())
     assert "/readyz" not in text
     assert not re.search(r"curl [^|]*(https://\$|\$URL|\$\{url\}|\$\{fqdn\})", text)
@@ -273,7 +288,6 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
     budget; promotion behind model-promotion; and a deploy smoke test that calls /extract."""
     project = rendered(**answers)
     ci, cloud = answers["ci"], answers["cloud"]
-    real = {"gcp": "vertex", "azure": "azure-openai"}[cloud]
     if derived("uses_github", ci=ci):
         flows = workflows(project)
         assert "pull_request" in triggers(flows["ci.yml"])
@@ -292,8 +306,13 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
         train = flows["train.yml"]
         assert triggers(train)["push"]["branches"] == ["main"]
         assert "prompts/**" in triggers(train)["push"]["paths"]
-        evaluate = step_named(train["jobs"]["train"]["steps"], "Evaluation gate")
-        assert evaluate["env"]["PROVIDER"] == real
+        steps = train["jobs"]["train"]["steps"]
+        evaluate = step_named(steps, "Evaluation gate")
+        # The provider is what dev's service stack exports (test_cloud_scripts), read before.
+        provider = step_named(steps, "The provider dev's service stack exports")
+        assert provider["run"] == 'bash scripts/provider-env.sh >> "$GITHUB_ENV"'
+        assert steps.index(provider) < steps.index(evaluate)
+        assert "PROVIDER" not in evaluate["env"]
         assert int(evaluate["env"]["TOKEN_BUDGET"]) > 0
         assert "eval --json --summary gate.md" in evaluate["run"]
         assert any(
@@ -304,10 +323,9 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
         assert promote["needs"] == "train"
         assert "promote --version" in step_named(promote["steps"], "Promote")["run"]
 
-        deploy = flows["deploy.yml"]["jobs"]["deploy"]["steps"]
-        smoke = step_named(deploy, "Smoke test /extract")
-        assert '"$URL/extract"' in smoke["run"]
-        assert "jq -e" in smoke["run"]
+        smoke = (project / "scripts" / "smoke-test.sh").read_text()
+        assert '"${url}/extract"' in smoke
+        assert "jq -e" in smoke
     if derived("uses_azure_devops", ci=ci):
         root = load(project / "azure-pipelines.yml")
         gate = next(s for s in root["stages"] if s.get("stage") == "Gate")
@@ -324,16 +342,16 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
         assert train["trigger"]["branches"]["include"] == ["main"]
         assert "prompts" in train["trigger"]["paths"]["include"]
         evaluate = train["stages"][0]["jobs"][0]["steps"][1]
-        assert evaluate["env"]["PROVIDER"] == real
+        assert "PROVIDER" not in evaluate["env"]
+        script = evaluate["inputs"]["inlineScript"]
+        assert script.index("scripts/provider-env.sh") < script.index(" eval ")
         assert int(evaluate["env"]["TOKEN_BUDGET"]) > 0
-        assert "task.uploadsummary" in evaluate["inputs"]["inlineScript"]
+        assert "task.uploadsummary" in script
         promote = train["stages"][1]
         assert promote["jobs"][0]["environment"].endswith("-model-promotion")
 
-        deploy = (project / ".azure-pipelines").rglob("*")
-        text = "\n".join(p.read_text() for p in deploy if p.is_file())
-        assert "/extract" in text
-        assert "jq -e" in text
+        steps_file = project / ".azure-pipelines" / "templates" / "deploy-steps.yml"
+        assert f"scripts/{cloud}/deploy-service.sh" in steps_file.read_text()
 
 
 @pytest.mark.parametrize("answers", matrix(github_enterprise=True), ids=named)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pulumi
 
@@ -172,7 +172,7 @@ class StackBase(pulumi.ComponentResource, Generic[ConfigT]):
     Each cloud's subclass builds its resources in `_build` and returns its outputs."""
 
     TYPE = "goldpath:ServiceStack"
-    exports: dict[str, pulumi.Input[str]]
+    exports: dict[str, pulumi.Input[Any]]
 
     def __init__(
         self,
@@ -196,7 +196,7 @@ class StackBase(pulumi.ComponentResource, Generic[ConfigT]):
         platform: pulumi.StackReference,
         config: ConfigT,
         children: pulumi.ResourceOptions,
-    ) -> Mapping[str, pulumi.Input[str]]:
+    ) -> Mapping[str, pulumi.Input[Any]]:
         raise NotImplementedError
 
 

@@ -1,12 +1,14 @@
-"""MOCK BOUNDARY: the forges' REST APIs (GitHub, Azure DevOps), served on this machine.
+"""MOCK BOUNDARY: the forges' REST APIs (GitHub, Azure DevOps, GitLab), served on this machine.
 
 A real HTTP server the runtime's real client calls. Every request is checked (method, path,
 authentication, the headers the API documents) and every answer is checked before it is
 sent: GitHub's against its published OpenAPI description (npm @octokit/openapi, the
 `environment-approvals` schema), Azure DevOps' against the shapes its REST reference
 documents for a build timeline and for Approvals - Query (learn.microsoft.com,
-approvalsandchecks/approvals/query, api-version 7.1). A fake that answered outside the
-contract would test nothing.
+approvalsandchecks/approvals/query, api-version 7.1), GitLab's against the shapes its
+Deployments API reference documents (docs.gitlab.com/api/deployments: list deployments,
+get a specific deployment with its `approvals`). A fake that answered outside the contract
+would test nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ OCTOKIT_OPENAPI = "23.0.2"
 GITHUB_APPROVALS = re.compile(r"/repos/[\w.-]+/[\w.-]+/actions/runs/\d+/approvals")
 ADO_TIMELINE = re.compile(r"/(?P<project>[0-9a-f-]{36})/_apis/build/builds/\d+/timeline")
 ADO_APPROVALS = re.compile(r"/(?P<project>[0-9a-f-]{36})/_apis/pipelines/approvals")
+GITLAB_DEPLOYMENTS = re.compile(r"/api/v4/projects/\d+/deployments")
+GITLAB_DEPLOYMENT = re.compile(r"/api/v4/projects/\d+/deployments/(?P<id>\d+)")
 _UUID = {"type": "string", "pattern": "^[0-9a-fA-F-]{36}$"}
 _IDENTITY = {"type": "object", "required": ["id", "displayName", "uniqueName"],
              "properties": {"id": _UUID, "displayName": {"type": "string"},
@@ -100,6 +104,45 @@ def _github_validator() -> jsonschema.Draft4Validator:
     return jsonschema.Draft4Validator(schema, registry=registry)
 
 
+# GitLab, as its Deployments API reference documents them (the fields goldpath reads required).
+_GITLAB_USER = {"type": "object", "required": ["id", "username", "name"],
+                "properties": {"id": {"type": "integer"}, "username": {"type": "string"},
+                               "name": {"type": "string"}}}  # fmt: skip
+_GITLAB_DEPLOYMENT = {
+    "type": "object", "required": ["id", "iid", "status", "deployable", "environment"],
+    "properties": {
+        "id": {"type": "integer"}, "iid": {"type": "integer"},
+        "status": {"enum": ["created", "running", "success", "failed", "canceled", "blocked"]},
+        "deployable": {"type": "object", "required": ["id", "name", "status"],
+                       "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                      "status": {"type": "string"}}},
+        "environment": {"type": "object", "required": ["id", "name"],
+                        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+        "approvals": {"type": "array", "items": {
+            "type": "object", "required": ["user", "status", "created_at"],
+            "properties": {"user": _GITLAB_USER, "status": {"enum": ["approved", "rejected"]},
+                           "created_at": {"type": "string"},
+                           "comment": {"type": ["string", "null"]}}}},
+    },
+}  # fmt: skip
+GITLAB_DEPLOYMENTS_SCHEMA = {"type": "array", "items": _GITLAB_DEPLOYMENT}
+
+
+def gitlab_deployment(deployment: int, job: int, *approvals: tuple[str, str, str],
+                      environment: str = "model-promotion") -> dict[str, Any]:  # fmt: skip
+    """One deployment as GitLab documents it; approvals are (username, status, comment)."""
+    return {
+        "id": deployment, "iid": deployment, "status": "running",
+        "deployable": {"id": job, "name": "promote", "status": "running"},
+        "environment": {"id": 7, "name": environment},
+        "approvals": [
+            {"user": {"id": index + 1, "username": name, "name": name.title()},
+             "status": status, "created_at": "2026-12-05T02:00:00Z", "comment": comment}
+            for index, (name, status, comment) in enumerate(approvals)
+        ],
+    }  # fmt: skip
+
+
 def github_example() -> list[dict[str, Any]]:
     """GitHub's own published example answer of the approvals endpoint."""
     example = github_openapi()["components"]["examples"]["environment-approvals-items"]
@@ -120,6 +163,7 @@ class FakeForge:
     github: list[dict[str, Any]] = field(default_factory=list)  # the run's approvals
     timeline: dict[str, Any] = field(default_factory=lambda: {"records": []})
     approvals: list[dict[str, Any]] = field(default_factory=list)
+    gitlab: list[dict[str, Any]] = field(default_factory=list)  # the project's deployments
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     raw: bytes | None = None  # answer these bytes instead (a forge answering nonsense)
     status: int = 200
@@ -131,6 +175,18 @@ class FakeForge:
             assert headers.get("x-github-api-version") == "2022-11-28"
             _github_validator().validate(self.github)
             return self.github
+        if GITLAB_DEPLOYMENT.fullmatch(path):
+            wanted = int(GITLAB_DEPLOYMENT.fullmatch(path)["id"])  # type: ignore[index]
+            [found] = [d for d in self.gitlab if d["id"] == wanted]
+            jsonschema.Draft4Validator(_GITLAB_DEPLOYMENT).validate(found)
+            return found
+        if GITLAB_DEPLOYMENTS.fullmatch(path):
+            environment = query.get("environment", [""])[0]
+            listed = [d for d in self.gitlab if d["environment"]["name"] == environment]
+            # The list shows no approvals: those are the single deployment's.
+            listed = [{k: v for k, v in d.items() if k != "approvals"} for d in listed]
+            jsonschema.Draft4Validator(GITLAB_DEPLOYMENTS_SCHEMA).validate(listed)
+            return listed
         assert query.get("api-version") == ["7.1"], query
         if ADO_TIMELINE.fullmatch(path):
             jsonschema.Draft4Validator(ADO_TIMELINE_SCHEMA).validate(self.timeline)
@@ -154,7 +210,10 @@ def forge_running(forge: FakeForge) -> Iterator[FakeForge]:
             parts = urlsplit(self.path)
             headers = {k.lower(): v for k, v in self.headers.items()}  # names are case-blind
             forge.requests.append((self.path, headers))
-            if headers.get("authorization") != f"Bearer {forge.token}":
+            # GitLab takes a CI job's own token in JOB-TOKEN; GitHub and Azure DevOps a bearer.
+            gitlab = parts.path.startswith("/api/v4/")
+            presented = headers.get("job-token") if gitlab else headers.get("authorization")
+            if presented != (forge.token if gitlab else f"Bearer {forge.token}"):
                 self.send_error(401, "Bad credentials")  # as both forges answer
                 return
             try:

@@ -14,7 +14,13 @@ from typing import Any
 
 import jsonschema
 import pytest
-from fake_forge import FakeForge, _github_validator, forge_running, github_approval
+from fake_forge import (
+    FakeForge,
+    _github_validator,
+    forge_running,
+    github_approval,
+    gitlab_deployment,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +44,7 @@ def forge() -> Iterator[FakeForge]:
 
 @pytest.fixture(autouse=True)
 def _fresh(forge: FakeForge) -> None:
-    forge.github, forge.approvals, forge.requests = [], [], []
+    forge.github, forge.approvals, forge.requests, forge.gitlab = [], [], [], []
     forge.timeline, forge.raw, forge.status = {"records": []}, None, 200
 
 
@@ -53,6 +59,13 @@ def azure_devops(forge: FakeForge, **more: str) -> dict[str, str]:
             "SYSTEM_COLLECTIONURI": f"{forge.url}/", "SYSTEM_TEAMPROJECT": "markets ml",
             "SYSTEM_TEAMPROJECTID": PROJECT, "BUILD_BUILDID": "7",
             "SYSTEM_ACCESSTOKEN": forge.token, "GOLDPATH_GOVERNANCE": GROUP, **more}  # fmt: skip
+
+
+def gitlab(forge: FakeForge, **more: str) -> dict[str, str]:
+    return {"GITLAB_CI": "true", "GITLAB_USER_LOGIN": "trainer-tom", "CI_JOB_ID": "901",
+            "CI_PROJECT_ID": "31", "CI_API_V4_URL": f"{forge.url}/api/v4",
+            "CI_JOB_TOKEN": forge.token, "CI_PROJECT_PATH": "markets/rfq-model",
+            "GOLDPATH_GOVERNANCE": GROUP, **more}  # fmt: skip
 
 
 def identity(name: str) -> dict[str, str]:
@@ -105,6 +118,35 @@ def test_azure_devops_the_approver_is_the_checkpoints_approver(forge: FakeForge)
     assert approval("promoted", "medium", None, azure_devops(forge, REASON="weekly")).reason == (
         "weekly"
     )
+
+
+def test_gitlab_the_approver_approved_this_jobs_model_promotion_deployment(
+    forge: FakeForge,
+) -> None:
+    forge.gitlab = [
+        gitlab_deployment(12, 900, ("mallory", "approved", "an earlier run")),
+        gitlab_deployment(13, 901, ("val-rejects", "rejected", "not yet"),
+                          ("vic", "approved", "validated on the Q3 hold-out")),
+        gitlab_deployment(14, 901, ("boss", "approved", "prod"), environment="prod"),
+    ]  # fmt: skip
+    decision = approval("promoted", "high", "tom@bank.example", gitlab(forge))
+    assert (decision.approver, decision.validator) == ("vic", "vic")
+    assert decision.reason == "validated on the Q3 hold-out"
+    assert decision.system == "gitlab-ci"
+    paths = [path.split("?")[0] for path, _ in forge.requests]
+    assert paths == ["/api/v4/projects/31/deployments", "/api/v4/projects/31/deployments/13"]
+    with pytest.raises(GovernanceError, match="APPROVER boss is not who approved this run"):
+        approval("promoted", "high", "tom", gitlab(forge, APPROVER="boss"))
+    # Another job's deployment, or none approved: no promotion.
+    with pytest.raises(GovernanceError, match="no deployment of the model-promotion environ"):
+        approval("promoted", "medium", None, gitlab(forge, CI_JOB_ID="902"))
+    forge.gitlab = [gitlab_deployment(13, 901, ("vic", "rejected", "no"))]
+    with pytest.raises(GovernanceError, match="no approval of the model-promotion environment"):
+        approval("promoted", "medium", None, gitlab(forge))
+    with pytest.raises(GovernanceError, match="HTTP 401"):
+        approval("promoted", "medium", None, gitlab(forge, CI_JOB_TOKEN="stolen"))  # noqa: S106 - a wrong one
+    with pytest.raises(GovernanceError, match="CI_JOB_ID is malformed"):
+        approval("promoted", "medium", None, gitlab(forge, CI_JOB_ID="1 OR 1=1"))
 
 
 def test_a_jobs_variables_cannot_name_another_approver_or_validator(forge: FakeForge) -> None:
@@ -165,14 +207,15 @@ def test_whatever_the_forge_answers_is_an_approval_or_one_line(
     forge: FakeForge, answer: bytes
 ) -> None:
     forge.raw = answer
-    try:
-        decision = approval("promoted", "medium", None, github(forge))
-    except GovernanceError as refused:
-        message = str(refused)
-    else:
-        message = ""
-        assert decision.approver.strip()
-    assert "\n" not in message
+    for run in (github, gitlab):
+        try:
+            decision = approval("promoted", "medium", None, run(forge))
+        except GovernanceError as refused:
+            message = str(refused)
+        else:
+            message = ""
+            assert decision.approver.strip()
+        assert "\n" not in message
 
 
 def test_the_fake_forge_answers_only_what_the_contract_allows() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -23,11 +24,12 @@ class BatchJobStack(BatchJobStackBase):
         platform: pulumi.StackReference,
         config: JobConfig,
         children: pulumi.ResourceOptions,
-    ) -> Mapping[str, pulumi.Input[str]]:
+    ) -> Mapping[str, pulumi.Input[Any]]:
         client = authorization.get_client_config_output()
+        resource_group = platform.require_output("resourceGroup")
         self.job = BatchJob(
             name,
-            resource_group_name=platform.require_output("resourceGroup"),
+            resource_group_name=resource_group,
             location=platform.require_output("location"),
             subscription_id=client.subscription_id,
             registry_id=platform.require_output("registryId"),
@@ -45,4 +47,9 @@ class BatchJobStack(BatchJobStackBase):
             image_managed_by_ci=True,
             opts=children,
         )
-        return {"jobName": name, "identityClientId": self.job.identity_client_id}
+        # What the deploy scripts read (scripts/azure/, from `pulumi stack output`).
+        return {
+            "jobName": name,
+            "identityClientId": self.job.identity_client_id,
+            "resourceGroup": resource_group,
+        }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -29,7 +30,7 @@ class ServiceStack(ServiceStackBase):
         platform: pulumi.StackReference,
         config: ServiceConfig,
         children: pulumi.ResourceOptions,
-    ) -> Mapping[str, pulumi.Input[str]]:
+    ) -> Mapping[str, pulumi.Input[Any]]:
         client = authorization.get_client_config_output()
         resource_group = platform.require_output("resourceGroup")
         env_vars: dict[str, pulumi.Input[str]] = {
@@ -50,12 +51,18 @@ class ServiceStack(ServiceStackBase):
             if config.llm and env == "prod"
             else None
         )
-        if config.llm:
-            env_vars |= {
+        # Which provider this cloud's LLM service uses, decided here once: the service's
+        # environment and the evaluation gate's on main (scripts/provider-env.sh) read it.
+        provider_env: dict[str, pulumi.Input[str]] = (
+            {
                 "PROVIDER": "azure-openai",
                 "AZURE_OPENAI_ENDPOINT": LlmEndpoint.url_for(llm_account),
                 "PROVIDER_MODEL": config.llm.model,
             }
+            if config.llm
+            else {}
+        )
+        env_vars |= provider_env
         self.service = ServingService(
             name,
             resource_group_name=resource_group,
@@ -81,9 +88,11 @@ class ServiceStack(ServiceStackBase):
             app_id=self.service.app.id,
             opts=children,
         )
-        outputs: dict[str, pulumi.Input[str]] = {
+        # What the deploy scripts read (scripts/azure/, from `pulumi stack output`).
+        outputs: dict[str, pulumi.Input[Any]] = {
             "serviceUrl": self.service.url,
             "identityClientId": self.service.identity_client_id,
+            "resourceGroup": resource_group,
         }
         if config.llm:
             if not config.llm.model_version:
@@ -112,6 +121,7 @@ class ServiceStack(ServiceStackBase):
             )
             # What the pipelines read (`pulumi stack output`): the provider for the gate.
             outputs |= {
+                "providerEnv": provider_env,
                 "provider": "azure-openai",
                 "llmEndpoint": self.llm.endpoint,
                 "llmModel": config.llm.model,

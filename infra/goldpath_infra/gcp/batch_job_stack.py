@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 
@@ -22,12 +23,14 @@ class BatchJobStack(BatchJobStackBase):
         platform: pulumi.StackReference,
         config: JobConfig,
         children: pulumi.ResourceOptions,
-    ) -> Mapping[str, pulumi.Input[str]]:
+    ) -> Mapping[str, pulumi.Input[Any]]:
         deployer = platform.require_output("deployerServiceAccount")
+        project = platform.require_output("projectId")
+        region = platform.require_output("region")
         self.job = BatchJob(
             name,
-            project=platform.require_output("projectId"),
-            region=platform.require_output("region"),
+            project=project,
+            region=region,
             image=config.image or PLACEHOLDER_IMAGE,
             ownership=config.ownership,
             args=config.args,
@@ -43,4 +46,11 @@ class BatchJobStack(BatchJobStackBase):
             image_managed_by_ci=True,
             opts=children,
         )
-        return {"jobName": name, "serviceAccount": self.job.service_account_email}
+        # What the deploy scripts read (scripts/gcp/, from `pulumi stack output`).
+        return {
+            "jobName": name,
+            "serviceAccount": self.job.service_account_email,
+            "project": project,
+            "region": region,
+            "deployerServiceAccount": deployer,
+        }

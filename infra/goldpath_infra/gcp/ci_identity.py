@@ -138,14 +138,17 @@ class CiIdentity(pulumi.ComponentResource):
                 member=deployer_member,
                 opts=child(self),
             )
-        # The smoke test mints identity tokens for itself to call the private service.
-        gcp.serviceaccount.IAMMember(
-            f"{name}-deployer-token-creator",
-            service_account_id=self.deployer.name,
-            role="roles/iam.serviceAccountTokenCreator",
-            member=deployer_member,
-            opts=child(self),
-        )
+        # Each mints identity tokens for itself only: the deployer's smoke test calls the
+        # private service, the trainer calls the private MLflow server
+        # (scripts/gcp/deploy-service.sh, scripts/gcp/mlflow-token.sh).
+        for account_name, account in (("deployer", self.deployer), ("trainer", self.trainer)):
+            gcp.serviceaccount.IAMMember(
+                f"{name}-{account_name}-token-creator",
+                service_account_id=account.name,
+                role="roles/iam.serviceAccountTokenCreator",
+                member=account.email.apply(lambda e: f"serviceAccount:{e}"),
+                opts=child(self),
+            )
         if registry_repository is not None and registry_location is not None:
             gcp.artifactregistry.RepositoryIamMember(
                 f"{name}-deployer-push",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 
@@ -26,7 +27,7 @@ class ServiceStack(ServiceStackBase):
         platform: pulumi.StackReference,
         config: ServiceConfig,
         children: pulumi.ResourceOptions,
-    ) -> Mapping[str, pulumi.Input[str]]:
+    ) -> Mapping[str, pulumi.Input[Any]]:
         project = platform.require_output("projectId")
         deployer = platform.require_output("deployerServiceAccount")
         region = platform.require_output("region")
@@ -34,13 +35,19 @@ class ServiceStack(ServiceStackBase):
             "MODEL_NAME": config.model_name,
             "MLFLOW_TRACKING_URI": platform.require_output("mlflowTrackingUri"),
         }
-        if config.llm:
-            env_vars |= {
+        # Which provider this cloud's LLM service uses, decided here once: the service's
+        # environment and the evaluation gate's on main (scripts/provider-env.sh) read it.
+        provider_env: dict[str, pulumi.Input[str]] = (
+            {
                 "PROVIDER": "vertex",
                 "VERTEX_PROJECT": project,
                 "VERTEX_LOCATION": region,
                 "PROVIDER_MODEL": config.llm.model,
             }
+            if config.llm
+            else {}
+        )
+        env_vars |= provider_env
         self.service = ServingService(
             name,
             project=project,
@@ -64,9 +71,13 @@ class ServiceStack(ServiceStackBase):
             service_name=name,
             opts=children,
         )
-        outputs: dict[str, pulumi.Input[str]] = {
+        # What the deploy scripts read (scripts/gcp/, from `pulumi stack output`).
+        outputs: dict[str, pulumi.Input[Any]] = {
             "serviceUrl": self.service.url,
             "serviceAccount": self.service.service_account_email,
+            "project": project,
+            "region": region,
+            "deployerServiceAccount": deployer,
         }
         if config.llm:
             self.llm = LlmEndpoint(
@@ -82,6 +93,7 @@ class ServiceStack(ServiceStackBase):
             )
             # What the pipelines read (`pulumi stack output`): the provider for the gate.
             outputs |= {
+                "providerEnv": provider_env,
                 "provider": "vertex",
                 "llmEndpoint": self.llm.endpoint,
                 "llmModel": config.llm.model,

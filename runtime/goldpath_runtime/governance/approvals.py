@@ -21,7 +21,7 @@ from .people import Directory, directory
 
 
 def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """Who runs this job and where, from GitHub Actions' or Azure DevOps' variables."""
+    """Who runs this job and where, from GitHub Actions', Azure DevOps' or GitLab's variables."""
     if env.get("GITHUB_ACTIONS") == "true":
         server = env.get("GITHUB_SERVER_URL", "https://github.com")
         repository, run_id = env.get("GITHUB_REPOSITORY", ""), env.get("GITHUB_RUN_ID", "")
@@ -32,6 +32,9 @@ def ci_context(env: Mapping[str, str] = os.environ) -> dict[str, str]:
         project = env.get("SYSTEM_COLLECTIONURI", "") + env.get("SYSTEM_TEAMPROJECT", "")
         run = f"{project}/_build/results?buildId={env.get('BUILD_BUILDID', '')}"
         return {"system": "azure-devops", "actor": actor, "run_url": run}
+    if env.get("GITLAB_CI") == "true":
+        run = env.get("CI_PIPELINE_URL", "")
+        return {"system": "gitlab-ci", "actor": env.get("GITLAB_USER_LOGIN", ""), "run_url": run}
     return {}
 
 
@@ -54,6 +57,8 @@ def writer_identity(env: Mapping[str, str] = os.environ) -> str:
     if env.get("TF_BUILD", "").lower() == "true":
         where = env.get("SYSTEM_COLLECTIONURI", "") + env.get("SYSTEM_TEAMPROJECT", "")
         return f"azure-devops:{where}/{env.get('BUILD_REPOSITORY_NAME', '')}"
+    if env.get("GITLAB_CI") == "true":
+        return f"gitlab-ci:{env.get('CI_SERVER_URL', '')}/{env.get('CI_PROJECT_PATH', '')}"
     return f"local:{getpass.getuser()}@{socket.gethostname()}"
 
 

@@ -3,7 +3,9 @@ pipeline the approver (and a high tier's validator) is who approved the run's
 `model-promotion` environment, with their comment as the reason, never a variable the job
 could set. GitHub: the run's environment reviews (`GET /repos/{repo}/actions/runs/{id}/
 approvals`). Azure DevOps: the run's approval checkpoints (its build timeline), then those
-approvals with their steps (`GET _apis/pipelines/approvals`).
+approvals with their steps (`GET _apis/pipelines/approvals`). GitLab: the job's deployment
+to the protected `model-promotion` environment and its approvals (`GET /projects/{id}/
+deployments`, then `/deployments/{deployment_id}`), read with the job's own token.
 
 What the forge answers is data from another party: bounded in size and nesting, checked
 for shape, and a failure is one line naming what to fix."""
@@ -78,6 +80,8 @@ def recorded_approval(env: Mapping[str, str], fetch: Fetch = _get_json) -> Recor
         return _github(env, fetch)
     if env.get("TF_BUILD", "").lower() == "true":
         return _azure_devops(env, fetch)
+    if env.get("GITLAB_CI") == "true":
+        return _gitlab(env, fetch)
     raise GovernanceError("not a CI run: no approval record to read")
 
 
@@ -145,6 +149,39 @@ def _azure_devops(env: Mapping[str, str], fetch: Fetch) -> RecordedApproval:
         _comment(steps[-1].get("comment")),
         url,
     )
+
+
+def _gitlab(env: Mapping[str, str], fetch: Fetch) -> RecordedApproval:
+    token = _need(env, "CI_JOB_TOKEN", r"\S{1,4096}", "set by GitLab CI")
+    api = _base(_need(env, "CI_API_V4_URL", r"\S{1,400}", "set by GitLab CI"), "CI_API_V4_URL")
+    project = _need(env, "CI_PROJECT_ID", r"\d{1,20}", "set by GitLab CI")
+    job = int(_need(env, "CI_JOB_ID", r"\d{1,20}", "set by GitLab CI"))
+    headers = {"JOB-TOKEN": token, "Accept": "application/json"}
+    deployments = fetch(f"{api}/projects/{project}/deployments?environment={ENVIRONMENT}"
+                        "&order_by=id&sort=desc&per_page=100", headers)  # fmt: skip
+    mine = [
+        d["id"] for d in _listed(deployments)
+        if isinstance(d, dict) and isinstance(d.get("id"), int)
+        and isinstance(d.get("deployable"), dict) and d["deployable"].get("id") == job
+    ]  # fmt: skip
+    if not mine:
+        raise GovernanceError(
+            f"no deployment of the {ENVIRONMENT} environment is recorded for job {job}: run "
+            "promote as that environment's job (README, GitLab CI)"
+        )
+    url = f"{api}/projects/{project}/deployments/{mine[0]}"
+    answer = fetch(url, headers)
+    approvals = [
+        a for a in _listed(answer.get("approvals") if isinstance(answer, dict) else None)
+        if isinstance(a, dict) and a.get("status") == "approved" and isinstance(a.get("user"), dict)
+    ]  # fmt: skip
+    if not approvals:
+        raise GovernanceError(
+            f"no approval of the {ENVIRONMENT} environment is recorded for job {job}: "
+            "protect it with required approvals (the platform's forge stack does)"
+        )
+    last = approvals[-1]
+    return RecordedApproval(_name(last["user"].get("username")), _comment(last.get("comment")), url)
 
 
 def _name(value: object) -> str:
