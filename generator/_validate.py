@@ -59,6 +59,37 @@ def workflow_files(root: Path) -> list[Path]:
     return sorted((root / ".github" / "workflows").glob("*.yml"))
 
 
+def gitlab_files(root: Path) -> list[Path]:
+    top = root / ".gitlab-ci.yml"
+    return [*([top] if top.is_file() else []), *sorted((root / ".gitlab" / "ci").glob("*.yml"))]
+
+
+class _GitLabLoader(yaml.SafeLoader):
+    """YAML as GitLab reads it: `!reference [job, key]` reuses another job's lines."""
+
+
+_GitLabLoader.add_constructor(
+    "!reference",
+    lambda loader, node: f": reference {' '.join(map(str, loader.construct_sequence(node)))}",  # type: ignore[arg-type]
+)
+
+
+def gitlab_scripts(path: Path) -> list[str]:
+    """Each GitLab job's shell, as the runner runs it: before_script then script, one shell."""
+    document = yaml.load(path.read_text(), Loader=_GitLabLoader)  # noqa: S506 - a SafeLoader
+    scripts = []
+    for job in (document or {}).values():
+        if not isinstance(job, dict):
+            continue
+        lines = []
+        for key in ("before_script", "script", "after_script"):
+            value = job.get(key)
+            lines += [value] if isinstance(value, str) else [str(v) for v in value or []]
+        if lines:
+            scripts.append("\n".join(lines))
+    return scripts
+
+
 def ado_files(root: Path) -> list[Path]:
     top = root / "azure-pipelines.yml"
     return [*([top] if top.is_file() else []), *sorted((root / ".azure-pipelines").rglob("*.yml"))]
@@ -108,12 +139,19 @@ def ado_schema(root: Path) -> Finding:
     return _run("azure-pipelines-schema", command, root)
 
 
+def gitlab_schema(root: Path) -> Finding:
+    files = [str(p) for p in gitlab_files(root)]
+    command = [_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci",
+               "--data-transform", "gitlab-ci", *files]  # fmt: skip
+    return _run("gitlab-ci-schema", command, root)
+
+
 def renovate_schema(root: Path) -> Finding:
     command = [_tool("check-jsonschema"), "--builtin-schema", "vendor.renovate", "renovate.json"]
     return _run("renovate-schema", command, root)
 
 
-def shellcheck(root: Path, *, github: bool, ado: bool) -> Finding:
+def shellcheck(root: Path, *, github: bool, ado: bool, gitlab: bool = False) -> Finding:
     """Every run/bash/script/inlineScript block, as the runners execute it (bash -e), and
     the repository's .sh files. No `${{ }}` may reach a script: values go through env."""
     scripts: list[str] = []
@@ -125,6 +163,9 @@ def shellcheck(root: Path, *, github: bool, ado: bool) -> Finding:
             scripts += _script_blocks(
                 yaml.safe_load(path.read_text()), ("bash", "script", "inlineScript")
             )
+    if gitlab:
+        for path in gitlab_files(root):
+            scripts += gitlab_scripts(path)
     with tempfile.TemporaryDirectory() as scratch:
         paths = []
         for number, body in enumerate(scripts):
@@ -144,14 +185,17 @@ def shellcheck(root: Path, *, github: bool, ado: bool) -> Finding:
 def validate_project(project: Path) -> list[Finding]:
     github = (project / ".github").is_dir()
     ado = (project / "azure-pipelines.yml").is_file()
+    gitlab = (project / ".gitlab-ci.yml").is_file()
     findings = [ruff(project), ruff_format(project), hadolint(project), yamllint(project)]
     if github:
         findings += [zizmor(project), github_schemas(project)]
     if ado:
         findings.append(ado_schema(project))
+    if gitlab:
+        findings.append(gitlab_schema(project))
     if (project / "renovate.json").is_file():
         findings.append(renovate_schema(project))
-    findings.append(shellcheck(project, github=github, ado=ado))
+    findings.append(shellcheck(project, github=github, ado=ado, gitlab=gitlab))
     if (project / "databricks.yml").is_file():
         from ._bundle import BundleError, validate_bundle
 

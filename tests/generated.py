@@ -28,6 +28,8 @@ VARIANTS = {
     "azure-databricks": {"cloud": "azure", "databricks": True},
     # The LLM kind's bundle: Spark-vs-pandas batch extraction against the fake provider.
     "llm-azure-databricks": {"project_kind": "llm", "cloud": "azure", "databricks": True},
+    # GitLab CI (#30): the project's suite, run as a GitLab job runs it.
+    "gitlab": {"ci": "gitlab", "serving": "flask"},
 }
 # The default variant runs its whole suite; the others run what differs from it (the
 # Flask service; the Spark engine and batch jobs; the LLM kind's Spark extraction), which
@@ -39,11 +41,14 @@ ONLY = {
     "flask": "tests/test_api.py tests/test_lean.py",
     "azure-databricks": "tests/test_spark.py tests/test_batch.py",
     "llm-azure-databricks": "tests/test_spark_extraction.py tests/test_batch_extraction.py",
+    "gitlab": "tests/test_governance.py tests/test_api.py",
 }
 
 
 GITHUB_ACTIONS_RUN = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "ci-bot",
                       "GITHUB_REPOSITORY": "acme-bank/rfq-model", "GITHUB_RUN_ID": "7"}  # fmt: skip
+GITLAB_RUN = {"GITLAB_CI": "true", "GITLAB_USER_LOGIN": "ci-bot", "CI_JOB_ID": "7",
+              "CI_PROJECT_ID": "31", "CI_API_V4_URL": "https://gitlab.invalid/api/v4"}  # fmt: skip
 
 
 def first_steps() -> list[str]:
@@ -68,7 +73,8 @@ def first_make_test_is_green(tmp_path: Path, variant: str) -> None:
     # the first commit, so the tests leave the tree clean and copier update works.
     # As the project's own CI runs it: GitHub Actions' variables are set (decisions the
     # suite makes must stay local ones, whatever the runner says).
-    env = {**project_env(), "PYTEST_ADDOPTS": ONLY[variant], **GITHUB_ACTIONS_RUN}
+    runner = GITLAB_RUN if variant == "gitlab" else GITHUB_ACTIONS_RUN
+    env = {**project_env(), "PYTEST_ADDOPTS": ONLY[variant], **runner}
     for step in first_steps():
         done = subprocess.run(
             ["bash", "-c", step], cwd=project, env=env, capture_output=True, text=True,

@@ -176,7 +176,13 @@ CLOUD_COMMAND = re.compile(
 
 
 def ci_script_blocks(project: Path) -> dict[str, str]:
-    from generator._validate import _script_blocks, ado_files, workflow_files
+    from generator._validate import (
+        _script_blocks,
+        ado_files,
+        gitlab_files,
+        gitlab_scripts,
+        workflow_files,
+    )
 
     blocks: dict[str, str] = {}
     for path in workflow_files(project):
@@ -186,13 +192,9 @@ def ci_script_blocks(project: Path) -> dict[str, str]:
         keys = ("bash", "script", "inlineScript")
         for index, body in enumerate(_script_blocks(yaml.safe_load(path.read_text()), keys)):
             blocks[f"{path.name}#{index}"] = body
-    gitlab = project / ".gitlab-ci.yml"
-    for path in [gitlab, *sorted((project / ".gitlab").rglob("*.yml"))]:
-        if path.is_file():
-            document = yaml.safe_load(path.read_text())
-            keys = ("script", "before_script", "after_script")
-            for index, body in enumerate(_script_blocks(document, keys)):
-                blocks[f"{path.name}#{index}"] = body
+    for path in gitlab_files(project):
+        for index, body in enumerate(gitlab_scripts(path)):
+            blocks[f"{path.name}#{index}"] = body
     return blocks
 
 

@@ -17,13 +17,13 @@ READERS = {
     # A computed name (an include, scripts/<cloud>/...): the new cloud supplies that file.
     "names a file after the cloud": (r"~ ?cloud ?~|\{\{ ?cloud ?\}\}", ["templates"]),
     "read the CI answer": (
-        r"ci ?==|ci in |uses_github|uses_azure_devops",
+        r"ci ?==|ci in |uses_github|uses_azure_devops|uses_gitlab",
         ["templates", "copier.yml"],
     ),
     "reads the serving answer": (r"serving ?==|\[serving\]|has_service|batch_only", ["templates"]),
     "reads the kind": (r"project_kind", ["templates", "copier.yml"]),
 }
-PLACEHOLDERS = ("aws", "gitlab", "NAME")
+PLACEHOLDERS = ("aws", "bitbucket", "NAME")
 
 
 def listed_after(marker: str) -> set[str]:

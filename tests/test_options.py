@@ -80,7 +80,14 @@ def test_every_choice_question_is_checked_against_the_handled_values() -> None:
 
 def test_derived_values_are_computed_not_asked() -> None:
     questions = load_questions(REPO_ROOT)
-    for name in ("service_name", "has_service", "batch_only", "uses_github", "uses_azure_devops"):
+    for name in (
+        "service_name",
+        "has_service",
+        "batch_only",
+        "uses_github",
+        "uses_azure_devops",
+        "uses_gitlab",
+    ):
         assert questions[name].computed, name
         assert name not in options(REPO_ROOT)
     repeated = []
@@ -90,7 +97,7 @@ def test_derived_values_are_computed_not_asked() -> None:
     assert repeated == []
 
 
-@pytest.mark.parametrize(("question", "value"), [("ci", "gitlab"), ("cloud", "aws")])
+@pytest.mark.parametrize(("question", "value"), [("ci", "bitbucket"), ("cloud", "aws")])
 def test_an_unhandled_choice_fails_loudly(
     tmp_path: Path, question: str, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -183,7 +190,7 @@ BUNDLE_FILES = {
     "/.github/workflows/bundle.yml",
     "/.azure-pipelines/templates/bundle-stage.yml",
     "/.azure-pipelines/templates/bundle-steps.yml",
-    "/scripts/*/databricks-auth.sh", "/scripts/databricks-bundle.sh",
+    "/scripts/*/databricks-auth.sh", "/scripts/databricks-bundle.sh", "/.gitlab/ci/bundle.yml",
 }  # fmt: skip
 
 
@@ -196,13 +203,15 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
     serving = combination.get("serving", "fastapi")
     databricks = combination.get("databricks", False)
     expected: set[str] = set()
-    if ci == "azure-devops":
+    if ci in ("azure-devops", "gitlab"):
         expected.add("/.github")
     if not combination.get("github_enterprise", False):
         expected.add("/.github/zizmor.yml")
-    if ci == "github":
+    if ci in ("github", "gitlab"):
         expected |= {"/azure-pipelines.yml", "/.azure-pipelines"}
-    if ci != "azure-devops":
+    if ci != "gitlab":
+        expected |= {"/.gitlab-ci.yml", "/.gitlab"}
+    if ci not in ("azure-devops", "gitlab"):
         expected.add("/renovate.json")
     # Only the project's cloud's operations (scripts/<cloud>/).
     expected |= {f"/scripts/{other}" for other in ("gcp", "azure") if other != cloud}

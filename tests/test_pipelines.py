@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from generator._options import Combination
 
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.slow
 
 GITHUB = matrix(uses_github=True)
 ADO = matrix(uses_azure_devops=True)
+GITLAB = matrix(uses_gitlab=True)
 LOGIN_ACTIONS = ("google-github-actions/auth", "azure/login")
 
 
@@ -50,6 +53,11 @@ def test_files_follow_the_ci_answer(rendered: Render, answers: Combination) -> N
     assert (project / "azure-pipelines.yml").is_file() is ado
     assert (project / ".azure-pipelines" / "train.yml").is_file() is ado
     assert (project / ".azure-pipelines" / "registry-audit.yml").is_file() is ado
+    gitlab = derived("uses_gitlab", ci=ci)
+    for name in [".gitlab-ci.yml", ".gitlab/CODEOWNERS", ".gitlab/ci/login.yml",
+                 ".gitlab/ci/checks.yml", ".gitlab/ci/deploy.yml", ".gitlab/ci/train.yml"]:  # fmt: skip
+        assert (project / name).is_file() is gitlab, name
+    assert (project / "renovate.json").is_file() is (ci in ("azure-devops", "gitlab"))
     # Each cloud's operations are scripts of its own, called the same way by every CI.
     for each in option_values("cloud"):
         assert (project / "scripts" / each / "login.sh").is_file() is (each == cloud), each
@@ -214,7 +222,8 @@ def test_readme_documents_every_variable_the_pipelines_read(
     # Variables the pipeline YAML defines itself need no setup.
     defined = set(re.findall(r"- name: ([A-Z][A-Z0-9_]+)\n\s+value:", text))
     used = (github_vars | ado_macros) - defined
-    assert used, "no pipeline variables found"
+    # GitLab's are its own test's (test_gitlab_promotes_one_digest_...).
+    assert used or answers["ci"] == "gitlab", "no pipeline variables found"
     undocumented = sorted(name for name in used if f"`{name}`" not in readme)
     assert not undocumented, f"README lacks setup for {undocumented}"
 
@@ -426,3 +435,90 @@ def test_promotion_stages_carry_the_approver_and_reason(
         publish = steps[steps.index(task) + 1]
         assert "bash scripts/publish-record.sh" in publish["bash"]
         assert publish["env"]["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
+
+
+def gitlab_jobs(project: Path) -> dict[str, dict[str, Any]]:
+    """Every job and hidden job of the project's GitLab pipeline, with `extends` resolved as
+    GitLab does (hashes merged, the job's own keys last)."""
+    from generator._validate import _GitLabLoader, gitlab_files
+
+    raw: dict[str, Any] = {}
+    for path in gitlab_files(project):
+        raw |= yaml.load(path.read_text(), Loader=_GitLabLoader)  # noqa: S506 - a SafeLoader
+
+    def merged(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+        out = dict(base)
+        for key, value in own.items():
+            both = isinstance(value, dict) and isinstance(out.get(key), dict)
+            out[key] = merged(out[key], value) if both else value
+        return out
+
+    def resolve(name: str) -> dict[str, Any]:
+        job = raw[name]
+        parents = job.get("extends", [])
+        result: dict[str, Any] = {}
+        for parent in [parents] if isinstance(parents, str) else parents:
+            result = merged(result, resolve(parent))
+        return merged(result, {k: v for k, v in job.items() if k != "extends"})
+
+    return {name: resolve(name) for name, job in raw.items() if isinstance(job, dict)
+            and name not in {"workflow", "variables", "default", "include", "stages"}}  # fmt: skip
+
+
+@pytest.mark.parametrize("answers", GITLAB, ids=named)
+def test_gitlab_promotes_one_digest_through_protected_environments(
+    rendered: Render, answers: Combination
+) -> None:
+    """GitLab CI (#30): one build, its digest handed on as a dotenv artifact, dev -> staging
+    -> prod as protected environments, ID tokens only where a job logs in, the cloud's
+    operations only through scripts/, and promotion behind model-promotion."""
+    project = rendered(**answers)
+    cloud, kind = answers["cloud"], answers["project_kind"]
+    jobs = gitlab_jobs(project)
+    root = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    assert root["include"][0]["local"] == ".gitlab/ci/login.yml"
+    build = jobs["build"]
+    assert build["script"] == [f'bash scripts/{cloud}/build-push.sh "$CI_COMMIT_SHA" > build.env']
+    assert build["artifacts"]["reports"]["dotenv"] == "build.env"
+    previous = "build"
+    for env in ("dev", "staging", "prod"):
+        job = jobs[f"deploy-{env}"]
+        assert job["environment"]["name"] == env
+        assert previous in job["needs"]
+        assert "build" in job["needs"]
+        assert job["resource_group"] == "deploy-$CI_ENVIRONMENT_NAME"
+        assert job["script"][0] == 'bash scripts/service-stack.sh up "$CI_ENVIRONMENT_NAME"'
+        assert job["script"][1].startswith(f"bash scripts/{cloud}/deploy-")
+        assert '"${digest:?from the build job}"' in job["script"][1]
+        previous = f"deploy-{env}"
+    logins = {name for name, job in jobs.items() if "id_tokens" in job}
+    for name, job in jobs.items():
+        if name in logins:
+            assert f"source scripts/{cloud}/login.sh" in job["before_script"], name
+            assert job["image"] == "$CLOUD_CLI_IMAGE", name
+    # Checks reach no cloud: no ID token, no login.
+    for name in ("lint", "test", "hadolint", *(["gate"] if kind == "llm" else [])):
+        assert name not in logins, name
+    if kind == "llm":
+        assert jobs["gate"]["variables"]["PROVIDER"] == "fake"
+        train = "\n".join(jobs["train"]["script"])
+        assert train.index("scripts/provider-env.sh") < train.index(" eval ")
+    promote = jobs["promote"]
+    assert promote["environment"]["name"] == "model-promotion"
+    assert promote["needs"] == ["train"]
+    assert not {"APPROVER", "REASON", "VALIDATOR"} & set(promote.get("variables") or {})
+    assert any(" promote --version " in line for line in promote["script"])
+    publish = "\n".join(jobs["publish"]["script"])
+    assert "bash scripts/publish-record.sh" in publish
+    assert "CI_JOB_TOKEN" in publish
+    audit = jobs["registry-audit"]
+    assert audit["variables"]["RECORD_KEEP"] == "branch"
+    assert audit["script"][-1].endswith(" status")
+    # Whatever a job reads that GitLab does not define is set up by the README.
+    readme = (project / "README.md").read_text()
+    text = "\n".join(p.read_text() for p in [project / ".gitlab-ci.yml",
+                                              *(project / ".gitlab" / "ci").glob("*.yml")])  # fmt: skip
+    defined = set(root["variables"]) | {k for j in jobs.values() for k in j.get("variables") or {}}
+    used = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", text)) - defined
+    used = {n for n in used if not n.startswith(("CI_", "GITLAB_", "HOME", "PATH"))}
+    assert not sorted(n for n in used if f"`{n}`" not in readme)

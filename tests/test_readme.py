@@ -41,14 +41,15 @@ def code(cell: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def rendered_answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """copier's own answers with defaults, for a gcp and an azure project."""
+    """copier's own answers with defaults, for a gcp, an azure and a GitLab project."""
     answers = {}
-    for cloud in ("gcp", "azure"):
+    for name, data in (("gcp", {"cloud": "gcp"}), ("azure", {"cloud": "azure"}),
+                       ("gitlab", {"cloud": "gcp", "ci": "gitlab"})):  # fmt: skip
         project = render(
-            tmp_path_factory.mktemp(cloud) / "RFQ Model", template=str(REPO_ROOT),
-            vcs_ref="HEAD", data={"owner": "desk-ml", "cloud": cloud},
+            tmp_path_factory.mktemp(name) / "RFQ Model", template=str(REPO_ROOT),
+            vcs_ref="HEAD", data={"owner": "desk-ml", **data},
         )  # fmt: skip
-        answers[cloud] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+        answers[name] = yaml.safe_load((project / ".copier-answers.yml").read_text())
     return answers
 
 
@@ -94,7 +95,8 @@ def test_the_default_column_is_what_copier_renders(
         if name in ("owner", "cloud"):
             actual = load_questions(REPO_ROOT)[name].default
         else:
-            actual = answers.get(name, rendered_answers["azure"].get(name))
+            others = rendered_answers["azure"] | rendered_answers["gitlab"]
+            actual = answers.get(name, others.get(name))
         assert str(actual).lower() == expected.lower(), name
 
 

@@ -147,6 +147,7 @@ def workers_for(cpu: float | str) -> str:
 
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+GITLAB_ISSUER = "https://gitlab.com"  # a self-managed instance: its own URL (gitlabIssuer)
 
 
 def github_issuer(config: StackConfig) -> str:

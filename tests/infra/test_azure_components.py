@@ -104,6 +104,20 @@ def test_ci_identity_federates_github_and_azure_devops_with_scoped_roles() -> No
     assert check_policies(rec, POLICIES) == []
 
 
+def test_ci_identity_federates_gitlab_projects_default_branch() -> None:
+    rec = run_program(lambda: CiIdentity(
+        "ci", resource_group_name="rg", location="uksouth", subscription_id=SUB,
+        github_repositories=[], gitlab_projects=["acme/markets/rfq-model"], ownership=OWN,
+    ))  # fmt: skip
+    [credential] = rec.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+    assert credential.inputs["issuer"] == "https://gitlab.com"
+    assert credential.inputs["subject"] == (
+        "project_path:acme/markets/rfq-model:ref_type:branch:ref:main"
+    )
+    assert credential.inputs["audiences"] == ["api://AzureADTokenExchange"]
+    assert_component_shape(rec)
+
+
 def test_monitoring_and_databricks() -> None:
     def program() -> None:
         Monitoring("alerts", resource_group_name="rg", ownership=OWN, email="t@bank.example",

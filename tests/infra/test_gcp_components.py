@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pulumi
+import pytest
 
-from goldpath_infra._base import Ownership
+from goldpath_infra._base import ConfigError, Ownership
 from goldpath_infra.gcp import (
     CiIdentity,
     ContainerRegistry,
@@ -145,6 +146,33 @@ def test_ci_identity_pins_repositories_and_grants_least_privilege() -> None:
     assert not rec.of_type("gcp:serviceaccount/key:Key"), "no service account keys, ever"
     assert_component_shape(rec)
     assert check_policies(rec, POLICIES) == []
+
+
+def test_ci_identity_trusts_named_gitlab_projects_only() -> None:
+    """GitLab CI (#30): a provider for GitLab's issuer pinned to the named projects, each
+    bound to both accounts, and each account able to mint identity tokens for itself only
+    (the smoke test's and the model registry's, scripts/gcp/)."""
+    rec = run_program(lambda: CiIdentity(
+        "goldpath", project="p-123456", github_repositories=[],
+        gitlab_projects=["acme/markets/rfq-model"], gitlab_issuer="https://gitlab.bank.example",
+    ))  # fmt: skip
+    providers = {p.inputs["workloadIdentityPoolProviderId"]: p.inputs for p in rec.of_type(
+        "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")}  # fmt: skip
+    gitlab = providers["gitlab"]
+    assert gitlab["oidc"]["issuerUri"] == "https://gitlab.bank.example"
+    assert gitlab["attributeCondition"] == "assertion.project_path in ['acme/markets/rfq-model']"
+    assert gitlab["attributeMapping"]["attribute.project_path"] == "assertion.project_path"
+    bound = [m.inputs["member"] for m in rec.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+             if m.inputs["role"] == "roles/iam.workloadIdentityUser"]  # fmt: skip
+    assert len(bound) == 2
+    assert all(b.endswith("/attribute.project_path/acme/markets/rfq-model") for b in bound)
+    creators = [m.inputs for m in rec.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+                if m.inputs["role"] == "roles/iam.serviceAccountTokenCreator"]  # fmt: skip
+    assert len(creators) == 2
+    assert all(c["member"].startswith("serviceAccount:") for c in creators)
+    assert_component_shape(rec)
+    with pytest.raises(ConfigError, match="at least one GitHub repository, ADO connection or"):
+        run_program(lambda: CiIdentity("goldpath", project="p-123456", github_repositories=[]))
 
 
 def test_monitoring_alerts_on_errors_and_latency() -> None:

@@ -135,3 +135,20 @@ def test_ci_trusts_a_github_enterprise_server_when_named(cloud: str) -> None:
         issuers = {c.inputs["issuer"] for c in credentials if "repo:" in c.inputs["subject"]}
     assert issuers == {"https://github.acme-bank.example/_services/token"}
     assert check_policies(recording, POLICIES) == []
+
+
+def test_gcp_platform_trusts_gitlab_projects_and_names_their_provider() -> None:
+    """A GitLab project's pipelines log in through a provider of their own, which the
+    platform exports for the project's GCP_WORKLOAD_IDENTITY_PROVIDER (README, GitLab)."""
+    config = stack_config(PLATFORM / "gcp", "dev")
+    config["goldpath-platform-gcp:gitlabProjects"] = ["acme/markets/rfq-model"]
+    recording = run_platform("gcp", "dev", config)
+    assert set(recording.stack_outputs) == OUTPUTS["gcp"] | {"gitlabWorkloadIdentityProvider"}
+    providers = recording.of_type(
+        "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
+    )
+    gitlab = next(p for p in providers if p.inputs["workloadIdentityPoolProviderId"] == "gitlab")
+    assert gitlab.inputs["oidc"]["issuerUri"] == "https://gitlab.com"
+    config["goldpath-platform-gcp:gitlabProjects"] = ["not a project"]
+    with pytest.raises(RunError, match="gitlabProjects"):
+        run_platform("gcp", "dev", config)

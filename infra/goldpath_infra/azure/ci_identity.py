@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import pulumi
 from pulumi_azure_native import authorization, managedidentity
 
-from .._base import GITHUB_ISSUER, ConfigError, Ownership, child
+from .._base import GITHUB_ISSUER, GITLAB_ISSUER, ConfigError, Ownership, child
 from ._roles import ACR_PUSH, AZUREML_DATA_SCIENTIST, CONTRIBUTOR, role_definition
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # noqa: S105 - an audience, not a secret
@@ -34,6 +34,8 @@ class CiIdentity(pulumi.ComponentResource):
         github_issuer: str = GITHUB_ISSUER,
         environments: Sequence[str] = ("dev", "staging", "prod", "model-promotion"),
         azure_devops: Sequence[tuple[str, str]] = (),
+        gitlab_projects: Sequence[str] = (),
+        gitlab_issuer: str = GITLAB_ISSUER,
         registry_id: pulumi.Input[str] | None = None,
         deploy_scope: pulumi.Input[str] | None = None,
         model_registry_id: pulumi.Input[str] | None = None,
@@ -43,8 +45,10 @@ class CiIdentity(pulumi.ComponentResource):
         """`azure_devops` holds (issuer, subject) pairs: the organisation's issuer
         `https://vstoken.dev.azure.com/<org id>` and `sc://<org>/<project>/<connection>`."""
         super().__init__("goldpath:azure:CiIdentity", name, None, opts)
-        if not github_repositories and not azure_devops:
-            raise ConfigError("CiIdentity needs at least one GitHub repository or ADO connection")
+        if not github_repositories and not azure_devops and not gitlab_projects:
+            raise ConfigError(
+                "CiIdentity needs at least one GitHub repository, ADO connection or GitLab project"
+            )
         self.identity = managedidentity.UserAssignedIdentity(
             name,
             resource_name_=name,
@@ -63,6 +67,12 @@ class CiIdentity(pulumi.ComponentResource):
             ]
         for index, (issuer, subject) in enumerate(azure_devops):
             subjects.append((f"azure-devops-{index}", issuer, subject))
+        # GitLab's subject names the project and the ref, not the environment: the default
+        # branch's pipelines, whose deployments its protected environments gate.
+        for path in gitlab_projects:
+            slug = path.replace("/", "-").replace(".", "-").lower()
+            subject = f"project_path:{path}:ref_type:branch:ref:main"
+            subjects.append((f"gitlab-{slug}-main", gitlab_issuer, subject))
         # Azure applies federated credentials of one identity one at a time; chaining
         # them avoids a conflict error when several are created together.
         previous: list[pulumi.Resource] = []

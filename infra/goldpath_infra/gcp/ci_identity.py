@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 import pulumi
 import pulumi_gcp as gcp
 
-from .._base import GITHUB_ISSUER, ConfigError, child
+from .._base import GITHUB_ISSUER, GITLAB_ISSUER, ConfigError, child
 
 ADO_AUDIENCE = "api://AzureADTokenExchange"
 
@@ -23,6 +23,10 @@ DEPLOYER_ROLES = (
 
 def _repository_principal(repo: str) -> Callable[[str], str]:
     return lambda pool: f"principalSet://iam.googleapis.com/{pool}/attribute.repository/{repo}"
+
+
+def _project_principal(path: str) -> Callable[[str], str]:
+    return lambda pool: f"principalSet://iam.googleapis.com/{pool}/attribute.project_path/{path}"
 
 
 def _subject_principal(subject: str) -> Callable[[str], str]:
@@ -53,35 +57,26 @@ class CiIdentity(pulumi.ComponentResource):
         registry_location: str | None = None,
         azure_devops_organization_id: str | None = None,
         azure_devops_connections: Sequence[str] = (),
+        gitlab_projects: Sequence[str] = (),
+        gitlab_issuer: str = GITLAB_ISSUER,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:gcp:CiIdentity", name, None, opts)
-        if not github_repositories and not azure_devops_connections:
-            raise ConfigError("CiIdentity needs at least one GitHub repository or ADO connection")
+        if not github_repositories and not azure_devops_connections and not gitlab_projects:
+            raise ConfigError(
+                "CiIdentity needs at least one GitHub repository, ADO connection or GitLab project"
+            )
         self.pool = gcp.iam.WorkloadIdentityPool(
             f"{name}-pool",
             project=project,
             workload_identity_pool_id=f"{name}-ci"[:32],
-            display_name="CI (GitHub Actions, Azure DevOps)",
+            display_name="CI (GitHub Actions, Azure DevOps, GitLab)",
             opts=child(self),
         )
-        repositories = ", ".join(f"'{r}'" for r in github_repositories)
-        self.github = gcp.iam.WorkloadIdentityPoolProvider(
-            f"{name}-github",
-            project=project,
-            workload_identity_pool_id=self.pool.workload_identity_pool_id,
-            workload_identity_pool_provider_id="github",
-            display_name="GitHub Actions",
-            attribute_mapping={
-                "google.subject": "assertion.sub",
-                "attribute.repository": "assertion.repository",
-                "attribute.ref": "assertion.ref",
-                "attribute.environment": "assertion.environment",
-            },
-            attribute_condition=f"assertion.repository in [{repositories}]",
-            oidc={"issuer_uri": github_issuer},
-            opts=child(self),
-        )
+        self.github = self._oidc_provider(
+            name, project, "github", "GitHub Actions", github_issuer,
+            "repository", github_repositories, {"attribute.environment": "assertion.environment"},
+        )  # fmt: skip
         self.provider_name = self.github.name
         principals: list[pulumi.Output[str]] = [
             self.pool.name.apply(_repository_principal(repo)) for repo in github_repositories
@@ -104,6 +99,19 @@ class CiIdentity(pulumi.ComponentResource):
             )
             principals += [
                 self.pool.name.apply(_subject_principal(sub)) for sub in azure_devops_connections
+            ]
+
+        self.gitlab_provider_name: pulumi.Output[str] | None = None
+        if gitlab_projects:
+            # GitLab's ID token (`id_tokens`, audience: this provider's full name), pinned to
+            # the named projects; its deployments are gated by protected environments.
+            self.gitlab = self._oidc_provider(
+                name, project, "gitlab", "GitLab CI/CD", gitlab_issuer,
+                "project_path", gitlab_projects, {},
+            )  # fmt: skip
+            self.gitlab_provider_name = self.gitlab.name
+            principals += [
+                self.pool.name.apply(_project_principal(path)) for path in gitlab_projects
             ]
 
         self.deployer = gcp.serviceaccount.Account(
@@ -164,7 +172,38 @@ class CiIdentity(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "workloadIdentityProvider": self.provider_name,
+                "gitlabWorkloadIdentityProvider": self.gitlab_provider_name,
                 "deployerServiceAccount": self.deployer_email,
                 "trainerServiceAccount": self.trainer_email,
             }
+        )
+
+    def _oidc_provider(
+        self,
+        name: str,
+        project: str,
+        provider_id: str,
+        display_name: str,
+        issuer: str,
+        claim: str,
+        allowed: Sequence[str],
+        more: dict[str, str],
+    ) -> gcp.iam.WorkloadIdentityPoolProvider:
+        """An OIDC provider of the pool whose `claim` must be one of `allowed`."""
+        listed = ", ".join(f"'{value}'" for value in allowed)
+        return gcp.iam.WorkloadIdentityPoolProvider(
+            f"{name}-{provider_id}",
+            project=project,
+            workload_identity_pool_id=self.pool.workload_identity_pool_id,
+            workload_identity_pool_provider_id=provider_id,
+            display_name=display_name,
+            attribute_mapping={
+                "google.subject": "assertion.sub",
+                f"attribute.{claim}": f"assertion.{claim}",
+                "attribute.ref": "assertion.ref",
+                **more,
+            },
+            attribute_condition=f"assertion.{claim} in [{listed}]",
+            oidc={"issuer_uri": issuer},
+            opts=child(self),
         )

@@ -5,7 +5,14 @@ shares. Stack name = environment (dev, prod)."""
 import pulumi
 from pulumi_azure_native import authorization, resources
 
-from goldpath_infra import ENVIRONMENTS, ConfigError, Ownership, StackConfig, github_issuer
+from goldpath_infra import (
+    ENVIRONMENTS,
+    GITLAB_ISSUER,
+    ConfigError,
+    Ownership,
+    StackConfig,
+    github_issuer,
+)
 from goldpath_infra.azure import (
     CiIdentity,
     ContainerRegistry,
@@ -25,7 +32,12 @@ ownership = Ownership(
     env=env,
 )
 prefix = config.text("namePrefix", pattern=r"[a-z][a-z0-9]{2,11}", example="acmeml")
-repositories = config.strings("githubRepositories", pattern=r"[\w.-]+/[\w.-]+")
+repositories = config.strings("githubRepositories", required=False, pattern=r"[\w.-]+/[\w.-]+")
+# GitLab projects ("group/subgroup/project") whose pipelines may act as the CI identity.
+gitlab_projects = config.strings("gitlabProjects", required=False, pattern=r"[\w.-]+(/[\w.-]+)+")
+gitlab_issuer = config.text(
+    "gitlabIssuer", default=GITLAB_ISSUER, pattern=r"https://[\w.-]+(:\d+)?"
+)
 ado_org = config.optional("azureDevOpsOrganizationId")
 ado_connections = config.strings("azureDevOpsConnections", required=False, pattern=r"sc://.+/.+/.+")
 alert_email = config.text(
@@ -69,6 +81,8 @@ ci = CiIdentity(
     subscription_id=client.subscription_id,
     github_repositories=repositories,
     github_issuer=github_issuer(config),
+    gitlab_projects=gitlab_projects,
+    gitlab_issuer=gitlab_issuer,
     azure_devops=[(f"https://vstoken.dev.azure.com/{ado_org}", c) for c in ado_connections]
     if ado_org
     else [],

@@ -3,7 +3,14 @@ every ML project in this environment shares. Stack name = environment (dev, prod
 
 import pulumi
 
-from goldpath_infra import ENVIRONMENTS, ConfigError, Ownership, StackConfig, github_issuer
+from goldpath_infra import (
+    ENVIRONMENTS,
+    GITLAB_ISSUER,
+    ConfigError,
+    Ownership,
+    StackConfig,
+    github_issuer,
+)
 from goldpath_infra.gcp import (
     CiIdentity,
     ContainerRegistry,
@@ -26,7 +33,12 @@ ownership = Ownership(
     project="goldpath-platform",
     env=env,
 )
-repositories = config.strings("githubRepositories", pattern=r"[\w.-]+/[\w.-]+")
+repositories = config.strings("githubRepositories", required=False, pattern=r"[\w.-]+/[\w.-]+")
+# GitLab projects ("group/subgroup/project") whose pipelines may act as the CI identity.
+gitlab_projects = config.strings("gitlabProjects", required=False, pattern=r"[\w.-]+(/[\w.-]+)+")
+gitlab_issuer = config.text(
+    "gitlabIssuer", default=GITLAB_ISSUER, pattern=r"https://[\w.-]+(:\d+)?"
+)
 ado_org = config.optional("azureDevOpsOrganizationId")
 ado_connections = config.strings("azureDevOpsConnections", required=False, pattern=r"sc://.+/.+/.+")
 alert_email = config.text(
@@ -43,6 +55,8 @@ ci = CiIdentity(
     project=project,
     github_repositories=repositories,
     github_issuer=github_issuer(config),
+    gitlab_projects=gitlab_projects,
+    gitlab_issuer=gitlab_issuer,
     registry_repository=registry.repository.repository_id,
     registry_location=region,
     azure_devops_organization_id=ado_org,
@@ -74,6 +88,8 @@ pulumi.export("imageRegistry", registry.url)
 pulumi.export("projectId", project)
 pulumi.export("region", region)
 pulumi.export("workloadIdentityProvider", ci.provider_name)
+if ci.gitlab_provider_name is not None:
+    pulumi.export("gitlabWorkloadIdentityProvider", ci.gitlab_provider_name)
 pulumi.export("deployerServiceAccount", ci.deployer_email)
 pulumi.export("trainerServiceAccount", ci.trainer_email)
 pulumi.export("mlflowTrackingUri", model_registry.tracking_uri)
