@@ -36,6 +36,8 @@ def test_every_validator_passes(rendered: Render, answers: Combination) -> None:
         expected |= {"zizmor", "dependabot-schema"}  # after the workflows' schema passed
     if derived("uses_azure_devops", **answers):
         expected.add("azure-pipelines-schema")
+    if derived("uses_gitlab", **answers):
+        expected |= {"gitlab-ci-schema", "renovate-schema"}
     if answers.get("databricks"):
         expected.add("databricks-bundle")
     assert expected <= ran, f"not run: {sorted(expected - ran)}"

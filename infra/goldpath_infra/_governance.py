@@ -39,3 +39,13 @@ def read_people(config: StackConfig) -> tuple[list[str], dict[str, str]]:
             f"'{config.namespace}:identities.tom@bank\\.example' tom-gh`"
         )
     return validators, identities
+
+
+def one_owner(config: StackConfig, key: str, paths: Sequence[str], owner: str, where: str) -> None:
+    """A forge stack governs one organisation or group: every `key` path starts with it."""
+    outside = [path for path in paths if path.split("/")[0] != owner]
+    if outside:
+        raise ConfigError(
+            f"configuration {config.namespace}:{key} has {outside[0]!r}, outside {where} "
+            f"{owner!r}: one stack per organisation or top-level group"
+        )

@@ -32,7 +32,7 @@ def assert_component_shape(recording: Recording) -> None:
     registered its outputs."""
     components = {r.urn for r in recording.resources if not r.custom}
     for resource in recording.resources:
-        providers = {"gcp", "azure-native", "random", "github", "azuredevops"}
+        providers = {"gcp", "azure-native", "random", "github", "azuredevops", "gitlab"}
         if resource.custom and resource.type.split(":")[0] in providers:
             assert resource.parent_type.startswith("goldpath:") or resource.type == (
                 "azure-native:resources:ResourceGroup"

@@ -150,3 +150,51 @@ def test_the_setting_round_trips_every_identity_the_stack_accepts() -> None:
         "validators": config["goldpath-platform-github:modelValidators"],
         "identities": config["goldpath-platform-github:identities"],
     }
+
+
+def test_gitlab_promotions_and_deploys_wait_for_the_platform_groups() -> None:
+    """GitLab (#30): each project's protected environments are approved by the platform's
+    groups, its default branch takes only merge requests a code owner approved and their
+    authors could not, and the published setting is what the runtime reads."""
+    recording = run_forge("gitlab")
+    projects = {"acme-bank/markets/rfq-hit-model", "acme-bank/credit-limit-model"}
+    environments = recording.of_type(
+        "gitlab:index/projectProtectedEnvironment:ProjectProtectedEnvironment"
+    )
+    approvers = {
+        (e.inputs["project"], e.inputs["environment"]): e.inputs["approvalRules"]
+        for e in environments
+    }
+    assert set(approvers) == {
+        (p, e) for p in projects for e in ("model-promotion", "staging", "prod")
+    }
+    for (project, environment), rules in approvers.items():
+        group = 4242 if environment == "model-promotion" else 4243
+        assert rules == [{"groupId": group, "requiredApprovals": 1}], (project, environment)
+    for environment in environments:
+        assert environment.inputs["deployAccessLevelsAttributes"] == [{"accessLevel": "maintainer"}]
+    branches = recording.of_type("gitlab:index/branchProtection:BranchProtection")
+    assert {b.inputs["project"] for b in branches} == projects
+    for branch in branches:
+        inputs = branch.inputs
+        assert (inputs["branch"], inputs["pushAccessLevel"]) == ("main", "no one")
+        assert inputs["allowForcePush"] is False
+        assert inputs["codeOwnerApprovalRequired"] is True
+    for approvals in recording.of_type(
+        "gitlab:index/projectLevelMrApprovals:ProjectLevelMrApprovals"
+    ):
+        inputs = approvals.inputs
+        assert inputs["resetApprovalsOnPush"] is True
+        assert inputs["mergeRequestsAuthorApproval"] is False
+        assert inputs["mergeRequestsDisableCommittersApproval"] is True
+    setting = recording.one("gitlab:index/groupVariable:GroupVariable")
+    assert (setting.inputs["key"], setting.inputs["raw"]) == ("GOLDPATH_GOVERNANCE", True)
+    people = directory({"GOLDPATH_GOVERNANCE": setting.inputs["value"]})
+    assert people is not None
+    assert people.validates("vic-validator")
+    assert not people.validates("mallory")
+    assert_component_shape(recording)
+    config = stack_config(PLATFORM / "gitlab", "prod")
+    config["goldpath-platform-gitlab:gitlabProjects"] = ["other-bank/rfq"]
+    with pytest.raises(RunError, match="outside the group"):
+        run_forge("gitlab", config)
