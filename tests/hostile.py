@@ -206,3 +206,13 @@ hostile_registries = st.one_of(
         lambda d: json.dumps(d).encode()
     ),
 )  # fmt: skip
+
+
+# A service stack's outputs as the CI's scripts read them (service-stack.json, providerEnv):
+# written by the platform's stack, landing in a CI system's environment file.
+hostile_stack_outputs = st.dictionaries(
+    st.one_of(st.sampled_from(["PROVIDER", "PROVIDER_MODEL", "BASH_ENV", "LD_PRELOAD"]),
+              hostile_text),
+    st.one_of(hostile_text, st.integers(), st.none(), st.lists(st.text(max_size=3), max_size=2)),
+    max_size=5,
+)  # fmt: skip

@@ -30,6 +30,7 @@ from generator._options import Combination
 from generator._template import REPO_ROOT
 
 from .conftest import MATRIX, Render, named, option_values
+from .hostile import hostile_stack_outputs
 from .infra.test_service_stacks import run_llm_service, run_service
 
 DIGEST = "sha256:" + "ab" * 32
@@ -468,6 +469,31 @@ def test_provider_settings_that_would_inject_are_refused(
     done = bash(project, clouds.env(PULUMI_BACKEND_URL="gs://state"), "scripts/provider-env.sh")
     assert done.returncode != 0
     assert "=" not in done.stdout
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(exported=hostile_stack_outputs)
+def test_provider_settings_are_name_value_lines_or_refused(
+    rendered: Render, tmp_path_factory: pytest.TempPathFactory, exported: dict[str, Any]
+) -> None:
+    """Whatever the stack exports lands in a CI system's environment file as one
+    NAME=value line per setting, or nothing at all (tests/hostile.py's catalogue)."""
+    clouds = Clouds(tmp_path_factory.mktemp("clouds"))
+    clouds.answer("pulumi", "stack", "output", "providerEnv", stdout=json.dumps(exported))
+    project = rendered(project_kind="llm")
+    done = bash(project, clouds.env(PULUMI_BACKEND_URL="gs://state"), "scripts/provider-env.sh")
+    usable = bool(exported) and all(
+        re.fullmatch(r"[A-Z][A-Z0-9_]{0,63}", key) and isinstance(value, str)
+        and re.fullmatch(r"[^\n\r]{1,2048}", value)
+        for key, value in exported.items()
+    )  # fmt: skip
+    if usable:
+        assert done.returncode == 0, done.stderr
+        # Lines as an environment file has them: split at "\n" only.
+        assert done.stdout.split("\n") == [*(f"{k}={v}" for k, v in exported.items()), ""]
+    else:
+        assert done.returncode != 0
+        assert done.stdout == ""
 
 
 def test_service_stack_applies_then_keeps_its_outputs(

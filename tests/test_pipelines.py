@@ -58,6 +58,14 @@ def test_files_follow_the_ci_answer(rendered: Render, answers: Combination) -> N
                  ".gitlab/ci/checks.yml", ".gitlab/ci/deploy.yml", ".gitlab/ci/train.yml"]:  # fmt: skip
         assert (project / name).is_file() is gitlab, name
     assert (project / "renovate.json").is_file() is (ci in ("azure-devops", "gitlab"))
+    # The cloud operations and the pipelines hold the path to production: the platform
+    # team reviews every change to them (with the forge stacks' code-owner rules).
+    for owners in [project / ".github" / "CODEOWNERS", project / ".gitlab" / "CODEOWNERS"]:
+        if owners.is_file():
+            rules = dict(line.split(None, 1) for line in owners.read_text().splitlines()
+                         if line.strip() and not line.startswith("#"))  # fmt: skip
+            for path in ("/scripts/", "/infra/", "/Dockerfile"):
+                assert "/platform-team" in rules[path], (owners, path)
     # Each cloud's operations are scripts of its own, called the same way by every CI.
     for each in option_values("cloud"):
         assert (project / "scripts" / each / "login.sh").is_file() is (each == cloud), each

@@ -10,5 +10,5 @@ if [ ! -f "$outputs" ]; then
   exit 1
 fi
 jq -er --arg key "$key" \
-  'if (.[$key] | type) == "string" and (.[$key] | test("^[^\n\r]+$"))
+  'if (.[$key] | type) == "string" and (.[$key] | test("\\A[^\n\r]{1,2048}\\z"))
    then .[$key] else error("the service stack exports no one-line \($key)") end' "$outputs"

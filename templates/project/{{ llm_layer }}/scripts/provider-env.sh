@@ -8,10 +8,13 @@ set -euo pipefail
 export PATH="$HOME/.pulumi/bin:$PATH"
 cd "$(dirname "$0")/../infra"
 pulumi login "$PULUMI_BACKEND_URL" >&2
-# Names and values land in a CI system's environment file: one line each, names only.
+# Names and values land in a CI system's environment file: one line each, names only, and
+# all of them or none (a setting refused halfway must not leave the first ones behind).
 pulumi stack output providerEnv --stack "${PROVIDER_STACK:-dev}" --json | jq -er '
   if type != "object" or length == 0 then error("the dev stack exports no providerEnv") else . end
-  | to_entries[]
-  | if (.key | test("^[A-Z][A-Z0-9_]{0,63}$")) and (.value | type) == "string"
-       and (.value | test("^[^\n\r]{1,2048}$"))
-    then "\(.key)=\(.value)" else error("providerEnv holds an unusable entry \(.key)") end'
+  | to_entries
+  | if all(.[]; (.key | test("\\A[A-Z][A-Z0-9_]{0,63}\\z")) and (.value | type) == "string"
+              and (.value | test("\\A[^\n\r]{1,2048}\\z")))
+    then .[] | "\(.key)=\(.value)"
+    else error("providerEnv holds an unusable entry: names are A-Z0-9_, values one line")
+    end'
