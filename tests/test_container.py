@@ -130,9 +130,15 @@ def test_dependency_updates_cover_images_python_and_ci(rendered: Render, ci: str
     else:
         assert not (project / ".github").exists()
         config = json.loads((project / "renovate.json").read_text())
-        assert {"dockerfile", "pep621", "pip_requirements", "azure-pipelines"} <= set(
+        # The CI system's own files: Azure Pipelines' tasks, or GitLab's job images and includes.
+        ci_managers = {
+            "azure-devops": {"azure-pipelines"},
+            "gitlab": {"gitlabci", "gitlabci-include"},
+        }
+        assert {"dockerfile", "pep621", "pip_requirements", *ci_managers[ci]} <= set(
             config["enabledManagers"]
         )
+        assert "docker:pinDigests" in config["extends"]  # job images pinned by digest too
         assert config["minimumReleaseAge"] == "7 days"
         finding = validate.renovate_schema(project)
         assert finding.ok, finding.output
