@@ -173,7 +173,12 @@ def excluded_by_layout(answers: dict[str, object]) -> set[str]:
     copier.yml's computed values as copier would."""
     import jinja2
 
-    context = defaults(REPO_ROOT, {"project_slug": "pkg", **answers})
+    # goldpath_repository is a free-text answer: its default, on github.com.
+    given = {
+        "project_slug": "pkg",
+        "goldpath_repository": "https://github.com/ml-platform/goldpath",
+    }
+    context = defaults(REPO_ROOT, {**given, **answers})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPO_ROOT), autoescape=False)  # noqa: S701
     text = env.get_template("templates/includes/layout.jinja").render(**context)
     return {line for line in text.splitlines() if line.strip()}
@@ -207,6 +212,9 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
         expected.add("/.github")
     if not combination.get("github_enterprise", False):
         expected.add("/.github/zizmor.yml")
+        # goldpath on github.com (the default URL): the platform's deploy stage, by reference.
+        if ci in ("github", "both"):
+            expected.add("/.github/workflows/deploy.yml")
     if ci in ("github", "gitlab"):
         expected |= {"/azure-pipelines.yml", "/.azure-pipelines"}
     if ci != "gitlab":

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from generator._options import Combination
+from generator._template import REPO_ROOT
 
 from .conftest import MATRIX, Render, derived, matrix, named, option_values
 from .pipeline_checks import (
@@ -34,6 +35,19 @@ GITLAB = matrix(uses_gitlab=True)
 LOGIN_ACTIONS = ("google-github-actions/auth", "azure/login")
 
 
+# The platform's deploy stage, by reference at a full commit (templates/includes/github/refs.jinja).
+PLATFORM_DEPLOY = r"ml-platform/goldpath/\.github/workflows/deploy\.yml@[0-9a-f]{40}"
+
+
+def deploy_stage(answers: Combination) -> str:
+    """What cd.yml and rollback.yml call to deploy: the platform's stage at the commit the
+    project was rendered from (goldpath on github.com, the default), or on GitHub Enterprise
+    Server the project's own deploy.yml."""
+    if answers.get("github_enterprise"):
+        return r"\./\.github/workflows/deploy\.yml"
+    return PLATFORM_DEPLOY
+
+
 def self_repository(answers: Combination) -> str:
     """How a workflow names its own repository's reusable workflows: `$/` on github.com,
     `.` on GitHub Enterprise Server (which lacks the `$/` form)."""
@@ -45,9 +59,12 @@ def test_files_follow_the_ci_answer(rendered: Render, answers: Combination) -> N
     project = rendered(**answers)
     ci, cloud = answers["ci"], answers["cloud"]
     github, ado = derived("uses_github", ci=ci), derived("uses_azure_devops", ci=ci)
-    for name in ["ci.yml", "cd.yml", "deploy.yml", "rollback.yml", "train.yml",
-                 "registry-audit.yml"]:  # fmt: skip
+    for name in ["ci.yml", "cd.yml", "rollback.yml", "train.yml", "registry-audit.yml"]:
         assert (project / ".github" / "workflows" / name).is_file() is github, name
+    # goldpath on github.com (the default): the platform's deploy stage is called by
+    # reference; on GitHub Enterprise Server the project keeps its own copy.
+    own_deploy = github and bool(answers.get("github_enterprise"))
+    assert (project / ".github" / "workflows" / "deploy.yml").is_file() is own_deploy
     for name in ["dependabot.yml", "CODEOWNERS", "pull_request_template.md"]:
         assert (project / ".github" / name).is_file() is github, name
     assert (project / "azure-pipelines.yml").is_file() is ado
@@ -106,10 +123,14 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
             logs_in = any(s.get("uses", "").startswith(LOGIN_ACTIONS) for s in steps) or any(
                 "/databricks-auth.sh" in s.get("run", "") for s in steps
             )
-            calls_login_workflow = job.get("uses") in {
-                f"{here}/.github/workflows/deploy.yml",
-                f"{here}/.github/workflows/bundle.yml",
-            }
+            calls_login_workflow = (
+                job.get("uses")
+                in {
+                    f"{here}/.github/workflows/deploy.yml",
+                    f"{here}/.github/workflows/bundle.yml",
+                }
+                or re.fullmatch(PLATFORM_DEPLOY, job.get("uses", "")) is not None
+            )
             assert ("id-token" in writes) is (logs_in or calls_login_workflow), where
             if "steps" in job:
                 assert job["timeout-minutes"] <= 60, f"{where}: no timeout"
@@ -135,7 +156,7 @@ def test_one_build_one_digest_promoted_through_gated_environments(
     order = ["dev", "staging", "prod"]
     for index, env in enumerate(order):
         job = cd[f"deploy-{env}"]
-        assert job["uses"] == f"{self_repository(answers)}/.github/workflows/deploy.yml"
+        assert re.fullmatch(deploy_stage(answers), job["uses"]), job["uses"]
         assert job["with"] == {
             "environment": env,
             "digest": "${{ needs.build.outputs.digest }}",
@@ -144,11 +165,28 @@ def test_one_build_one_digest_promoted_through_gated_environments(
         assert "build" in needs
         if index:
             assert f"deploy-{order[index - 1]}" in needs, f"{env} must wait for the previous"
-    # Only cd builds images; every deploy goes through the environment-gated job.
-    deploy = flows["deploy.yml"]["jobs"]["deploy"]
+    # Only cd builds images; every deploy goes through the environment-gated job: the
+    # platform's (this repository's .github/workflows/deploy.yml) or the project's copy.
+    by_reference = not answers.get("github_enterprise")
+    stage = workflows(REPO_ROOT if by_reference else project)["deploy.yml"]
+    deploy = stage["jobs"]["deploy"]
     assert deploy["environment"]["name"] == "${{ inputs.environment }}"
     run = next(s["run"] for s in deploy["steps"] if s.get("id") == "deploy")
-    assert run == f'bash scripts/{cloud}/deploy-service.sh "$DIGEST" >> "$GITHUB_OUTPUT"'
+    if by_reference:
+        # The project's own scripts: its cloud and shape as its scripts/ folder has them.
+        assert run == 'bash "scripts/$CLOUD/deploy-$SHAPE.sh" "$DIGEST" >> "$GITHUB_OUTPUT"'
+        detect = next(s["run"] for s in deploy["steps"] if s.get("id") == "project")
+        found = subprocess.run(
+            ["bash", "-c", detect.replace('"$GITHUB_OUTPUT"', "/dev/stdout")],
+            cwd=project, capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        assert found == [f"cloud={cloud}", "shape=service"]
+        assert set(triggers(stage)["workflow_call"]["inputs"]) == {"environment", "digest"}
+        refs = {j["uses"] for j in cd.values() if "deploy" in j.get("uses", "")}
+        refs |= {j["uses"] for j in flows["rollback.yml"]["jobs"].values()}
+        assert len(refs) == 1, "one platform release for every deploy"
+    else:
+        assert run == f'bash scripts/{cloud}/deploy-service.sh "$DIGEST" >> "$GITHUB_OUTPUT"'
     assert "/readyz" in (project / "scripts" / "smoke-test.sh").read_text(), "smoke test"
     assert "smoke-test.sh" in (project / "scripts" / cloud / "deploy-service.sh").read_text()
     rollback = flows["rollback.yml"]
@@ -385,8 +423,12 @@ def test_github_enterprise_server_variant(rendered: Render, answers: Combination
             match = re.match(r"^\s*(?:- )?uses: (\S+)", line)
             if match:
                 (calls if match.group(1).startswith("./") else actions).add(match.group(1))
-        assert (github_com / ".github" / "workflows" / path.name).read_text().count(
-            "$/.github/workflows/"
+        # What github.com calls by reference (the platform's deploy stage) or with `$/`,
+        # GHES calls from the project itself, `./`.
+        counterpart = github_com / ".github" / "workflows" / path.name
+        on_github_com = counterpart.read_text() if counterpart.is_file() else ""
+        assert on_github_com.count("$/.github/workflows/") + on_github_com.count(
+            "/goldpath/.github/workflows/deploy.yml@"
         ) == text.count("./.github/workflows/"), path.name
     assert calls, "no reusable workflow calls found"
     assert all(a.split("@")[0] != "actions/upload-artifact" or a.endswith(

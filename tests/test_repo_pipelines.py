@@ -42,8 +42,10 @@ def test_release_publishes_only_a_verified_tag() -> None:
         for job_name, job in workflow["jobs"].items():
             # Only the platform stack jobs reach a cloud, and the release's upload of the
             # libraries reaches the package index; tests never log in anywhere.
+            # The platform's deploy stage logs in as the calling project's deployer.
             logs_in = (name, job_name) in {("infra.yml", "preview"), ("infra.yml", "up"),
-                                           ("release.yml", "libraries")}  # fmt: skip
+                                           ("release.yml", "libraries"),
+                                           ("deploy.yml", "deploy")}  # fmt: skip
             assert ("id-token" in job["permissions"]) is logs_in, f"{name}:{job_name}"
 
 
