@@ -5,10 +5,19 @@ security rules run by `pulumi preview --policy-pack` and by the offline tests;
 `testing` the mock harness that runs a whole program without the Pulumi engine.
 """
 
-from ._base import ENVIRONMENTS, GITLAB_ISSUER, ConfigError, Ownership, StackConfig, github_issuer
+from ._base import (
+    DEPLOY_STAGE,
+    ENVIRONMENTS,
+    GITLAB_ISSUER,
+    ConfigError,
+    Ownership,
+    StackConfig,
+    github_issuer,
+)
 from ._service import JobConfig, ServiceConfig, current_environment, platform_stack
 
 __all__ = [
+    "DEPLOY_STAGE",
     "ENVIRONMENTS",
     "GITLAB_ISSUER",
     "ConfigError",

@@ -147,6 +147,9 @@ def workers_for(cpu: float | str) -> str:
 
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+# A platform stage as GitHub's OIDC token names it (`job_workflow_ref`): the reusable
+# workflow in the goldpath repository, at a full commit so a moved tag cannot widen trust.
+DEPLOY_STAGE = r"[\w.-]+/[\w.-]+/\.github/workflows/[\w.-]+\.ya?ml@[0-9a-f]{40}"
 GITLAB_ISSUER = "https://gitlab.com"  # a self-managed instance: its own URL (gitlabIssuer)
 
 

@@ -159,6 +159,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             }
         if function == "azure-native:operationalinsights:getSharedKeys":
             return {"primarySharedKey": "mock-key", "secondarySharedKey": "mock-key"}
+        if function == "github:index/getRepository:getRepository":
+            full_name = str(args.args.get("fullName", "owner/name"))
+            return {"fullName": full_name, "name": full_name.split("/")[-1], "repoId": 4343}
         if function == "gcp:organizations/getProject:getProject":
             return {"number": "123456", "projectId": "mock-project"}
         return {}

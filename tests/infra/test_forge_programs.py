@@ -15,7 +15,7 @@ from pulumi import RunError
 from generator._options import Combination
 from generator._template import REPO_ROOT
 from goldpath_infra.github.promotion_gate import REQUIRED_CHECKS
-from goldpath_infra.testing import Recording, run_program, stack_config
+from goldpath_infra.testing import RecordedResource, Recording, run_program, stack_config
 from goldpath_runtime.governance.people import directory
 
 from ..conftest import Render, matrix, named
@@ -24,6 +24,18 @@ from .conftest import assert_component_shape
 CI_JOBS_EVERY_PROJECT_HAS = set(REQUIRED_CHECKS)
 
 PLATFORM = REPO_ROOT / "infra" / "platform"
+STAGE = "acme-bank/goldpath/.github/workflows/deploy.yml@" + "ab" * 20
+VARIABLE = "github:index/actionsOrganizationVariable:ActionsOrganizationVariable"
+
+
+def one_named(recording: Recording, typ: str, name: str) -> RecordedResource:
+    """The one resource of `typ` whose forge-side name (`name` or `variableName`) is `name`."""
+    found = [
+        r for r in recording.of_type(typ)
+        if name in (r.inputs.get("name"), r.inputs.get("variableName"))
+    ]  # fmt: skip
+    assert len(found) == 1, [r.name for r in recording.of_type(typ)]
+    return found[0]
 
 
 def run_forge(forge: str, config: dict[str, Any] | None = None) -> Recording:
@@ -36,18 +48,21 @@ def run_forge(forge: str, config: dict[str, Any] | None = None) -> Recording:
 
 def test_github_promotions_need_the_validation_team_and_never_self_review() -> None:
     recording = run_forge("github")
-    team = recording.one("github:index/team:Team")
-    assert (team.inputs["name"], team.inputs["privacy"]) == ("model-validation", "closed")
+    team = one_named(recording, "github:index/team:Team", "model-validation")
+    assert team.inputs["privacy"] == "closed"
     members = {
         m.inputs["username"]
         for m in recording.of_type("github:index/teamMembership:TeamMembership")
+        if "-validator-" in m.name
     }
     assert members == {"vic-validator", "val-mrm"}
-    environments = recording.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    environments = [
+        e for e in recording.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+        if e.inputs["environment"] == "model-promotion"
+    ]  # fmt: skip
     assert {e.inputs["repository"] for e in environments} == {"rfq-hit-model", "credit-limit-model"}
     for environment in environments:
         inputs = environment.inputs
-        assert inputs["environment"] == "model-promotion"  # train.yml's promote job
         assert inputs["reviewers"] == [{"teams": [4242]}]
         assert (inputs["preventSelfReview"], inputs["canAdminsBypass"]) == (True, False)
         assert inputs["deploymentBranchPolicy"] == {
@@ -69,8 +84,7 @@ def test_github_promotions_need_the_validation_team_and_never_self_review() -> N
         assert review["requireLastPushApproval"]
         checks = {c["context"] for c in rules["requiredStatusChecks"]["requiredChecks"]}
         assert checks == CI_JOBS_EVERY_PROJECT_HAS
-    setting = recording.one("github:index/actionsOrganizationVariable:ActionsOrganizationVariable")
-    assert setting.inputs["variableName"] == "GOLDPATH_GOVERNANCE"
+    setting = one_named(recording, VARIABLE, "GOLDPATH_GOVERNANCE")
     people = directory({"GOLDPATH_GOVERNANCE": setting.inputs["value"]})
     assert people is not None
     assert people.validates("vic-validator")
@@ -127,7 +141,14 @@ def test_the_required_checks_are_jobs_every_github_project_has(
      ({"goldpath-platform-github:identities": {"tom": "t"}}, "identities must map"),
      ({"goldpath-platform-github:identities": ["x"]}, "identities must map"),
      ({"goldpath-platform-github:githubRepositories": ["evil-org/x"]}, "outside the organisation"),
-     ({"github:owner": "bad owner"}, "github:owner")],
+     ({"github:owner": "bad owner"}, "github:owner"),
+     ({"goldpath-platform-github:deployStages": [STAGE[:-1]]}, "deployStages has"),
+     ({"goldpath-platform-github:deployStages": ["evil" + STAGE[9:]]},
+      "outside the organisation"),
+     ({"goldpath-platform-github:deployStages": [STAGE.replace("/goldpath/", "/other/")]},
+      "not a stage of acme-bank/goldpath"),
+     ({"goldpath-platform-github:releaseApprovers": []}, "releaseApprovers is empty"),
+     ({"goldpath-platform-github:releaseApprovers": ["a b"]}, "releaseApprovers has")],
 )  # fmt: skip
 def test_bad_forge_configuration_is_one_line_naming_the_key(
     change: dict[str, Any], named: str
@@ -141,11 +162,7 @@ def test_bad_forge_configuration_is_one_line_naming_the_key(
 def test_the_setting_round_trips_every_identity_the_stack_accepts() -> None:
     config = stack_config(PLATFORM / "github", "prod")
     recording = run_forge("github")
-    value = json.loads(
-        recording.one(
-            "github:index/actionsOrganizationVariable:ActionsOrganizationVariable"
-        ).inputs["value"]
-    )
+    value = json.loads(one_named(recording, VARIABLE, "GOLDPATH_GOVERNANCE").inputs["value"])
     assert value == {
         "validators": config["goldpath-platform-github:modelValidators"],
         "identities": config["goldpath-platform-github:identities"],
@@ -198,3 +215,66 @@ def test_gitlab_promotions_and_deploys_wait_for_the_platform_groups() -> None:
     config["goldpath-platform-gitlab:gitlabProjects"] = ["other-bank/rfq"]
     with pytest.raises(RunError, match="outside the group"):
         run_forge("gitlab", config)
+
+
+def test_github_deploys_to_staging_and_prod_run_the_platform_stage_only() -> None:
+    """Enforcement (#30), configured by the stack: the goldpath repository shares its
+    workflows, each ML repository's staging and prod wait for a release approver (never
+    the requester, no admin bypass, protected branches), the approved stages are published,
+    and an organisation ruleset requires the platform's stages check on every default
+    branch. The GCP prod stack holds the same list (its deployer trusts nothing else)."""
+    config = stack_config(PLATFORM / "github", "prod")
+    stages = config["goldpath-platform-github:deployStages"]
+    assert stages == stack_config(PLATFORM / "gcp", "prod")["goldpath-platform-gcp:deployStages"]
+    recording = run_forge("github")
+    sharing = recording.one(
+        "github:index/actionsRepositoryAccessLevel:ActionsRepositoryAccessLevel"
+    )
+    assert sharing.inputs == {"repository": "goldpath", "accessLevel": "organization"}
+    team = one_named(recording, "github:index/team:Team", "ml-release-approvers")
+    approvers = {
+        m.inputs["username"]
+        for m in recording.of_type("github:index/teamMembership:TeamMembership")
+        if "-approver-" in m.name
+    }
+    assert approvers == set(config["goldpath-platform-github:releaseApprovers"])
+    deploys = {
+        (e.inputs["repository"], e.inputs["environment"]): e.inputs
+        for e in recording.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+        if e.inputs["environment"] != "model-promotion"
+    }
+    assert set(deploys) == {
+        (repo, env) for repo in ("rfq-hit-model", "credit-limit-model")
+        for env in ("dev", "staging", "prod")
+    }  # fmt: skip
+    for (_, env), inputs in deploys.items():
+        assert inputs["canAdminsBypass"] is False
+        assert inputs["deploymentBranchPolicy"]["protectedBranches"] is True
+        approved = env in ("staging", "prod")
+        assert inputs.get("preventSelfReview", False) is approved
+        assert ("reviewers" in inputs) is approved
+    assert team.custom
+    published = one_named(recording, VARIABLE, "GOLDPATH_DEPLOY_STAGES").inputs["value"]
+    assert published.splitlines() == stages
+    ruleset = recording.one("github:index/organizationRuleset:OrganizationRuleset").inputs
+    assert (ruleset["target"], ruleset["enforcement"]) == ("branch", "active")
+    assert "bypassActors" not in ruleset
+    assert ruleset["conditions"]["repositoryName"]["includes"] == [
+        "rfq-hit-model", "credit-limit-model"
+    ]  # fmt: skip
+    (required,) = ruleset["rules"]["requiredWorkflows"]["requiredWorkflows"]
+    assert required == {
+        "repositoryId": 4343, "path": ".github/workflows/stages-check.yml", "ref": "refs/heads/main"
+    }  # fmt: skip
+    assert (REPO_ROOT / required["path"]).is_file()
+    assert_component_shape(recording)
+
+
+def test_github_without_deploy_stages_leaves_enforcement_off() -> None:
+    config = stack_config(PLATFORM / "github", "prod")
+    del config["goldpath-platform-github:deployStages"]
+    recording = run_forge("github", config)
+    assert not recording.of_type("github:index/organizationRuleset:OrganizationRuleset")
+    assert not recording.of_type(
+        "github:index/actionsRepositoryAccessLevel:ActionsRepositoryAccessLevel"
+    )

@@ -191,3 +191,59 @@ def test_monitoring_alerts_on_errors_and_latency() -> None:
     assert all('service_name = "rfq"' in f for f in filters)
     assert_component_shape(rec)
     assert check_policies(rec, POLICIES) == []
+
+
+STAGE = "acme/goldpath/.github/workflows/deploy.yml@" + "3f" * 20
+
+
+def test_ci_identity_with_deploy_stages_trusts_only_the_platform_stage_to_deploy() -> None:
+    """Enforcement (#30): the deployer is bound to the platform's deploy stage at the
+    approved commits (the token's job_workflow_ref), not to the repositories, so a job
+    in a project's own workflow cannot impersonate it; the trainer keeps its repositories,
+    and Azure DevOps connections (held by their required-template check) stay bound."""
+    rec = run_program(lambda: CiIdentity(
+        "goldpath", project="p-123456", github_repositories=["acme/rfq-model", "acme/risk"],
+        azure_devops_organization_id="org-guid",
+        azure_devops_connections=["sc://acme/markets/rfq-oidc"], deploy_stages=[STAGE],
+    ))  # fmt: skip
+    github = next(p.inputs for p in rec.of_type(
+        "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
+        if p.inputs["workloadIdentityPoolProviderId"] == "github")  # fmt: skip
+    assert github["attributeMapping"]["attribute.job_workflow_ref"] == "assertion.job_workflow_ref"
+    bound: dict[str, set[str]] = {"deployer": set(), "trainer": set()}
+    for member in rec.of_type("gcp:serviceaccount/iAMMember:IAMMember"):
+        if member.inputs["role"] == "roles/iam.workloadIdentityUser":
+            bound[member.name.split("-")[1]].add(member.inputs["member"].split("/", 9)[-1])
+    assert bound["deployer"] == {
+        f"attribute.job_workflow_ref/{STAGE}",
+        "subject/sc://acme/markets/rfq-oidc",
+    }
+    assert bound["trainer"] == {
+        "attribute.repository/acme/rfq-model", "attribute.repository/acme/risk",
+        "subject/sc://acme/markets/rfq-oidc",
+    }  # fmt: skip
+    assert_component_shape(rec)
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        "acme/goldpath/.github/workflows/deploy.yml@v1.4.0",  # a tag can move
+        "acme/goldpath/.github/workflows/deploy.yml@" + "3f" * 19,  # not a full commit
+        "acme/goldpath/deploy.yml@" + "3f" * 20,
+        STAGE + "\n",
+    ],
+)
+def test_ci_identity_refuses_a_deploy_stage_not_pinned_to_a_commit(stage: str) -> None:
+    with pytest.raises(ConfigError, match=r"deployStages entry .* full commit"):
+        run_program(lambda: CiIdentity(
+            "goldpath", project="p-123456", github_repositories=["acme/r"], deploy_stages=[stage]
+        ))  # fmt: skip
+
+
+def test_ci_identity_refuses_deploy_stages_with_gitlab_projects() -> None:
+    with pytest.raises(ConfigError, match="deployStages cannot hold GitLab projects"):
+        run_program(lambda: CiIdentity(
+            "goldpath", project="p-123456", github_repositories=["acme/r"],
+            gitlab_projects=["acme/g"], deploy_stages=[STAGE],
+        ))  # fmt: skip

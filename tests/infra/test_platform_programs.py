@@ -64,6 +64,15 @@ def test_gcp_prod_differs_where_it_should() -> None:
         "azure-devops",
     }
     assert prod.stack_outputs["imageRegistry"].endswith("/acme-ml-prod/ml-images")
+    # Enforcement in prod only: its deployer trusts the platform's deploy stage, dev's the
+    # repositories (whose build jobs push images with it).
+    for recording, bound in ((dev, "attribute.repository/"), (prod, "attribute.job_workflow_ref/")):
+        deployer = {
+            m.inputs["member"] for m in recording.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+            if m.name.startswith("goldpath-deployer-wif-") and "/subject/" not in m.inputs["member"]
+        }  # fmt: skip
+        assert deployer, recording
+        assert all(bound in member for member in deployer), deployer
 
 
 def test_azure_ci_identity_can_deploy_only_into_the_serving_group() -> None:

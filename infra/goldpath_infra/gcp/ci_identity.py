@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_gcp as gcp
 
-from .._base import GITHUB_ISSUER, GITLAB_ISSUER, ConfigError, child
+from .._base import DEPLOY_STAGE, GITHUB_ISSUER, GITLAB_ISSUER, ConfigError, child
 
 ADO_AUDIENCE = "api://AzureADTokenExchange"
 
@@ -29,6 +30,12 @@ def _project_principal(path: str) -> Callable[[str], str]:
     return lambda pool: f"principalSet://iam.googleapis.com/{pool}/attribute.project_path/{path}"
 
 
+def _stage_principal(stage: str) -> Callable[[str], str]:
+    return lambda pool: (
+        f"principalSet://iam.googleapis.com/{pool}/attribute.job_workflow_ref/{stage}"
+    )
+
+
 def _subject_principal(subject: str) -> Callable[[str], str]:
     return lambda pool: f"principal://iam.googleapis.com/{pool}/subject/{subject}"
 
@@ -40,6 +47,12 @@ class CiIdentity(pulumi.ComponentResource):
 
     The providers' attribute conditions pin the exact repositories (GitHub) or service
     connections (Azure DevOps): a token from anywhere else is refused by STS.
+
+    `deploy_stages` turns enforcement on: the deployer then trusts a GitHub job only while
+    it runs one of the platform's deploy stages at an approved commit (the token's
+    `job_workflow_ref`, e.g. `acme/goldpath/.github/workflows/deploy.yml@<sha>`), so a
+    project's own workflow cannot deploy with it. Azure DevOps is held by its environments'
+    required-template check instead; GitLab's ID token does not name included files.
     """
 
     provider_name: pulumi.Output[str]
@@ -59,9 +72,22 @@ class CiIdentity(pulumi.ComponentResource):
         azure_devops_connections: Sequence[str] = (),
         gitlab_projects: Sequence[str] = (),
         gitlab_issuer: str = GITLAB_ISSUER,
+        deploy_stages: Sequence[str] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:gcp:CiIdentity", name, None, opts)
+        for stage in deploy_stages:
+            if not re.fullmatch(DEPLOY_STAGE, stage):
+                raise ConfigError(
+                    f"deployStages entry {stage!r} is not a stage at a full commit: write"
+                    " ORG/goldpath/.github/workflows/deploy.yml@<40-hex commit>"
+                )
+        if deploy_stages and gitlab_projects:
+            raise ConfigError(
+                "deployStages cannot hold GitLab projects to the platform's stage (their ID"
+                " token does not name included files): give GitLab projects a platform stack"
+                " of their own, or leave deployStages empty"
+            )
         if not github_repositories and not azure_devops_connections and not gitlab_projects:
             raise ConfigError(
                 "CiIdentity needs at least one GitHub repository, ADO connection or GitLab project"
@@ -75,12 +101,20 @@ class CiIdentity(pulumi.ComponentResource):
         )
         self.github = self._oidc_provider(
             name, project, "github", "GitHub Actions", github_issuer,
-            "repository", github_repositories, {"attribute.environment": "assertion.environment"},
+            "repository", github_repositories, {
+                "attribute.environment": "assertion.environment",
+                "attribute.job_workflow_ref": "assertion.job_workflow_ref",
+            },
         )  # fmt: skip
         self.provider_name = self.github.name
         principals: list[pulumi.Output[str]] = [
             self.pool.name.apply(_repository_principal(repo)) for repo in github_repositories
         ]
+        deployer_principals = list(principals)
+        if deploy_stages:
+            deployer_principals = [
+                self.pool.name.apply(_stage_principal(stage)) for stage in deploy_stages
+            ]
         if azure_devops_organization_id:
             connections = ", ".join(f"'{c}'" for c in azure_devops_connections)
             self.azure_devops = gcp.iam.WorkloadIdentityPoolProvider(
@@ -97,9 +131,11 @@ class CiIdentity(pulumi.ComponentResource):
                 },
                 opts=child(self),
             )
-            principals += [
+            connection_principals = [
                 self.pool.name.apply(_subject_principal(sub)) for sub in azure_devops_connections
             ]
+            principals += connection_principals
+            deployer_principals += connection_principals
 
         self.gitlab_provider_name: pulumi.Output[str] | None = None
         if gitlab_projects:
@@ -110,9 +146,11 @@ class CiIdentity(pulumi.ComponentResource):
                 "project_path", gitlab_projects, {},
             )  # fmt: skip
             self.gitlab_provider_name = self.gitlab.name
-            principals += [
+            project_principals = [
                 self.pool.name.apply(_project_principal(path)) for path in gitlab_projects
             ]
+            principals += project_principals
+            deployer_principals += project_principals
 
         self.deployer = gcp.serviceaccount.Account(
             f"{name}-deployer",
@@ -128,8 +166,12 @@ class CiIdentity(pulumi.ComponentResource):
             display_name="CI trainer (model registry)",
             opts=child(self),
         )
-        for account_name, account in (("deployer", self.deployer), ("trainer", self.trainer)):
-            for index, principal in enumerate(principals):
+        bound = (
+            ("deployer", self.deployer, deployer_principals),
+            ("trainer", self.trainer, principals),
+        )
+        for account_name, account, trusted in bound:
+            for index, principal in enumerate(trusted):
                 gcp.serviceaccount.IAMMember(
                     f"{name}-{account_name}-wif-{index}",
                     service_account_id=account.name,

@@ -4,6 +4,7 @@ every ML project in this environment shares. Stack name = environment (dev, prod
 import pulumi
 
 from goldpath_infra import (
+    DEPLOY_STAGE,
     ENVIRONMENTS,
     GITLAB_ISSUER,
     ConfigError,
@@ -41,6 +42,9 @@ gitlab_issuer = config.text(
 )
 ado_org = config.optional("azureDevOpsOrganizationId")
 ado_connections = config.strings("azureDevOpsConnections", required=False, pattern=r"sc://.+/.+/.+")
+# Enforcement (#30): the platform's deploy stages at approved commits, the only GitHub jobs
+# the deployer trusts (set it in the prod stack; the build job's registry push uses dev's).
+deploy_stages = config.strings("deployStages", required=False, pattern=DEPLOY_STAGE)
 alert_email = config.text(
     "alertEmail", pattern=r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", example="team@bank.example"
 )
@@ -61,6 +65,7 @@ ci = CiIdentity(
     registry_location=region,
     azure_devops_organization_id=ado_org,
     azure_devops_connections=ado_connections,
+    deploy_stages=deploy_stages,
     opts=after_apis,
 )
 model_registry = ModelRegistry(
