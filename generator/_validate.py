@@ -135,7 +135,8 @@ def github_schemas(root: Path) -> Finding:
 def ado_schema(root: Path) -> Finding:
     files = [str(p) for p in ado_files(root)]
     command = [_tool("check-jsonschema"), "--regex-variant", "nonunicode",
-               "--builtin-schema", "vendor.azure-pipelines", *files]  # fmt: skip
+               "--builtin-schema", "vendor.azure-pipelines",
+               "--data-transform", "azure-pipelines", *files]  # fmt: skip
     return _run("azure-pipelines-schema", command, root)
 
 

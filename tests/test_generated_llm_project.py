@@ -23,7 +23,8 @@ def pipeline_step(project: Path, ci: str) -> tuple[str, dict[str, str]]:
         gate = load(project / ".github" / "workflows" / "ci.yml")["jobs"]["gate"]
         step = next(s for s in gate["steps"] if s.get("name", "").startswith("Gate the prompt"))
         return step["run"], step["env"]
-    stages = load(project / "azure-pipelines.yml")["stages"]
+    own = load(project / "azure-pipelines.yml")["extends"]["parameters"]["stages"]
+    stages = load(project / own)["stages"]
     gate = next(s for s in stages if s.get("stage") == "Gate")
     step = next(s for s in gate["jobs"][0]["steps"] if s.get("displayName") == "Evaluation gate")
     return step["bash"], step["env"]

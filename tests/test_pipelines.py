@@ -215,21 +215,39 @@ def test_no_long_lived_cloud_keys_anywhere(rendered: Render, answers: Combinatio
 def test_azure_devops_promotes_one_digest_through_environments(
     rendered: Render, answers: Combination
 ) -> None:
+    """azure-pipelines.yml extends the platform's pipeline template: goldpath's, at the
+    commit the project was rendered from (goldpath on github.com, the default, through the
+    `goldpath` service connection), or the project's copy of it where Azure DevOps cannot
+    reach goldpath. The platform's stages build once and deploy that digest through the
+    gated environments; the project's own stages come first."""
     project = rendered(**answers)
     root = load(project / "azure-pipelines.yml")
-    stages = root["stages"]
-    build = next(s for s in stages if s.get("stage") == "Build")
-    # An LLM service is built only when its prompt also passed the offline gate.
+    extends = root["extends"]
+    (repository,) = root["resources"]["repositories"]
+    assert repository["repository"] == "goldpath"
+    assert (repository["type"], repository["name"]) == ("github", "ml-platform/goldpath")
+    assert repository["endpoint"] == "goldpath"
+    assert re.fullmatch(r"[0-9a-f]{40}", repository["ref"]), "a full commit, or a release tag"
+    assert extends["template"] == ".azure-pipelines/stages/pipeline.yml@goldpath"
+    assert not (project / ".azure-pipelines" / "stages").exists(), "by reference, not a copy"
+    parameters = extends["parameters"]
     kind = answers["project_kind"]
-    assert build["dependsOn"] == {"tabular": "CI", "llm": ["CI", "Gate"]}[kind]
+    # An LLM service is built only when its prompt also passed the offline gate.
+    assert parameters["buildDependsOn"] == {"tabular": ["CI"], "llm": ["CI", "Gate"]}[kind]
+    own = load(project / parameters["stages"])["stages"]
+    assert {s["stage"] for s in own} >= set(parameters["buildDependsOn"])
+    platform = REPO_ROOT / ".azure-pipelines" / "stages"
+    pipeline = load(platform / "pipeline.yml")["stages"]
+    assert pipeline[0] == {"template": "${{ parameters.stages }}@self"}
+    build = next(s for s in pipeline if s.get("stage") == "Build")
+    assert build["dependsOn"] == "${{ parameters.buildDependsOn }}"
     assert "refs/heads/main" in build["condition"]
-    deploys = [s for s in stages if s.get("template", "").endswith("deploy-stage.yml")]
+    deploys = [s for s in pipeline if s.get("template") == "deploy.yml"]
     assert [d["parameters"]["environment"] for d in deploys] == ["dev", "staging", "prod"]
     assert deploys[1]["parameters"]["dependsOn"] == ["Build", "Deploy_dev"]
     assert deploys[2]["parameters"]["dependsOn"] == ["Build", "Deploy_staging"]
 
-    stage_template = load(project / ".azure-pipelines" / "templates" / "deploy-stage.yml")
-    stage = stage_template["stages"][0]
+    stage = load(platform / "deploy.yml")["stages"][0]
     digest = next(
         v for v in stage["variables"] if isinstance(v, dict) and v.get("name") == "digest"
     )
@@ -238,10 +256,16 @@ def test_azure_devops_promotes_one_digest_through_environments(
     assert job["environment"] == "${{ parameters.project }}-${{ parameters.environment }}"
     assert "deploy" in job["strategy"]["runOnce"]
 
-    build_template = load(project / ".azure-pipelines" / "templates" / "build-push.yml")
+    build_template = load(platform / "build.yml")
     step = next(s for s in build_template["jobs"][0]["steps"] if s.get("name") == "build")
     assert step["task"] == "AzureCLI@2"
     assert "variable=digest;isOutput=true" in step["inputs"]["inlineScript"]
+    # What the platform's templates read about the project, from the project.
+    cloud = subprocess.run(
+        ["bash", "-c", 'source scripts/cloud.sh && echo "$CLOUD $SHAPE"'],
+        cwd=project, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert cloud == [answers["cloud"], "service" if derived("has_service", **answers) else "job"]
 
     train = load(project / ".azure-pipelines" / "train.yml")
     promote = train["stages"][1]["jobs"][0]
@@ -298,10 +322,13 @@ def test_databricks_bundle_is_validated_and_deployed_behind_approvals(
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     assert exported == ("azure-cli" if cloud == "azure" else "github-oidc")
-    stages = {s.get("stage") or s["parameters"].get("target"): s
-              for s in load(project / "azure-pipelines.yml")["stages"]}  # fmt: skip
-    assert "BundleValidate" in stages
-    assert stages["prod"]["parameters"]["dependsOn"] == ["Bundle_staging", "Deploy_staging"]
+    extends = load(project / "azure-pipelines.yml")["extends"]["parameters"]
+    assert extends["databricks"] is True
+    assert "BundleValidate" in {s["stage"] for s in load(project / extends["stages"])["stages"]}
+    platform = load(REPO_ROOT / ".azure-pipelines" / "stages" / "pipeline.yml")["stages"]
+    (bundles,) = [s["${{ if parameters.databricks }}"] for s in platform
+                  if "${{ if parameters.databricks }}" in s]  # fmt: skip
+    assert bundles[1]["parameters"]["dependsOn"] == ["Bundle_staging", "Deploy_staging"]
     text = "\n".join(p.read_text() for p in project.rglob("*.yml"))
     assert "DATABRICKS_TOKEN" not in text, "no personal access tokens"
 
@@ -382,8 +409,10 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
         assert '"${url}/extract"' in smoke
         assert "jq -e" in smoke
     if derived("uses_azure_devops", ci=ci):
-        root = load(project / "azure-pipelines.yml")
-        gate = next(s for s in root["stages"] if s.get("stage") == "Gate")
+        own = load(
+            project / load(project / "azure-pipelines.yml")["extends"]["parameters"]["stages"]
+        )
+        gate = next(s for s in own["stages"] if s.get("stage") == "Gate")
         assert gate["dependsOn"] == []  # runs on pull requests as well as on main
         steps = gate["jobs"][0]["steps"]
         run = step_named(steps, "Evaluation gate")
@@ -405,8 +434,9 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
         promote = train["stages"][1]
         assert promote["jobs"][0]["environment"].endswith("-model-promotion")
 
-        steps_file = project / ".azure-pipelines" / "templates" / "deploy-steps.yml"
-        assert f"scripts/{cloud}/deploy-service.sh" in steps_file.read_text()
+        steps_file = REPO_ROOT / ".azure-pipelines" / "stages" / "deploy-steps.yml"
+        assert 'bash "scripts/$CLOUD/deploy-$SHAPE.sh"' in steps_file.read_text()
+        assert (project / "scripts" / cloud / "deploy-service.sh").is_file()
 
 
 @pytest.mark.parametrize("answers", matrix(github_enterprise=True), ids=named)
@@ -572,3 +602,40 @@ def test_gitlab_promotes_one_digest_through_protected_environments(
     used = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", text)) - defined
     used = {n for n in used if not n.startswith(("CI_", "GITLAB_", "HOME", "PATH"))}
     assert not sorted(n for n in used if f"`{n}`" not in readme)
+
+
+@pytest.mark.parametrize(
+    ("url", "resource"),
+    [("https://dev.azure.com/acme/platform/_git/goldpath", ("git", "platform/goldpath")),
+     ("https://acme.visualstudio.com/platform/_git/goldpath.git", ("git", "platform/goldpath")),
+     ("ssh://git@git.bank.example/platform/goldpath", None),
+     ("https://gitlab.bank.example/platform/goldpath", None)],
+)  # fmt: skip
+def test_azure_devops_extends_goldpath_where_it_can_reach_it_else_a_copy(
+    rendered: Render, url: str, resource: tuple[str, str] | None
+) -> None:
+    """Azure Repos in the same organisation are referenced like github.com; goldpath
+    anywhere else leaves the project a verbatim copy of the platform's templates (one
+    source: goldpath's .azure-pipelines/stages/), which the pipeline extends locally."""
+    project = rendered(ci="azure-devops", goldpath_repository=url)
+    root = load(project / "azure-pipelines.yml")
+    copies = project / ".azure-pipelines" / "stages"
+    if resource is not None:
+        (repository,) = root["resources"]["repositories"]
+        assert (repository["type"], repository["name"]) == resource
+        assert "endpoint" not in repository
+        assert root["extends"]["template"].endswith("@goldpath")
+        assert not copies.exists()
+        return
+    assert "resources" not in root
+    assert root["extends"]["template"] == ".azure-pipelines/stages/pipeline.yml"
+    platform = REPO_ROOT / ".azure-pipelines" / "stages"
+    assert sorted(p.name for p in copies.iterdir()) == sorted(p.name for p in platform.iterdir())
+    for copy in copies.iterdir():
+        original = (platform / copy.name).read_text()
+        assert copy.read_text() == original.replace("{% raw %}", "").replace("{% endraw %}", "")
+    own = load(project / ".azure-pipelines" / "templates" / "stages.yml")["stages"]
+    preview = next(s for s in own if s["stage"] == "InfraPreview")
+    assert (
+        preview["jobs"][0]["steps"][0]["template"] == "/.azure-pipelines/stages/service-stack.yml"
+    )

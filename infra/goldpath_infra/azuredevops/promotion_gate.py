@@ -7,6 +7,7 @@ import pulumi_azuredevops as azuredevops
 
 from .._base import child
 from .._governance import SETTING, governance_setting
+from ._checks import approval
 
 GROUP = "goldpath-governance"  # the variable group high-tier train pipelines link
 
@@ -45,19 +46,13 @@ class PromotionGate(pulumi.ComponentResource):
                 description="Promotions of @champion: the model-validation group approves",
                 opts=child(self),
             )
-            azuredevops.CheckApproval(
-                f"{name}-{service}-approval",
-                project_id=project_id,
-                target_resource_id=environment.id,
-                target_resource_type="environment",
-                approvers=list(approver_group_ids),
-                minimum_required_approvers=1,
-                requester_can_approve=False,
+            approval(
+                self, f"{name}-{service}-approval", project_id=project_id,
+                environment=environment, approver_group_ids=approver_group_ids,
                 instructions="Approve only a version you validated; your approval is recorded "
                 "as the promotion's validator.",
-                timeout=timeout_minutes,
-                opts=child(self),
-            )
+                timeout_minutes=timeout_minutes,
+            )  # fmt: skip
             azuredevops.CheckBranchControl(
                 f"{name}-{service}-branch",
                 project_id=project_id,

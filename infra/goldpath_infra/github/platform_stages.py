@@ -6,6 +6,7 @@ import pulumi
 import pulumi_github as github
 
 from .._base import child
+from ._teams import closed_team
 
 # The organisation variable the required stages check reads (.github/workflows/stages-check.yml).
 STAGES_VARIABLE = "GOLDPATH_DEPLOY_STAGES"
@@ -49,18 +50,11 @@ class PlatformStages(pulumi.ComponentResource):
             access_level="organization",
             opts=child(self),
         )
-        self.team = github.Team(
-            f"{name}-release-approvers",
-            name="ml-release-approvers",
+        self.team = closed_team(
+            self, f"{name}-release-approvers", slug="ml-release-approvers",
             description="Approve deployments to staging and prod (goldpath)",
-            privacy="closed",
-            opts=child(self),
-        )
-        for login in approvers:
-            github.TeamMembership(
-                f"{name}-approver-{login}", team_id=self.team.id, username=login,
-                role="member", opts=child(self),
-            )  # fmt: skip
+            members=approvers, member_prefix=f"{name}-approver",
+        )  # fmt: skip
         team_id = self.team.id.apply(int)
         self.environments = [
             github.RepositoryEnvironment(

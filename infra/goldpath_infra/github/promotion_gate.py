@@ -7,6 +7,7 @@ import pulumi_github as github
 
 from .._base import child
 from .._governance import SETTING, governance_setting
+from ._teams import closed_team
 
 # Jobs every generated project's ci.yml has, whatever its answers (their `name:`).
 REQUIRED_CHECKS = ("Lint and type-check", "Test")
@@ -38,18 +39,11 @@ class PromotionGate(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:github:PromotionGate", name, None, opts)
-        self.team = github.Team(
-            f"{name}-validators",
-            name="model-validation",
+        self.team = closed_team(
+            self, f"{name}-validators", slug="model-validation",
             description="Validates models before @champion moves (goldpath)",
-            privacy="closed",
-            opts=child(self),
-        )
-        for login in (v for v in validators if "@" not in v):
-            github.TeamMembership(
-                f"{name}-validator-{login}", team_id=self.team.id, username=login,
-                role="member", opts=child(self),
-            )  # fmt: skip
+            members=[v for v in validators if "@" not in v], member_prefix=f"{name}-validator",
+        )  # fmt: skip
         team_id = self.team.id.apply(int)
         self.environments = [
             github.RepositoryEnvironment(
