@@ -639,3 +639,22 @@ def test_azure_devops_extends_goldpath_where_it_can_reach_it_else_a_copy(
     assert (
         preview["jobs"][0]["steps"][0]["template"] == "/.azure-pipelines/stages/service-stack.yml"
     )
+
+
+def test_github_enterprise_server_calls_goldpath_on_the_same_server(rendered: Render) -> None:
+    """GHES calls reusable workflows of other repositories on the same server: with goldpath
+    there (its URL on a host other than github.com), cd.yml and rollback.yml call the
+    platform's stage at the rendered commit and the project has no copy; with goldpath on
+    github.com, which GHES cannot call, the project keeps its copy."""
+    on_server = rendered(
+        ci="github", github_enterprise=True,
+        goldpath_repository="https://github.bank.example/ml-platform/goldpath.git",
+    )  # fmt: skip
+    flows = workflows(on_server)
+    assert "deploy.yml" not in flows
+    calls = {j["uses"] for j in flows["cd.yml"]["jobs"].values() if "deploy" in j.get("uses", "")}
+    calls |= {j["uses"] for j in flows["rollback.yml"]["jobs"].values()}
+    (call,) = calls
+    assert re.fullmatch(PLATFORM_DEPLOY, call)
+    on_github_com = rendered(ci="github", github_enterprise=True)
+    assert "deploy.yml" in workflows(on_github_com)
