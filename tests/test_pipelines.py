@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from generator._options import Combination
-from generator._template import REPO_ROOT
+from generator._template import REPO_ROOT, render
 
 from .conftest import MATRIX, Render, derived, matrix, named, option_values
 from .pipeline_checks import (
@@ -658,3 +658,23 @@ def test_github_enterprise_server_calls_goldpath_on_the_same_server(rendered: Re
     assert re.fullmatch(PLATFORM_DEPLOY, call)
     on_github_com = rendered(ci="github", github_enterprise=True)
     assert "deploy.yml" in workflows(on_github_com)
+
+
+def test_a_release_pins_its_tag_for_azure_devops_and_its_commit_for_github(
+    tmp_path: Path,
+) -> None:
+    """Rendered from a goldpath release tag, the project names that release: Azure DevOps
+    extends the template at `refs/tags/<release>` (what the required-template check lists),
+    GitHub calls the deploy stage at the tag's full commit, commented with the tag."""
+    clone = tmp_path / "goldpath"
+    subprocess.run(["git", "clone", "-q", str(REPO_ROOT), str(clone)], check=True)
+    subprocess.run(["git", "-C", str(clone), "tag", "v9.8.7"], check=True)
+    commit = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "v9.8.7^{commit}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    project = render(tmp_path / "p", template=str(clone), data={"ci": "both"}, vcs_ref="v9.8.7")
+    (repository,) = load(project / "azure-pipelines.yml")["resources"]["repositories"]
+    assert repository["ref"] == "refs/tags/v9.8.7"
+    cd = (project / ".github" / "workflows" / "cd.yml").read_text()
+    assert f"/goldpath/.github/workflows/deploy.yml@{commit} # goldpath v9.8.7" in cd
