@@ -212,7 +212,7 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
         expected.add("/.github/zizmor.yml")
         # goldpath on github.com (the default URL): the platform's deploy stage, by reference.
         if ci in ("github", "both"):
-            expected.add("/.github/workflows/deploy.yml")
+            expected |= {"/.github/workflows/deploy.yml", "/.github/workflows/promote.yml"}
     if ci in ("github", "gitlab"):
         expected |= {"/azure-pipelines.yml", "/.azure-pipelines"}
     else:

@@ -37,6 +37,7 @@ LOGIN_ACTIONS = ("google-github-actions/auth", "azure/login")
 
 # The platform's deploy stage, by reference at a full commit (templates/includes/github/refs.jinja).
 PLATFORM_DEPLOY = r"ml-platform/goldpath/\.github/workflows/deploy\.yml@[0-9a-f]{40}"
+PLATFORM_STAGE = r"ml-platform/goldpath/\.github/workflows/(deploy|promote)\.yml@[0-9a-f]{40}"
 
 
 def deploy_stage(answers: Combination) -> str:
@@ -46,6 +47,18 @@ def deploy_stage(answers: Combination) -> str:
     if answers.get("github_enterprise"):
         return r"\./\.github/workflows/deploy\.yml"
     return PLATFORM_DEPLOY
+
+
+def promotion_stage(project: Path) -> dict[str, Any]:
+    """The promotion stage train.yml calls: goldpath's promote.yml by reference, or the
+    project's verbatim copy of it; checked to be the one the call names."""
+    call = workflows(project)["train.yml"]["jobs"]["promote"]["uses"]
+    copy = project / ".github" / "workflows" / "promote.yml"
+    if copy.is_file():
+        assert call in ("./.github/workflows/promote.yml", "$/.github/workflows/promote.yml")
+        return load(copy)
+    assert re.fullmatch(r"[\w.-]+/goldpath/\.github/workflows/promote\.yml@[0-9a-f]{40}", call)
+    return workflows(REPO_ROOT)["promote.yml"]
 
 
 def self_repository(answers: Combination) -> str:
@@ -115,7 +128,8 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
             writes = {k for k, v in permissions.items() if v == "write"}
             # The one contents write: the promotion and the registry audit publish the
             # governance record to its own branch (scripts/publish-record.sh), tested below.
-            publishes = {"train.yml:publish", "registry-audit.yml:audit"}
+            # train.yml's call of the promotion stage grants what its publish job needs.
+            publishes = {"train.yml:promote", "promote.yml:publish", "registry-audit.yml:audit"}
             allowed = {"id-token", "contents"} if where in publishes else {"id-token"}
             assert writes <= allowed, f"{where}: writes {writes}"
             steps = job.get("steps", [])
@@ -127,9 +141,10 @@ def test_least_privilege_and_only_login_jobs_get_id_tokens(
                 job.get("uses")
                 in {
                     f"{here}/.github/workflows/deploy.yml",
+                    f"{here}/.github/workflows/promote.yml",
                     f"{here}/.github/workflows/bundle.yml",
                 }
-                or re.fullmatch(PLATFORM_DEPLOY, job.get("uses", "")) is not None
+                or re.fullmatch(PLATFORM_STAGE, job.get("uses", "")) is not None
             )
             assert ("id-token" in writes) is (logs_in or calls_login_workflow), where
             if "steps" in job:
@@ -192,8 +207,9 @@ def test_one_build_one_digest_promoted_through_gated_environments(
     rollback = flows["rollback.yml"]
     assert triggers(rollback)["workflow_dispatch"]["inputs"]["digest"]["required"] is True
     train = flows["train.yml"]["jobs"]
-    assert train["promote"]["environment"] == "model-promotion"
     assert train["promote"]["needs"] == "train"
+    assert train["promote"]["with"] == {"version": "${{ needs.train.outputs.version }}"}
+    assert promotion_stage(project)["jobs"]["promote"]["environment"] == "model-promotion"
 
 
 @pytest.mark.parametrize("answers", MATRIX, ids=named)
@@ -262,7 +278,7 @@ def test_azure_devops_promotes_one_digest_through_environments(
     assert "variable=digest;isOutput=true" in step["inputs"]["inlineScript"]
     # What the platform's templates read about the project, from the project.
     cloud = subprocess.run(
-        ["bash", "-c", 'source scripts/cloud.sh && echo "$CLOUD $SHAPE"'],
+        ["bash", "-c", 'source scripts/project.sh && echo "$CLOUD $SHAPE"'],
         cwd=project, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
     assert cloud == [answers["cloud"], "service" if derived("has_service", **answers) else "job"]
@@ -281,13 +297,22 @@ def test_readme_documents_every_variable_the_pipelines_read(
 ) -> None:
     project = rendered(**answers)
     readme = (project / "README.md").read_text()
+    # The platform's stages (goldpath's, or the project's verbatim copies) are written for
+    # every cloud: of theirs, the variables of this project's cloud and of none.
+    github, ado = (derived(n, ci=answers["ci"]) for n in ("uses_github", "uses_azure_devops"))
+    stages = [REPO_ROOT / ".github/workflows" / n for n in ("deploy.yml", "promote.yml") if github]
+    stages += [p for p in REPO_ROOT.glob(".azure-pipelines/stages/*.yml") if ado and (
+        answers.get("databricks") or not p.name.startswith("bundle"))]  # fmt: skip
+    copies = {project / ".github/workflows/promote.yml", *project.glob(".azure-pipelines/stages/*")}
     files = [
         *project.glob(".github/workflows/*.yml"),
         *project.glob("*.yml"),
         *project.glob(".azure-pipelines/**/*"),
     ]
-    text = "\n".join(p.read_text() for p in files if p.is_file())
+    text = "\n".join(p.read_text() for p in [*files, *stages] if p.is_file() and p not in copies)
+    other_cloud = {"gcp": "AZURE_", "azure": "GCP_"}[answers["cloud"]]
     github_vars = set(re.findall(r"\bvars\.([A-Z][A-Z0-9_]+)", text))
+    github_vars = {name for name in github_vars if not name.startswith(other_cloud)}
     ado_macros = set(re.findall(r"\$\(([A-Z][A-Z0-9_]+)\)", text))
     # Variables the pipeline YAML defines itself need no setup.
     defined = set(re.findall(r"- name: ([A-Z][A-Z0-9_]+)\n\s+value:", text))
@@ -400,9 +425,9 @@ def test_llm_pipelines_gate_offline_on_prs_and_promote_prompts_behind_approval(
         assert any(
             s.get("uses", "").startswith(LOGIN_ACTIONS) for s in train["jobs"]["train"]["steps"]
         )
-        promote = train["jobs"]["promote"]
+        assert train["jobs"]["promote"]["needs"] == "train"
+        promote = promotion_stage(project)["jobs"]["promote"]
         assert promote["environment"] == "model-promotion"
-        assert promote["needs"] == "train"
         assert "promote --version" in step_named(promote["steps"], "Promote")["run"]
 
         smoke = (project / "scripts" / "smoke-test.sh").read_text()
@@ -458,7 +483,7 @@ def test_github_enterprise_server_variant(rendered: Render, answers: Combination
         counterpart = github_com / ".github" / "workflows" / path.name
         on_github_com = counterpart.read_text() if counterpart.is_file() else ""
         assert on_github_com.count("$/.github/workflows/") + on_github_com.count(
-            "/goldpath/.github/workflows/deploy.yml@"
+            "/goldpath/.github/workflows/"
         ) == text.count("./.github/workflows/"), path.name
     assert calls, "no reusable workflow calls found"
     assert all(a.split("@")[0] != "actions/upload-artifact" or a.endswith(
@@ -484,7 +509,10 @@ def test_promotion_stages_carry_the_approver_and_reason(
     project = rendered(**answers)
     ci, high = answers["ci"], answers["risk_tier"] == "high"
     if derived("uses_github", ci=ci):
-        jobs = load(project / ".github" / "workflows" / "train.yml")["jobs"]
+        call = load(project / ".github" / "workflows" / "train.yml")["jobs"]["promote"]
+        # The caller grants the most the stage's jobs use; each job narrows it.
+        assert call["permissions"] == {"actions": "read", "contents": "write", "id-token": "write"}
+        jobs = promotion_stage(project)["jobs"]
         job = jobs["promote"]
         assert job["environment"] == "model-promotion"
         assert job["permissions"] == {"actions": "read", "id-token": "write"}
@@ -495,7 +523,7 @@ def test_promotion_stages_carry_the_approver_and_reason(
         assert env["GOLDPATH_GOVERNANCE"] == "${{ vars.GOLDPATH_GOVERNANCE }}"
         # Then the record, from the audit, goes to governance-record: the one write.
         publish = jobs["publish"]
-        assert publish["needs"] == ["train", "promote"]
+        assert publish["needs"] == "promote"
         assert publish["permissions"] == {"contents": "write", "id-token": "write"}
         exported, pushed = publish["steps"][-2:]
         assert " export-audit " in exported["run"]

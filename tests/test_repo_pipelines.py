@@ -42,10 +42,13 @@ def test_release_publishes_only_a_verified_tag() -> None:
         for job_name, job in workflow["jobs"].items():
             # Only the platform stack jobs reach a cloud, and the release's upload of the
             # libraries reaches the package index; tests never log in anywhere.
-            # The platform's deploy stage logs in as the calling project's deployer.
+            # The platform's deploy and promotion stages log in as the calling project's
+            # deployer and trainer.
             logs_in = (name, job_name) in {("infra.yml", "preview"), ("infra.yml", "up"),
                                            ("release.yml", "libraries"),
-                                           ("deploy.yml", "deploy")}  # fmt: skip
+                                           ("deploy.yml", "deploy"),
+                                           ("promote.yml", "promote"),
+                                           ("promote.yml", "publish")}  # fmt: skip
             assert ("id-token" in job["permissions"]) is logs_in, f"{name}:{job_name}"
 
 
