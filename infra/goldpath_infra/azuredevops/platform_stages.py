@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_azuredevops as azuredevops
@@ -17,12 +17,14 @@ APPROVED_ENVIRONMENTS = ("staging", "prod")
 class PlatformStages(pulumi.ComponentResource):
     """What makes the platform's pipeline the way every ML service deploys (#30).
 
-    Each service's `<service>-dev`, `-staging` and `-prod` environments, and its service
-    connection, carry a required-template check: a run that uses them must extend goldpath's
-    pipeline template from the platform repository at one of the approved releases. So the
-    platform's build and deploy stages run, at a release the platform approved, in every run
-    that can reach the cloud. Staging and prod also wait for a release approver who did not
-    queue the run.
+    Each service's `<service>-dev`, `-staging` and `-prod` environments carry a
+    required-template check: a run that deploys to them must extend goldpath's pipeline
+    template from the platform repository at one of the approved releases, so every
+    deployment runs the platform's build and deploy stages at a release the platform
+    approved. Staging and prod also wait for a release approver who did not queue the run.
+
+    The service connection is not checked: the project's training and registry-audit
+    pipelines use it without extending the template.
     """
 
     def __init__(
@@ -35,7 +37,6 @@ class PlatformStages(pulumi.ComponentResource):
         repository_name: str,
         releases: Sequence[str],
         approver_group_ids: Sequence[str],
-        service_connections: Mapping[str, str],
         timeout_minutes: int = 3 * 24 * 60,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -69,7 +70,6 @@ class PlatformStages(pulumi.ComponentResource):
                         instructions=f"Approve the release of this digest to {env}.",
                         timeout_minutes=timeout_minutes,
                     )  # fmt: skip
-            targets.append(("connection", service_connections[service], "endpoint"))
             for target, resource_id, resource_type in targets:
                 azuredevops.CheckRequiredTemplate(
                     f"{name}-{service}-{target}-template",
