@@ -184,24 +184,25 @@ def test_one_build_one_digest_promoted_through_gated_environments(
     # platform's (this repository's .github/workflows/deploy.yml) or the project's copy.
     by_reference = not answers.get("github_enterprise")
     stage = workflows(REPO_ROOT if by_reference else project)["deploy.yml"]
+    if not by_reference:  # the platform's, verbatim: one source for every project
+        original = (REPO_ROOT / ".github" / "workflows" / "deploy.yml").read_text()
+        copy = (project / ".github" / "workflows" / "deploy.yml").read_text()
+        assert copy == original.replace("{% raw %}", "").replace("{% endraw %}", "")
     deploy = stage["jobs"]["deploy"]
     assert deploy["environment"]["name"] == "${{ inputs.environment }}"
     run = next(s["run"] for s in deploy["steps"] if s.get("id") == "deploy")
-    if by_reference:
-        # The project's own scripts: its cloud and shape as its scripts/ folder has them.
-        assert run == 'bash "scripts/$CLOUD/deploy-$SHAPE.sh" "$DIGEST" >> "$GITHUB_OUTPUT"'
-        detect = next(s["run"] for s in deploy["steps"] if s.get("id") == "project")
-        found = subprocess.run(
-            ["bash", "-c", detect.replace('"$GITHUB_OUTPUT"', "/dev/stdout")],
-            cwd=project, capture_output=True, text=True, check=True,
-        ).stdout.split()  # fmt: skip
-        assert found == [f"cloud={cloud}", "shape=service"]
-        assert set(triggers(stage)["workflow_call"]["inputs"]) == {"environment", "digest"}
-        refs = {j["uses"] for j in cd.values() if "deploy" in j.get("uses", "")}
-        refs |= {j["uses"] for j in flows["rollback.yml"]["jobs"].values()}
-        assert len(refs) == 1, "one platform release for every deploy"
-    else:
-        assert run == f'bash scripts/{cloud}/deploy-service.sh "$DIGEST" >> "$GITHUB_OUTPUT"'
+    # The project's own scripts: its cloud and shape as its scripts/project.sh says.
+    assert run == 'bash "scripts/$CLOUD/deploy-$SHAPE.sh" "$DIGEST" >> "$GITHUB_OUTPUT"'
+    detect = next(s["run"] for s in deploy["steps"] if s.get("id") == "project")
+    found = subprocess.run(
+        ["bash", "-c", detect.replace('"$GITHUB_OUTPUT"', "/dev/stdout")],
+        cwd=project, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert found == [f"cloud={cloud}", "shape=service"]
+    assert set(triggers(stage)["workflow_call"]["inputs"]) == {"environment", "digest"}
+    refs = {j["uses"] for j in cd.values() if "deploy" in j.get("uses", "")}
+    refs |= {j["uses"] for j in flows["rollback.yml"]["jobs"].values()}
+    assert len(refs) == 1, "one platform release (or copy) for every deploy"
     assert "/readyz" in (project / "scripts" / "smoke-test.sh").read_text(), "smoke test"
     assert "smoke-test.sh" in (project / "scripts" / cloud / "deploy-service.sh").read_text()
     rollback = flows["rollback.yml"]
