@@ -281,11 +281,12 @@ def test_github_without_deploy_stages_leaves_enforcement_off() -> None:
     )
 
 
-def test_azure_devops_deployments_run_only_in_runs_extending_the_platform_pipeline() -> None:
+def test_azure_devops_reaches_the_cloud_only_through_the_platform_templates() -> None:
     """Enforcement (#30), configured by the stack: each service's dev, staging and prod
-    environments require that the run extends goldpath's pipeline template (the file
-    generated azure-pipelines.yml extend) at an approved release; staging and prod also
-    wait for a release approver who did not queue it."""
+    environments require that the run extends goldpath's pipeline template at an approved
+    release, and its service connection one of goldpath's templates (pipeline, training,
+    audit: what the generated pipelines extend); staging and prod also wait for a release
+    approver who did not queue the run."""
     config = stack_config(PLATFORM / "azuredevops", "prod")
     releases = config["goldpath-platform-azuredevops:platformReleases"]
     recording = run_forge("azuredevops")
@@ -295,17 +296,29 @@ def test_azure_devops_deployments_run_only_in_runs_extending_the_platform_pipeli
     deploys = {f"{s}-{env}" for s in services for env in ("dev", "staging", "prod")}
     assert deploys <= set(environments.values())
     checks = recording.of_type("azuredevops:index/checkRequiredTemplate:CheckRequiredTemplate")
-    assert len(checks) == len(deploys)
-    for check in checks:
-        assert check.inputs["targetResourceType"] == "environment"
-        assert check.inputs["requiredTemplates"] == [
-            {"repositoryType": "azuregit", "repositoryName": "ml-platform/goldpath",
-             "repositoryRef": release, "templatePath": ".azure-pipelines/stages/pipeline.yml"}
-            for release in releases
-        ]  # fmt: skip
-    checked = {environments[c.name.removesuffix("-template")] for c in checks}
-    assert checked == deploys
-    assert (REPO_ROOT / ".azure-pipelines/stages/pipeline.yml").is_file()
+
+    def templates(check: RecordedResource) -> list[tuple[str, str]]:
+        required = check.inputs["requiredTemplates"]
+        assert {(t["repositoryType"], t["repositoryName"]) for t in required} == {
+            ("azuregit", "ml-platform/goldpath")
+        }  # fmt: skip
+        return [(t["templatePath"], t["repositoryRef"]) for t in required]
+
+    on_environments = [c for c in checks if c.inputs["targetResourceType"] == "environment"]
+    assert {environments[c.name.removesuffix("-template")] for c in on_environments} == deploys
+    pipeline = ".azure-pipelines/stages/pipeline.yml"
+    for check in on_environments:
+        assert templates(check) == [(pipeline, release) for release in releases]
+    on_connections = [c for c in checks if c.inputs["targetResourceType"] == "endpoint"]
+    assert {c.inputs["targetResourceId"] for c in on_connections} == set(
+        config["goldpath-platform-azuredevops:serviceConnectionIds"].values()
+    )
+    generated = (".azure-pipelines/stages/pipeline.yml", ".azure-pipelines/stages/training.yml",
+                 ".azure-pipelines/stages/audit.yml")  # fmt: skip
+    for check in on_connections:
+        assert templates(check) == [(path, release) for path in generated for release in releases]
+    for path in generated:
+        assert (REPO_ROOT / path).is_file(), path
     approvals = {c.name: c.inputs for c in recording.of_type(
         "azuredevops:index/checkApproval:CheckApproval")}  # fmt: skip
     released = {n for n in approvals if n.endswith(("-staging-approval", "-prod-approval"))}
@@ -314,7 +327,30 @@ def test_azure_devops_deployments_run_only_in_runs_extending_the_platform_pipeli
         assert approvals[name]["approvers"] == ["3d9a7c15-6e2b-4f80-b1d4-7a9c2e5f8b01"]
         assert approvals[name]["requesterCanApprove"] is False
     assert_component_shape(recording)
+    # Off without releases; one line naming the key when a service has no connection id.
     config.pop("goldpath-platform-azuredevops:platformReleases")
     assert not run_forge("azuredevops", config).of_type(
         "azuredevops:index/checkRequiredTemplate:CheckRequiredTemplate"
     )
+    config["goldpath-platform-azuredevops:platformReleases"] = releases
+    config["goldpath-platform-azuredevops:serviceConnectionIds"] = {"rfq-hit-model": "x"}
+    with pytest.raises(RunError, match="serviceConnectionIds must map every service") as bad:
+        run_forge("azuredevops", config)
+    assert "\n" not in str(bad.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "template"),
+    [("azure-pipelines.yml", "pipeline.yml"), (".azure-pipelines/train.yml", "training.yml"),
+     (".azure-pipelines/registry-audit.yml", "audit.yml")],
+)  # fmt: skip
+def test_every_generated_azure_devops_pipeline_extends_a_template_the_checks_admit(
+    rendered: Render, name: str, template: str
+) -> None:
+    """The service connection's check would stop a generated pipeline that extends nothing
+    it lists: each extends its goldpath template, from the repository the stack names."""
+    project = rendered(ci="azure-devops")
+    pipeline = yaml.safe_load((project / name).read_text())
+    assert pipeline["extends"]["template"] == f".azure-pipelines/stages/{template}@goldpath"
+    (repository,) = pipeline["resources"]["repositories"]
+    assert repository["repository"] == "goldpath"

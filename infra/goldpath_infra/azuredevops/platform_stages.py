@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_azuredevops as azuredevops
@@ -8,8 +8,11 @@ import pulumi_azuredevops as azuredevops
 from .._base import child
 from ._checks import approval
 
-# The template a generated azure-pipelines.yml extends (this repository's copy).
+# The templates a generated project's pipelines extend (this repository's): CI/CD, training
+# with its promotion, and the registry audit.
 PIPELINE_TEMPLATE = ".azure-pipelines/stages/pipeline.yml"
+PROJECT_TEMPLATES = (PIPELINE_TEMPLATE, ".azure-pipelines/stages/training.yml",
+                     ".azure-pipelines/stages/audit.yml")  # fmt: skip
 DEPLOY_ENVIRONMENTS = ("dev", "staging", "prod")
 APPROVED_ENVIRONMENTS = ("staging", "prod")
 
@@ -21,10 +24,10 @@ class PlatformStages(pulumi.ComponentResource):
     required-template check: a run that deploys to them must extend goldpath's pipeline
     template from the platform repository at one of the approved releases, so every
     deployment runs the platform's build and deploy stages at a release the platform
-    approved. Staging and prod also wait for a release approver who did not queue the run.
-
-    The service connection is not checked: the project's training and registry-audit
-    pipelines use it without extending the template.
+    approved. Its service connection requires one of goldpath's templates (the pipeline,
+    training or audit), so no pipeline of the project reaches the cloud without the
+    platform's stages. Staging and prod also wait for a release approver who did not queue
+    the run.
     """
 
     def __init__(
@@ -37,22 +40,27 @@ class PlatformStages(pulumi.ComponentResource):
         repository_name: str,
         releases: Sequence[str],
         approver_group_ids: Sequence[str],
+        service_connections: Mapping[str, str],
         timeout_minutes: int = 3 * 24 * 60,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("goldpath:azuredevops:PlatformStages", name, None, opts)
-        required = [
-            azuredevops.CheckRequiredTemplateRequiredTemplateArgs(
-                repository_type=repository_type,
-                repository_name=repository_name,
-                repository_ref=release,
-                template_path=PIPELINE_TEMPLATE,
-            )
-            for release in releases
-        ]
+
+        def required(*paths: str) -> list[azuredevops.CheckRequiredTemplateRequiredTemplateArgs]:
+            return [
+                azuredevops.CheckRequiredTemplateRequiredTemplateArgs(
+                    repository_type=repository_type,
+                    repository_name=repository_name,
+                    repository_ref=release,
+                    template_path=path,
+                )
+                for path in paths
+                for release in releases
+            ]
+
         self.environments: list[azuredevops.Environment] = []
         for service in services:
-            targets: list[tuple[str, pulumi.Input[str], str]] = []
+            targets: list[tuple[str, pulumi.Input[str], str, tuple[str, ...]]] = []
             for env in DEPLOY_ENVIRONMENTS:
                 environment = azuredevops.Environment(
                     f"{name}-{service}-{env}",
@@ -62,7 +70,7 @@ class PlatformStages(pulumi.ComponentResource):
                     opts=child(self),
                 )
                 self.environments.append(environment)
-                targets.append((env, environment.id, "environment"))
+                targets.append((env, environment.id, "environment", (PIPELINE_TEMPLATE,)))
                 if env in APPROVED_ENVIRONMENTS:
                     approval(
                         self, f"{name}-{service}-{env}-approval", project_id=project_id,
@@ -70,13 +78,15 @@ class PlatformStages(pulumi.ComponentResource):
                         instructions=f"Approve the release of this digest to {env}.",
                         timeout_minutes=timeout_minutes,
                     )  # fmt: skip
-            for target, resource_id, resource_type in targets:
+            connection = service_connections[service]
+            targets.append(("connection", connection, "endpoint", PROJECT_TEMPLATES))
+            for target, resource_id, resource_type, templates in targets:
                 azuredevops.CheckRequiredTemplate(
                     f"{name}-{service}-{target}-template",
                     project_id=project_id,
                     target_resource_id=resource_id,
                     target_resource_type=resource_type,
-                    required_templates=required,
+                    required_templates=required(*templates),
                     opts=child(self),
                 )
         self.register_outputs({"services": list(services), "releases": list(releases)})

@@ -4,7 +4,7 @@ goldpath-governance (GOLDPATH_GOVERNANCE) that high-tier promotions link; with
 `platformReleases`, the required-template checks that make goldpath's pipeline the way each
 service deploys (PlatformStages). One stack per Azure DevOps project."""
 
-from goldpath_infra import StackConfig
+from goldpath_infra import ConfigError, StackConfig
 from goldpath_infra._governance import read_people
 from goldpath_infra.azuredevops import PlatformStages, PromotionGate
 
@@ -26,6 +26,15 @@ PromotionGate(
 # Enforcement (#30): goldpath's releases (tags) whose pipeline template services may extend.
 releases = config.strings("platformReleases", required=False, pattern=r"refs/tags/v[\w.-]{1,60}")
 if releases:
+    connections = config.structured("serviceConnectionIds") or {}
+    if not isinstance(connections, dict) or any(
+        not isinstance(connections.get(s), str) for s in services
+    ):
+        raise ConfigError(
+            f"configuration {config.namespace}:serviceConnectionIds must map every service to"
+            " its service connection's id; set it with `pulumi config set --path"
+            f" '{config.namespace}:serviceConnectionIds.<service>' <id>`"
+        )
     PlatformStages(
         "goldpath",
         project_id=project_id,
@@ -38,4 +47,5 @@ if releases:
         ),
         releases=releases,
         approver_group_ids=config.strings("releaseApproverGroupIds", pattern=UUID),
+        service_connections={s: str(connections[s]) for s in services},
     )
