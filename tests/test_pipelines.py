@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
 import yaml
 
@@ -95,6 +96,7 @@ def test_files_follow_the_ci_answer(rendered: Render, answers: Combination) -> N
     assert (project / "azure-pipelines.yml").is_file() is ado
     assert (project / ".azure-pipelines" / "train.yml").is_file() is ado
     assert (project / ".azure-pipelines" / "registry-audit.yml").is_file() is ado
+    assert (project / ".azure-pipelines" / "rollback.yml").is_file() is ado
     gitlab = derived("uses_gitlab", ci=ci)
     for name in [".gitlab-ci.yml", ".gitlab/CODEOWNERS", ".gitlab/ci/login.yml",
                  ".gitlab/ci/checks.yml", ".gitlab/ci/deploy.yml", ".gitlab/ci/train.yml"]:  # fmt: skip
@@ -277,13 +279,23 @@ def test_azure_devops_promotes_one_digest_through_environments(
     assert deploys[2]["parameters"]["dependsOn"] == ["Build", "Deploy_staging"]
 
     stage = load(platform / "deploy.yml")["stages"][0]
-    digest = next(
-        v for v in stage["variables"] if isinstance(v, dict) and v.get("name") == "digest"
-    )
-    assert digest["value"] == "$[ stageDependencies.Build.BuildPush.outputs['build.digest'] ]"
+    (built,) = stage["variables"][1]["${{ if eq(parameters.digest, '') }}"]
+    assert built["value"] == "$[ stageDependencies.Build.BuildPush.outputs['build.digest'] ]"
     job = stage["jobs"][0]
     assert job["environment"] == "${{ parameters.project }}-${{ parameters.environment }}"
     assert "deploy" in job["strategy"]["runOnce"]
+
+    # A rollback redeploys a given digest through the same deploy stage and approvals.
+    rollback = load(project / ".azure-pipelines" / "rollback.yml")
+    assert rollback["trigger"] == "none"
+    assert {p["name"] for p in rollback["parameters"]} == {"environment", "digest"}
+    assert rollback["extends"]["parameters"]["digest"] == "${{ parameters.digest }}"
+    (again,) = load(platform / "rollback.yml")["stages"]
+    assert again["template"] == "deploy.yml"
+    assert again["parameters"]["digest"] == "${{ parameters.digest }}"
+    digests = stage["variables"][1:]
+    assert [list(d) for d in digests] == [["${{ if eq(parameters.digest, '') }}"], ["${{ else }}"]]
+    assert digests[1]["${{ else }}"] == [{"name": "digest", "value": "${{ parameters.digest }}"}]
 
     build_template = load(platform / "build.yml")
     step = next(s for s in build_template["jobs"][0]["steps"] if s.get("name") == "build")
@@ -706,7 +718,7 @@ def test_github_enterprise_server_calls_goldpath_on_the_same_server(rendered: Re
     assert "deploy.yml" in workflows(on_github_com)
 
 
-def test_a_release_pins_its_tag_for_azure_devops_and_its_commit_for_github(
+def test_a_release_pins_its_tag_and_commit_and_the_next_update_moves_them(
     tmp_path: Path,
 ) -> None:
     """Rendered from a goldpath release tag, the project names that release: Azure DevOps
@@ -724,3 +736,28 @@ def test_a_release_pins_its_tag_for_azure_devops_and_its_commit_for_github(
     assert repository["ref"] == "refs/tags/v9.8.7"
     cd = (project / ".github" / "workflows" / "cd.yml").read_text()
     assert f"/goldpath/.github/workflows/deploy.yml@{commit} # goldpath v9.8.7" in cd
+    # The fleet's version bump is `copier update` to the next release: it moves them all.
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(
+        [*git, "-C", str(clone), "commit", "-q", "--allow-empty", "-m", "fix"], check=True
+    )
+    subprocess.run(["git", "-C", str(clone), "tag", "v9.8.8"], check=True)
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "start"]):
+        subprocess.run([*git, "-C", str(project), *step], check=True)
+    copier.run_update(
+        dst_path=project, vcs_ref="v9.8.8", defaults=True, overwrite=True, unsafe=True,
+        skip_tasks=True, quiet=True,
+    )  # fmt: skip
+    moved = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "v9.8.8^{commit}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    for name in ("azure-pipelines.yml", ".azure-pipelines/train.yml",
+                 ".azure-pipelines/registry-audit.yml"):  # fmt: skip
+        (repository,) = load(project / name)["resources"]["repositories"]
+        assert repository["ref"] == "refs/tags/v9.8.8", name
+    for name in ("cd.yml", "rollback.yml", "train.yml"):
+        text = (project / ".github" / "workflows" / name).read_text()
+        assert "/goldpath/.github/workflows/" in text
+        assert f"@{moved} # goldpath v9.8.8" in text, name
+        assert commit not in text, name

@@ -306,14 +306,14 @@ def test_azure_devops_reaches_the_cloud_only_through_the_platform_templates() ->
 
     on_environments = [c for c in checks if c.inputs["targetResourceType"] == "environment"]
     assert {environments[c.name.removesuffix("-template")] for c in on_environments} == deploys
-    pipeline = ".azure-pipelines/stages/pipeline.yml"
+    deploying = (".azure-pipelines/stages/pipeline.yml", ".azure-pipelines/stages/rollback.yml")
     for check in on_environments:
-        assert templates(check) == [(pipeline, release) for release in releases]
+        assert templates(check) == [(path, release) for path in deploying for release in releases]
     on_connections = [c for c in checks if c.inputs["targetResourceType"] == "endpoint"]
     assert {c.inputs["targetResourceId"] for c in on_connections} == set(
         config["goldpath-platform-azuredevops:serviceConnectionIds"].values()
     )
-    generated = (".azure-pipelines/stages/pipeline.yml", ".azure-pipelines/stages/training.yml",
+    generated = (*deploying, ".azure-pipelines/stages/training.yml",
                  ".azure-pipelines/stages/audit.yml")  # fmt: skip
     for check in on_connections:
         assert templates(check) == [(path, release) for path in generated for release in releases]
@@ -342,7 +342,8 @@ def test_azure_devops_reaches_the_cloud_only_through_the_platform_templates() ->
 @pytest.mark.parametrize(
     ("name", "template"),
     [("azure-pipelines.yml", "pipeline.yml"), (".azure-pipelines/train.yml", "training.yml"),
-     (".azure-pipelines/registry-audit.yml", "audit.yml")],
+     (".azure-pipelines/registry-audit.yml", "audit.yml"),
+     (".azure-pipelines/rollback.yml", "rollback.yml")],
 )  # fmt: skip
 def test_every_generated_azure_devops_pipeline_extends_a_template_the_checks_admit(
     rendered: Render, name: str, template: str

@@ -11,7 +11,9 @@ from ._checks import approval
 # The templates a generated project's pipelines extend (this repository's): CI/CD, training
 # with its promotion, and the registry audit.
 PIPELINE_TEMPLATE = ".azure-pipelines/stages/pipeline.yml"
-PROJECT_TEMPLATES = (PIPELINE_TEMPLATE, ".azure-pipelines/stages/training.yml",
+ROLLBACK_TEMPLATE = ".azure-pipelines/stages/rollback.yml"
+DEPLOY_TEMPLATES = (PIPELINE_TEMPLATE, ROLLBACK_TEMPLATE)
+PROJECT_TEMPLATES = (*DEPLOY_TEMPLATES, ".azure-pipelines/stages/training.yml",
                      ".azure-pipelines/stages/audit.yml")  # fmt: skip
 DEPLOY_ENVIRONMENTS = ("dev", "staging", "prod")
 APPROVED_ENVIRONMENTS = ("staging", "prod")
@@ -21,13 +23,12 @@ class PlatformStages(pulumi.ComponentResource):
     """What makes the platform's pipeline the way every ML service deploys (#30).
 
     Each service's `<service>-dev`, `-staging` and `-prod` environments carry a
-    required-template check: a run that deploys to them must extend goldpath's pipeline
-    template from the platform repository at one of the approved releases, so every
-    deployment runs the platform's build and deploy stages at a release the platform
-    approved. Its service connection requires one of goldpath's templates (the pipeline,
-    training or audit), so no pipeline of the project reaches the cloud without the
-    platform's stages. Staging and prod also wait for a release approver who did not queue
-    the run.
+    required-template check: a run that deploys to them must extend goldpath's pipeline (or
+    rollback) template from the platform repository at one of the approved releases, so
+    every deployment runs the platform's deploy stage at a release the platform approved.
+    Its service connection requires one of goldpath's templates (pipeline, rollback,
+    training, audit), so no pipeline of the project reaches the cloud without them. Staging
+    and prod also wait for a release approver who did not queue the run.
     """
 
     def __init__(
@@ -70,7 +71,7 @@ class PlatformStages(pulumi.ComponentResource):
                     opts=child(self),
                 )
                 self.environments.append(environment)
-                targets.append((env, environment.id, "environment", (PIPELINE_TEMPLATE,)))
+                targets.append((env, environment.id, "environment", DEPLOY_TEMPLATES))
                 if env in APPROVED_ENVIRONMENTS:
                     approval(
                         self, f"{name}-{service}-{env}-approval", project_id=project_id,
