@@ -5,6 +5,7 @@ values computed once, and a loud failure for a choice value the template does no
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -293,3 +294,11 @@ def test_a_kind_has_its_own_folder_and_no_other(rendered: Render, kind: str) -> 
     others = set().union(*(layer_files(k) for k in option_values("project_kind") if k != kind))
     foreign = sorted(n for n in others - own if (project / n.lstrip("/")).exists())
     assert not foreign
+
+
+def test_the_pipelines_pulumi_cli_is_the_engine_the_repository_locks() -> None:
+    """copier.yml's pulumi_version, which every generated pipeline installs, is the `pulumi`
+    package version in uv.lock, so the CLI and the SDK move together."""
+    lock = (REPO_ROOT / "uv.lock").read_text()
+    (locked,) = re.findall(r'\[\[package\]\]\nname = "pulumi"\nversion = "([^"]+)"', lock)
+    assert defaults(REPO_ROOT, {})["pulumi_version"] == locked
