@@ -22,3 +22,25 @@ def closed_team(
             opts=child(parent),
         )  # fmt: skip
     return team
+
+
+def protected_environment(
+    parent: pulumi.Resource, resource_name: str, *, repository: str, environment: str,
+    approving_team: pulumi.Input[int] | None,
+) -> github.RepositoryEnvironment:  # fmt: skip
+    """A repository environment that takes deployments from protected branches only, with no
+    administrator bypass; with a team, one of its members who did not start the run approves."""
+    return github.RepositoryEnvironment(
+        resource_name,
+        repository=repository,
+        environment=environment,
+        reviewers=None
+        if approving_team is None
+        else [github.RepositoryEnvironmentReviewerArgs(teams=[approving_team])],
+        prevent_self_review=approving_team is not None,
+        can_admins_bypass=False,
+        deployment_branch_policy=github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
+            protected_branches=True, custom_branch_policies=False
+        ),
+        opts=child(parent),
+    )

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_github as github
 
 from .._base import child
-from ._teams import closed_team
+from ._teams import closed_team, protected_environment
 
 # The organisation variable the required stages check reads (.github/workflows/stages-check.yml).
 STAGES_VARIABLE = "GOLDPATH_DEPLOY_STAGES"
@@ -57,19 +57,12 @@ class PlatformStages(pulumi.ComponentResource):
         )  # fmt: skip
         team_id = self.team.id.apply(int)
         self.environments = [
-            github.RepositoryEnvironment(
+            protected_environment(
+                self,
                 f"{name}-{repository}-{environment}",
                 repository=repository,
                 environment=environment,
-                reviewers=[github.RepositoryEnvironmentReviewerArgs(teams=[team_id])]
-                if environment in APPROVED_ENVIRONMENTS
-                else None,
-                prevent_self_review=environment in APPROVED_ENVIRONMENTS,
-                can_admins_bypass=False,
-                deployment_branch_policy=github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
-                    protected_branches=True, custom_branch_policies=False
-                ),
-                opts=child(self),
+                approving_team=team_id if environment in APPROVED_ENVIRONMENTS else None,
             )
             for repository in repositories
             for environment in DEPLOY_ENVIRONMENTS

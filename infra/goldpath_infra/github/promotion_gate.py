@@ -7,7 +7,7 @@ import pulumi_github as github
 
 from .._base import child
 from .._governance import SETTING, governance_setting
-from ._teams import closed_team
+from ._teams import closed_team, protected_environment
 
 # Jobs every generated project's ci.yml has, whatever its answers (their `name:`).
 REQUIRED_CHECKS = ("Lint and type-check", "Test")
@@ -46,17 +46,12 @@ class PromotionGate(pulumi.ComponentResource):
         )  # fmt: skip
         team_id = self.team.id.apply(int)
         self.environments = [
-            github.RepositoryEnvironment(
+            protected_environment(
+                self,
                 f"{name}-{repository}",
                 repository=repository,
                 environment=environment,
-                reviewers=[github.RepositoryEnvironmentReviewerArgs(teams=[team_id])],
-                prevent_self_review=True,
-                can_admins_bypass=False,
-                deployment_branch_policy=github.RepositoryEnvironmentDeploymentBranchPolicyArgs(
-                    protected_branches=True, custom_branch_policies=False
-                ),
-                opts=child(self),
+                approving_team=team_id,
             )
             for repository in repositories
         ]
