@@ -92,6 +92,19 @@ def test_a_project_deploying_around_the_stage_is_refused(
     assert refused.stderr == ""
 
 
+def test_a_workflow_that_links_outside_the_checkout_is_refused_unread(
+    rendered: Render, tmp_path: Path
+) -> None:
+    project, stage = project_copy(rendered, BY_REFERENCE[0], tmp_path)
+    outside = tmp_path / "outside.yml"
+    outside.write_text(f"uses: {stage}\n")
+    (project / ".github/workflows/linked.yml").symlink_to(outside)
+    refused = run_check(project, stage)
+    assert refused.returncode == 1
+    assert "linked.yml: not a file of this repository" in refused.stdout
+    assert "3 workflow(s)" not in refused.stdout
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=hostile_yaml, name=st.sampled_from(["cd.yml", "evil.yaml", "ci.yml"]))
 def test_any_workflow_text_gets_an_answer_not_a_traceback(text: bytes, name: str) -> None:
