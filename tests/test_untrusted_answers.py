@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import string
 import tomllib
 from pathlib import Path
@@ -23,6 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
+from generator._options import defaults
+from generator._template import REPO_ROOT
 from tests.conftest import template_copy
 from tests.hostile import hostile_text, single_line
 
@@ -163,3 +166,38 @@ def test_answers_are_refused_for_what_they_mean(
     with pytest.raises(ValueError, match=message):
         copier.run_copy(str(template), str(tmp_path / "p"), data=answer, defaults=True,
                         quiet=True)  # fmt: skip
+
+
+# What copier.yml's goldpath_repository validator accepts, generated: hosts, ports, users
+# and paths of every character it allows, including dots, `%` and `~`.
+_SEGMENT = st.text(alphabet=string.ascii_letters + string.digits + "._~%-", min_size=1, max_size=12)
+_ACCEPTED_URLS = st.builds(
+    lambda scheme, user, host, port, path, git: (
+        f"{scheme}://{user}{host}{port}/{'/'.join(path)}{git}"
+    ),
+    st.sampled_from(["https", "ssh"]),
+    st.one_of(st.just(""), _SEGMENT.map(lambda u: u + "@")),
+    st.one_of(st.sampled_from(["github.com", "dev.azure.com", "acme.visualstudio.com"]),
+              st.from_regex(r"[A-Za-z0-9.-]{1,20}", fullmatch=True)),
+    st.one_of(st.just(""), st.integers(1, 65535).map(lambda p: f":{p}")),
+    st.lists(_SEGMENT, min_size=1, max_size=5),
+    st.sampled_from(["", ".git", "/"]),
+)  # fmt: skip
+_SAFE_NAME = r"[A-Za-z0-9._~%-]+/[A-Za-z0-9._~%-]+"
+
+
+@settings(max_examples=200, deadline=None)
+@given(url=_ACCEPTED_URLS, ci=st.sampled_from(["github", "azure-devops", "both", "gitlab"]),
+       enterprise=st.booleans())  # fmt: skip
+def test_goldpath_repository_reaches_pipelines_only_as_a_plain_org_and_name(
+    url: str, ci: str, enterprise: bool
+) -> None:
+    """The answer becomes a `uses:` target (platform_workflows) and an Azure DevOps repository
+    resource (platform_templates): only ever `org/name` of the validator's characters, or
+    nothing, so it cannot add YAML, a ref or an option to the pipelines."""
+    answers = {"goldpath_repository": url, "ci": ci, "github_enterprise": enterprise}
+    computed = defaults(REPO_ROOT, answers)
+    workflows, templates = computed["platform_workflows"], computed["platform_templates"]
+    assert workflows == "" or re.fullmatch(_SAFE_NAME, workflows), workflows
+    assert templates == "" or re.fullmatch(rf"(git|github) {_SAFE_NAME}", templates), templates
+    assert "@" not in workflows + templates
