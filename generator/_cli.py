@@ -14,6 +14,7 @@ from ._errors import GoldpathError
 from ._location import REF_HELP
 
 if TYPE_CHECKING:
+    from ._fleet import FleetEntry
     from ._platform import PlatformTemplate
 
 
@@ -56,6 +57,24 @@ def _repos(args: argparse.Namespace) -> list[str]:
     if not repos:
         raise GoldpathError("name at least one repo (a path or git URL) or --fleet FILE")
     return unique_repos(repos)
+
+
+def _entries(args: argparse.Namespace) -> list[FleetEntry]:
+    """The fleet file's entries (forge repository, projects) and the repos named on the
+    command line, one per repository."""
+    from ._fleet import FleetEntry, read_fleet_file, unique_repos
+    from ._forge import forge_repo_of
+    from ._vcs import is_remote
+
+    listed = list(read_fleet_file(args.fleet).entries) if args.fleet else []
+    named = {entry.repo: entry for entry in listed}
+    for repo in args.repos:
+        forge = forge_repo_of(repo, None, None, repo) if is_remote(repo) else None
+        named.setdefault(repo, FleetEntry(repo, forge))
+    repos = unique_repos(list(named))
+    if not repos:
+        raise GoldpathError("name at least one repo (a path or git URL) or --fleet FILE")
+    return [named[repo] for repo in repos]
 
 
 def _platform(args: argparse.Namespace) -> PlatformTemplate:
@@ -152,7 +171,7 @@ def _fleet_update(args: argparse.Namespace) -> int:
 
     platform = _platform(args)
     results = update_fleet(
-        _repos(args),
+        _entries(args),
         platform=platform,
         jobs=args.jobs,
         to=args.to,
@@ -160,6 +179,7 @@ def _fleet_update(args: argparse.Namespace) -> int:
         conflict=args.conflict,
         run_tests=args.run_tests,
         push=args.push,
+        open_pr=args.open_pr,
         progress=progress,
     )
     if args.json:
@@ -178,8 +198,8 @@ def _fleet_update(args: argparse.Namespace) -> int:
         ]
         print(table(["repo", "from", "to", "status", "branch", "detail"], rows))
         counts = {status: sum(r.status == status for r in results) for status in
-                  ("updated", "current", "conflicts", "tests-failed", "foreign-template",
-                   "error", "interrupted")}  # fmt: skip
+                  ("updated", "current", "conflicts", "tests-failed", "lock-failed",
+                   "pr-failed", "foreign-template", "error", "interrupted")}  # fmt: skip
         print(", ".join(f"{n} {status}" for status, n in counts.items() if n))
     if any(r.status == "interrupted" for r in results):
         print(
@@ -270,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--jobs", type=_positive, default=1, help="repos updated in parallel")
     update.add_argument("--conflict", choices=["inline", "rej"], default="inline")
     update.add_argument("--push", action="store_true", help="push the branch to origin")
+    update.add_argument(
+        "--open-pr", action="store_true",
+        help="push the branch and open (or update) its pull request on GitHub or Azure "
+        "DevOps, with the job's token (GITHUB_TOKEN, SYSTEM_ACCESSTOKEN)",
+    )  # fmt: skip
     update.add_argument(
         "--run-tests", action="store_true",
         help="also run each repo's make test on its update: that is the team's code, run "

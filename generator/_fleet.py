@@ -31,10 +31,13 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from ._errors import GoldpathError
+from ._fleet_pulls import open_pull_request
+from ._forge import DEFAULT_API, KINDS, ForgeRepo, Kind, check_api, check_slug, forge_repo_of
 from ._lifetime import worker_pool
 from ._platform import PlatformTemplate
 from ._process import run_project_tests
 from ._repofile import read_at, read_inside
+from ._report import printable
 from ._vcs import (
     check_ref,
     check_source,
@@ -49,9 +52,12 @@ from ._worktree import remove_stale, scratch_worktree
 from ._yaml import decode, loads, read_yaml
 
 ANSWERS = ".copier-answers.yml"
-ATTENTION = {"conflicts", "tests-failed", "error", "interrupted", "foreign-template"}
+ATTENTION = {"conflicts", "tests-failed", "lock-failed", "pr-failed", "error", "interrupted",
+             "foreign-template"}  # fmt: skip
 # Written into each update commit, so a rerun reads the outcome instead of assuming it.
 TRAILER = "Goldpath-Update-Status"
+TRAILERS = {"status": TRAILER, "kind": "Goldpath-Update-Kind", "tests": "Goldpath-Update-Tests",
+            "lock": "Goldpath-Update-Lock", "projects": "Goldpath-Update-Projects"}  # fmt: skip
 
 
 def _version(tag: str) -> Version | None:
@@ -166,12 +172,21 @@ def repo_status(repo: str, platform: PlatformTemplate) -> RepoStatus:
 @dataclass
 class UpdateResult:
     repo: str
-    status: str  # updated, conflicts, tests-failed, current, error
+    status: str  # updated, conflicts, tests-failed, lock-failed, current, error, ...
     from_version: str | None = None
     to_version: str | None = None
     branch: str | None = None
     files: list[str] = field(default_factory=list)
     detail: str = ""
+    kind: str = "render"  # render (copier update) or bump (versions and lock file only)
+    tests: str = "not run"  # passed, failed, not run
+    lock: str = ""  # what happened to uv.lock
+    projects: list[str] = field(default_factory=lambda: ["."])
+    # What the branch holds, whichever run made it: clean, conflicts, tests-failed, lock-failed.
+    outcome: str = ""
+    output: str = ""  # the failing tests' (or uv lock's) last lines, as the branch records them
+    pull_request: str | None = None  # its URL
+    pull_request_action: str | None = None  # opened, updated, unchanged, declined
 
 
 def _conflicted_files(path: Path, conflict: str) -> list[str]:
@@ -241,11 +256,28 @@ def _run_tests(path: Path) -> tuple[bool, str]:
     return run_project_tests(path, untrusted=True)
 
 
-def _status_trailer(repo: Path, rev: str) -> str | None:
-    """The outcome goldpath recorded in its update commit, if `rev` is that commit."""
+def _commit_message(result: UpdateResult) -> str:
+    values = {"status": result.status, "kind": result.kind, "tests": result.tests,
+              "lock": result.lock, "projects": " ".join(result.projects)}  # fmt: skip
+    trailers = "\n".join(f"{TRAILERS[key]}: {printable(value)}" for key, value in values.items())
+    return (
+        f"Update goldpath template {result.from_version} -> {result.to_version}\n\n"
+        f"{result.detail}\n\n{trailers}"
+    )
+
+
+def _recorded(repo: Path, rev: str) -> tuple[dict[str, str], str]:
+    """The trailers and the detail goldpath recorded in its update commit at `rev`."""
     message = git(repo, "log", "-1", "--format=%B", rev, "--")
-    match = re.search(rf"^{TRAILER}: ([a-z-]+)$", message, re.MULTILINE)
-    return match.group(1) if match else None
+    paragraphs = message.split("\n\n")
+    # Only the last paragraph: the detail above it holds test output, which could spell one.
+    found = {}
+    for key, name in TRAILERS.items():
+        match = re.search(rf"^{name}: (.*)$", paragraphs[-1], re.MULTILINE)
+        if match:
+            found[key] = match.group(1)
+    detail = "\n\n".join(paragraphs[1:-1]) if len(paragraphs) > 2 else ""
+    return found, detail
 
 
 def _marked_files(repo: Path, rev: str, conflict: str) -> list[str]:
@@ -261,13 +293,13 @@ def _marked_files(repo: Path, rev: str, conflict: str) -> list[str]:
 
 
 def _existing_update(
-    repo: Path, branch: str, target: str, conflict: str
-) -> tuple[str, list[str], str] | None:
-    """What an existing update branch holds: None when there is none or it is not a
-    complete update to `target` (an earlier run died or failed half-way), else its state,
-    read from the branch rather than assumed."""
+    repo: Path, branch: str, target: str, conflict: str, result: UpdateResult
+) -> bool:
+    """Whether `branch` holds a complete update to `target` (not when an earlier run died
+    or failed half-way); if so, `result` is filled with its state, read from the branch
+    rather than assumed."""
     if not git(repo, "branch", "--list", "--", branch):
-        return None
+        return False
     ref = f"refs/heads/{branch}"
     try:
         data = read_at(repo, ref, ANSWERS)
@@ -275,17 +307,26 @@ def _existing_update(
     except GoldpathError:
         answers = None
     if not isinstance(answers, dict) or str(answers.get("_commit")) != target:
-        return None
-    files = _marked_files(repo, ref, conflict)
-    if files:
-        return (
-            "conflicts",
-            files,
-            f"update on {branch} still has conflicts: resolve " + (", ".join(files)),
+        return False
+    recorded, detail = _recorded(repo, ref)
+    result.kind = recorded.get("kind", "render")
+    result.tests = recorded.get("tests", "not run")
+    result.lock = recorded.get("lock", "")
+    result.projects = recorded.get("projects", ".").split() or ["."]
+    result.files = _marked_files(repo, ref, conflict)
+    if result.files:
+        result.status, result.outcome = "conflicts", "conflicts"
+        result.detail = f"update on {branch} still has conflicts: resolve " + (
+            ", ".join(result.files)
         )
-    if _status_trailer(repo, ref) == "tests-failed":
-        return "tests-failed", [], f"update on {branch} failed its tests; fix them on the branch"
-    return "current", [], f"update already on branch {branch}"
+    elif recorded.get("status") in ("tests-failed", "lock-failed"):
+        result.status = result.outcome = recorded["status"]
+        result.output = detail
+        result.detail = detail or f"update on {branch}: {result.status}; fix it on the branch"
+    else:
+        result.status, result.outcome = "current", "clean"
+        result.detail = f"update already on branch {branch}"
+    return True
 
 
 def _checked_out_in(repo: Path, branch: str) -> str | None:
@@ -306,7 +347,7 @@ def _push(repo: Path, branch: str) -> str:
 
 
 def update_repo(
-    repo: str,
+    repo: str | FleetEntry,
     *,
     platform: PlatformTemplate,
     to: str | None = None,
@@ -314,10 +355,19 @@ def update_repo(
     conflict: str = "inline",
     run_tests: bool = False,
     push: bool = False,
+    open_pr: bool = False,
 ) -> UpdateResult:
+    entry = repo if isinstance(repo, FleetEntry) else FleetEntry(repo)
+    repo = entry.repo
     options: dict[str, Any] = {"platform": platform, "to": to, "branch": branch,
-                               "conflict": conflict, "run_tests": run_tests}  # fmt: skip
+                               "conflict": conflict, "run_tests": run_tests,
+                               "forge": entry.forge if open_pr else None}  # fmt: skip
     try:
+        if open_pr and entry.forge is None:
+            raise GoldpathError(
+                f"{repo}: --open-pr needs the repository on its forge: give its fleet entry "
+                "`forge_repo: OWNER/NAME` (or list it by its github.com / dev.azure.com URL)"
+            )
         check_source(repo, "repo")
         if is_remote(repo) and not Path(repo).exists():
             # A remote repo is cloned into a scratch folder; the branch only survives pushed.
@@ -326,7 +376,7 @@ def update_repo(
         path = Path(repo)
         if not path.exists():
             raise GoldpathError(f"{repo}: no such path, and not a git URL")
-        return _update_checkout(path, repo, push=push, **options)
+        return _update_checkout(path, repo, push=push or open_pr, **options)
     except ForeignTemplate as exc:
         return UpdateResult(repo, "foreign-template", detail=str(exc))
     except GoldpathError as exc:
@@ -345,6 +395,7 @@ def _update_checkout(
     conflict: str,
     run_tests: bool,
     push: bool,
+    forge: ForgeRepo | None,
     from_origin: bool = False,
 ) -> UpdateResult:
     if to is not None:
@@ -376,10 +427,7 @@ def _update_checkout(
         if pushed:
             git(path, "update-ref", f"refs/heads/{branch_name}", pushed)
     remove_stale(path)
-    existing = _existing_update(path, branch_name, target, conflict)
-    if existing is not None:
-        result.status, result.files, result.detail = existing
-    else:
+    if not _existing_update(path, branch_name, target, conflict, result):
         if git(path, "branch", "--list", "--", branch_name):
             # Whatever it holds is someone's work: moving it would drop its commits.
             raise GoldpathError(
@@ -389,18 +437,21 @@ def _update_checkout(
         base = git(path, "rev-parse", "--verify", "HEAD^{commit}")
         with scratch_worktree(path, base) as work:
             result = _apply_update(work, result, target, conflict, run_tests, platform)
-            message = (
-                f"Update goldpath template {status.current} -> {target}\n\n"
-                f"{result.detail}\n\n{TRAILER}: {result.status}"
-            )
+            result.outcome = "clean" if result.status == "updated" else result.status
             git(work, *commit_identity(path), "commit", "--quiet", "--no-verify",
-                "--allow-empty", "-m", message)  # fmt: skip
+                "--allow-empty", "-m", _commit_message(result))  # fmt: skip
             commit = git(work, "rev-parse", "HEAD")
         # The branch appears only now, pointing at a complete, committed update; the
         # empty old value makes git refuse if another run created it meanwhile.
         git(path, "update-ref", f"refs/heads/{branch_name}", commit, "")
     if push:
         result.detail += f"; {_push(path, branch_name)}"
+    if forge is not None:
+        try:
+            open_pull_request(path, result, forge, platform.source)
+        except GoldpathError as exc:
+            result.status, result.pull_request_action = "pr-failed", "failed"
+            result.detail = f"{exc}; the branch is pushed: a rerun opens its pull request"
     return result
 
 
@@ -471,9 +522,10 @@ def _apply_update(
         return result
     if run_tests:
         passed, tail = _run_tests(path)
+        result.tests = "passed" if passed else "failed"
         if not passed:
             result.status = "tests-failed"
-            result.detail = tail
+            result.detail = result.output = tail
             return result
     result.status = "updated"
     result.detail = "template changes applied" + (", tests pass" if run_tests else "")
@@ -481,7 +533,7 @@ def _apply_update(
 
 
 def update_fleet(
-    repos: Sequence[str],
+    repos: Sequence[str | FleetEntry],
     *,
     jobs: int = 1,
     progress: Callable[[int, int, UpdateResult], None] | None = None,
@@ -493,9 +545,10 @@ def update_fleet(
     workers are stopped and the repos not finished are reported as `interrupted`; their
     checkouts are untouched and a rerun finishes them."""
     results: dict[str, UpdateResult] = {}
+    entries = [r if isinstance(r, FleetEntry) else FleetEntry(r) for r in repos]
     pool = worker_pool(jobs)
     try:
-        futures = {pool.submit(update_repo, repo, **options): repo for repo in repos}
+        futures = {pool.submit(update_repo, entry, **options): entry.repo for entry in entries}
         for done, future in enumerate(as_completed(futures), 1):
             results[futures[future]] = future.result()
             if progress is not None:
@@ -506,13 +559,18 @@ def update_fleet(
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
         pool.shutdown(wait=False, cancel_futures=True)
-        for repo in repos:
+        for entry in entries:
             results.setdefault(
-                repo, UpdateResult(repo, "interrupted", detail="stopped before it finished")
+                entry.repo,
+                UpdateResult(entry.repo, "interrupted", detail="stopped before it finished"),
             )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return [results[repo] for repo in repos]
+    return [results[entry.repo] for entry in entries]
+
+
+def _repo_key(repo: str) -> str:
+    return repo.rstrip("/") if is_remote(repo) else str(Path(repo).resolve())
 
 
 def unique_repos(repos: Sequence[str]) -> list[str]:
@@ -521,7 +579,7 @@ def unique_repos(repos: Sequence[str]) -> list[str]:
     seen: set[str] = set()
     unique = []
     for repo in repos:
-        key = repo.rstrip("/") if is_remote(repo) else str(Path(repo).resolve())
+        key = _repo_key(repo)
         if key not in seen:
             seen.add(key)
             unique.append(repo)
@@ -529,9 +587,65 @@ def unique_repos(repos: Sequence[str]) -> list[str]:
 
 
 @dataclass(frozen=True)
+class FleetEntry:
+    """One repository of the fleet: where to clone or find it, the repository on its
+    forge (for pull requests), and which of its projects to update (all, by default)."""
+
+    repo: str
+    forge: ForgeRepo | None = None
+    projects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FleetFile:
     repos: list[str]
     template: PlatformTemplate | None  # `template:` (and `template_aliases:`), when given
+    entries: tuple[FleetEntry, ...] = ()
+
+
+def _forge_defaults(document: Any, where: str) -> tuple[Kind | None, str | None]:
+    forge = document.get("forge") if isinstance(document, dict) else None
+    if forge is None:
+        return None, None
+    if not isinstance(forge, dict) or forge.get("kind") not in KINDS:
+        raise GoldpathError(f"{where}: forge: give `kind:` ({' or '.join(KINDS)}) and `api:`")
+    kind = cast(Kind, forge["kind"])
+    api = forge.get("api")
+    return kind, None if api is None else check_api(api, f"{where}: forge.api")
+
+
+def _entry(item: Any, index: int, base: Path, where: str, kind: Kind | None,
+           api: str | None) -> FleetEntry:  # fmt: skip
+    at = f"{where}: repos[{index}]"
+    fields = item if isinstance(item, dict) else {"repo": item}
+    unknown = set(fields) - {"repo", "forge_repo", "subdirectory", "projects"}
+    if unknown or not isinstance(fields.get("repo"), str):
+        extra = f" (not {', '.join(sorted(map(str, unknown)))})" if unknown else ""
+        raise GoldpathError(
+            f"{at}: expected a path or URL, or `repo:` with `forge_repo:`, `subdirectory:` "
+            f"or `projects:`{extra}"
+        )
+    repo = check_source(fields["repo"], at)
+    listed = repo if is_remote(repo) else os.path.normpath(base / repo)
+    forge = forge_repo_of(repo, kind, api, at) if is_remote(repo) else None
+    if fields.get("forge_repo") is not None:
+        chosen = kind or (forge.kind if forge else None)
+        if chosen is None:
+            raise GoldpathError(f"{at}: forge_repo needs the fleet file's `forge: {{kind: ...}}`")
+        slug = check_slug(chosen, fields["forge_repo"], f"{at}.forge_repo")
+        forge = ForgeRepo(chosen, api or (forge.api if forge else DEFAULT_API[chosen]), slug)
+    projects = fields.get("projects", [fields["subdirectory"]] if "subdirectory" in fields else [])
+    if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
+        raise GoldpathError(f"{at}: projects must be a list of subdirectories")
+    return FleetEntry(listed, forge, tuple(_subdirectory(p, f"{at}.projects") for p in projects))
+
+
+def _subdirectory(value: str, where: str) -> str:
+    """A folder inside the repository, written as git names it (no `..`, not absolute)."""
+    parts = [p for p in value.replace("\\", "/").split("/") if p not in ("", ".")]
+    if value.startswith("/") or ".." in parts or any(ord(c) < 32 for c in value):
+        raise GoldpathError(f"{where}: {value!r} is not a folder inside the repository")
+    return "/".join(parts) or "."
 
 
 def read_fleet_file(path: Path) -> FleetFile:
@@ -541,18 +655,20 @@ def read_fleet_file(path: Path) -> FleetFile:
         raise GoldpathError(f"fleet file {path} does not exist")
     document = read_yaml(path, f"fleet file {path}")
     repos = document.get("repos") if isinstance(document, dict) else document
-    if not isinstance(repos, list) or not all(isinstance(r, str) for r in repos):
+    if not isinstance(repos, list):
         raise GoldpathError(f"fleet file {path}: expected `repos:` with a list of paths or URLs")
     base = path.parent
-    checked = [check_source(r, f"fleet file {path}: repos[{i}]") for i, r in enumerate(repos)]
+    kind, api = _forge_defaults(document, f"fleet file {path}")
     # As the operator reads them: ../fleet/../projects/x is ../projects/x.
-    listed = [r if is_remote(r) else os.path.normpath(base / r) for r in checked]
+    entries = _merged([_entry(r, i, base, f"fleet file {path}", kind, api)
+                       for i, r in enumerate(repos)])  # fmt: skip
+    listed = [entry.repo for entry in entries]
     template = document.get("template") if isinstance(document, dict) else None
     aliases = document.get("template_aliases", []) if isinstance(document, dict) else []
     if template is None:
         if aliases:
             raise GoldpathError(f"fleet file {path}: template_aliases without `template:`")
-        return FleetFile(listed, None)
+        return FleetFile(listed, None, entries)
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise GoldpathError(
             f"fleet file {path}: template_aliases must be a list of git URLs or paths"
@@ -561,7 +677,21 @@ def read_fleet_file(path: Path) -> FleetFile:
     checked_template = check_source(template, where)
     for index, alias in enumerate(aliases):
         check_source(alias, f"fleet file {path}: template_aliases[{index}]")
-    return FleetFile(listed, PlatformTemplate.of(checked_template, aliases, base=base))
+    return FleetFile(listed, PlatformTemplate.of(checked_template, aliases, base=base), entries)
+
+
+def _merged(entries: list[FleetEntry]) -> tuple[FleetEntry, ...]:
+    """One entry per repository: two naming the same one (two of its projects) are one
+    branch and one pull request."""
+    by_key: dict[str, FleetEntry] = {}
+    for entry in entries:
+        key = _repo_key(entry.repo)
+        if key in by_key:
+            kept = by_key[key]
+            projects = (kept.projects + entry.projects) if kept.projects and entry.projects else ()
+            entry = FleetEntry(kept.repo, kept.forge or entry.forge, tuple(dict.fromkeys(projects)))
+        by_key[key] = entry
+    return tuple(by_key.values())
 
 
 def to_json(items: Sequence[RepoStatus] | Sequence[UpdateResult]) -> str:

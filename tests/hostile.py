@@ -9,6 +9,8 @@ Every boundary's tests draw from here rather than listing a few cases by hand:
 - `hostile_yaml`: documents a team may commit where goldpath reads YAML (alias bombs,
   deep nesting, binary, huge, wrong shapes);
 - `hostile_retirements`: what a record's `retired:` may hold;
+- `hostile_forge_answers`: what a forge's API (or anything answering in its place) may
+  send back to a rollout: not JSON, huge, deeply nested, pull requests of the wrong shape;
 - `hostile_chains`, `hostile_registries`: what anyone who can push to a project's
   governance-record branch may publish as its audit chain (`audit.jsonl`: damaged, binary,
   huge, deeply nested, or correctly linked entries with hostile values) and as the
@@ -215,4 +217,26 @@ hostile_stack_outputs = st.dictionaries(
               hostile_text),
     st.one_of(hostile_text, st.integers(), st.none(), st.lists(st.text(max_size=3), max_size=2)),
     max_size=5,
+)  # fmt: skip
+
+
+# What a forge (or whatever answers at its address) may send a rollout's pull-request client.
+_PULL_FIELDS = ["number", "pullRequestId", "state", "status", "title", "body", "description",
+                "html_url", "labels", "head", "draft", "isDraft", "repository", "merged_at",
+                "lastMergeSourceCommit", "value", "count", "statuses"]  # fmt: skip
+_forge_value = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), hostile_text),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.sampled_from(_PULL_FIELDS), inner, max_size=4)),
+    max_leaves=12,
+)  # fmt: skip
+hostile_forge_answers = st.one_of(
+    st.sampled_from([b"", b"null", b"[]", b"{}", b"<html>Bad gateway</html>", b'{"value": 3}',
+                     ("[" * 100_000 + "]" * 100_000).encode(), b"[" + b"{}," * 2_000_000 + b"{}]",
+                     b'[{"number": 1, "labels": "x", "head": []}]',
+                     b'{"value": [{"pullRequestId": 1, "repository": 7}]}']),
+    st.binary(max_size=128),
+    _forge_value.map(lambda value: json.dumps(value).encode()),
+    st.lists(st.dictionaries(st.sampled_from(_PULL_FIELDS), _forge_value, max_size=6),
+             max_size=3).map(lambda items: json.dumps(items).encode()),
 )  # fmt: skip

@@ -237,14 +237,22 @@ def forge_running(forge: FakeForge) -> Iterator[FakeForge]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    forge.url = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(Handler) as url:
+        forge.url = url
+        yield forge
+    if failures:
+        raise failures[0]
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served on this machine, in a thread, until the block ends; its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True  # a stalled answer does not hold the test's teardown
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield forge
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
-    if failures:
-        raise failures[0]
