@@ -170,8 +170,14 @@ def _fleet_update(args: argparse.Namespace) -> int:
         print(f"[{done}/{total}] {result.repo}: {result.status}", file=sys.stderr, flush=True)
 
     platform = _platform(args)
+    entries = _entries(args)
+    if args.shard:
+        from ._fleet import repo_key
+        from ._shards import parse_shard, shard_of
+
+        entries = shard_of(entries, [repo_key(e.repo) for e in entries], parse_shard(args.shard))
     results = update_fleet(
-        _entries(args),
+        entries,
         platform=platform,
         jobs=args.jobs,
         to=args.to,
@@ -182,6 +188,10 @@ def _fleet_update(args: argparse.Namespace) -> int:
         open_pr=args.open_pr,
         progress=progress,
     )
+    if args.report_json:
+        from ._fleet_report import write_report
+
+        write_report(args.report_json, results, args.shard or "1/1", platform.source)
     if args.json:
         print(to_json(results))
     else:
@@ -207,6 +217,37 @@ def _fleet_update(args: argparse.Namespace) -> int:
         )
         return 130
     return 1 if any(r.status in ATTENTION for r in results) else 0
+
+
+def _fleet_plan(args: argparse.Namespace) -> int:
+    import json
+
+    from ._fleet import repo_key
+    from ._shards import matrix, plan
+
+    entries = _entries(args)
+    names = [e.forge.slug.split("/")[1] if e.forge and e.forge.kind == "github" else None
+             for e in entries]  # fmt: skip
+    written = plan([repo_key(e.repo) for e in entries], args.shards,
+                   names if args.ci == "github" and all(names) else None)  # fmt: skip
+    if args.out:
+        args.out.write_text(json.dumps(written, indent=1) + "\n", encoding="utf-8")
+    print(matrix(written, args.ci))
+    return 0
+
+
+def _fleet_report(args: argparse.Namespace) -> int:
+    from ._fleet_report import markdown, merge, page
+
+    rows = merge(args.reports)
+    summary = markdown(rows)
+    if args.markdown:
+        args.markdown.write_text(summary, encoding="utf-8")
+    else:
+        print(summary, end="")
+    if args.html:
+        args.html.write_text(page(rows), encoding="utf-8")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,6 +312,24 @@ def build_parser() -> argparse.ArgumentParser:
     fleet_commands = fleet.add_subparsers(dest="fleet_command", required=True, metavar="COMMAND")
     status = fleet_commands.add_parser("status", help="template version of each repo")
     update = fleet_commands.add_parser("update", help="copier update each repo on a branch")
+    plan = fleet_commands.add_parser(
+        "plan", help="split the fleet into shards for CI runners; prints the CI matrix"
+    )
+    plan.add_argument("repos", nargs="*", metavar="REPO", help="path or git URL")
+    plan.add_argument("--fleet", type=Path, help="YAML file with `repos:`")
+    plan.add_argument("--shards", type=_positive, required=True, help="how many runners")
+    plan.add_argument("--out", type=Path, help="also write each shard's repositories here")
+    plan.add_argument("--ci", choices=["github", "azure-devops"], default="github",
+                      help="the matrix's shape (default: GitHub Actions' `include`)")  # fmt: skip
+    plan.set_defaults(handler=_fleet_plan)
+    report = fleet_commands.add_parser(
+        "report", help="merge shard reports into one Markdown summary and one HTML page"
+    )
+    report.add_argument("reports", nargs="+", type=Path, metavar="FILE",
+                        help="what `fleet update --report-json` wrote, one per shard")  # fmt: skip
+    report.add_argument("--markdown", type=Path, help="write the summary here (default: stdout)")
+    report.add_argument("--html", type=Path, help="also write the static page here")
+    report.set_defaults(handler=_fleet_report)
     for sub in (status, update):
         sub.add_argument("repos", nargs="*", metavar="REPO", help="path or git URL")
         sub.add_argument("--fleet", type=Path, help="YAML file with `repos:`")
@@ -288,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--to", help="release tag (default: the latest)")
     update.add_argument("--branch", help="branch name (default: goldpath/update-<tag>)")
     update.add_argument("--jobs", type=_positive, default=1, help="repos updated in parallel")
+    update.add_argument("--shard", metavar="I/N", help="only the I-th of N shards (fleet plan)")
+    update.add_argument("--report-json", type=Path, metavar="FILE",
+                        help="write this run's results for `fleet report`")  # fmt: skip
     update.add_argument("--conflict", choices=["inline", "rej"], default="inline")
     update.add_argument("--push", action="store_true", help="push the branch to origin")
     update.add_argument(

@@ -32,7 +32,16 @@ from packaging.version import InvalidVersion, Version
 
 from ._errors import GoldpathError
 from ._fleet_pulls import open_pull_request
-from ._forge import DEFAULT_API, KINDS, ForgeRepo, Kind, check_api, check_slug, forge_repo_of
+from ._forge import (
+    DEFAULT_API,
+    KINDS,
+    ForgeRepo,
+    Kind,
+    check_api,
+    check_slug,
+    forge_repo_of,
+    git_auth,
+)
 from ._lifetime import worker_pool
 from ._platform import PlatformTemplate
 from ._process import run_project_tests
@@ -44,6 +53,7 @@ from ._vcs import (
     clone,
     commit_identity,
     git,
+    git_config,
     hardened_copier,
     is_remote,
     remote_tags,
@@ -371,7 +381,8 @@ def update_repo(
         check_source(repo, "repo")
         if is_remote(repo) and not Path(repo).exists():
             # A remote repo is cloned into a scratch folder; the branch only survives pushed.
-            with _local_copy(repo) as clone_path:
+            auth = git_auth(repo, entry.forge) if open_pr and entry.forge else []
+            with git_config(auth), _local_copy(repo) as clone_path:
                 return _update_checkout(clone_path, repo, push=True, from_origin=True, **options)
         path = Path(repo)
         if not path.exists():
@@ -569,7 +580,7 @@ def update_fleet(
     return [results[entry.repo] for entry in entries]
 
 
-def _repo_key(repo: str) -> str:
+def repo_key(repo: str) -> str:
     return repo.rstrip("/") if is_remote(repo) else str(Path(repo).resolve())
 
 
@@ -579,7 +590,7 @@ def unique_repos(repos: Sequence[str]) -> list[str]:
     seen: set[str] = set()
     unique = []
     for repo in repos:
-        key = _repo_key(repo)
+        key = repo_key(repo)
         if key not in seen:
             seen.add(key)
             unique.append(repo)
@@ -685,7 +696,7 @@ def _merged(entries: list[FleetEntry]) -> tuple[FleetEntry, ...]:
     branch and one pull request."""
     by_key: dict[str, FleetEntry] = {}
     for entry in entries:
-        key = _repo_key(entry.repo)
+        key = repo_key(entry.repo)
         if key in by_key:
             kept = by_key[key]
             projects = (kept.projects + entry.projects) if kept.projects and entry.projects else ()

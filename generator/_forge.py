@@ -16,6 +16,7 @@ nothing more is asked of that forge in this process.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import os
@@ -116,6 +117,25 @@ def forge_repo_of(url: str, kind: Kind | None, api: str | None, where: str) -> F
         return ForgeRepo("azure-devops", check_api(organisation_api, where),
                          check_slug("azure-devops", f"{path[1]}/{path[3]}", where))  # fmt: skip
     return None
+
+
+def git_auth(url: str, repo: ForgeRepo) -> list[tuple[str, str]]:
+    """The header git sends to push to `url` with the job's token, for that one repository
+    URL only (the template's clone never sees it); none unless `url` is https on the
+    forge's own host."""
+    parts, api = urlsplit(url), urlsplit(repo.api)
+    same_host = parts.hostname == api.hostname or (
+        api.hostname == "api.github.com" and parts.hostname == "github.com"
+    )
+    if parts.scheme != "https" or not same_host or parts.username or parts.query:
+        return []
+    token = job_token(repo.kind)
+    if repo.kind == "github":
+        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        header = f"Authorization: Basic {basic}"
+    else:
+        header = f"Authorization: Bearer {token}"
+    return [(f"http.{url}.extraHeader", header)]
 
 
 def job_token(kind: Kind) -> str:

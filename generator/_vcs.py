@@ -27,13 +27,31 @@ _SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]")
 _REF = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$")
 
 
+_EXTRA_CONFIG: list[tuple[str, str]] = []
+
+
+@contextmanager
+def git_config(pairs: list[tuple[str, str]]) -> Iterator[None]:
+    """Extra `git -c` settings for the git calls inside the block, passed in the
+    environment (never on a command line, never in a file): a forge's auth header."""
+    start = len(_EXTRA_CONFIG)
+    _EXTRA_CONFIG.extend(pairs)
+    try:
+        yield
+    finally:
+        del _EXTRA_CONFIG[start:]
+
+
 def git_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env["GIT_ALLOW_PROTOCOL"] = ALLOWED_PROTOCOLS
+    # The operator's own GIT_CONFIG_* settings are kept; goldpath's come after and win.
     # A repo's own config must not run programs during a read such as `git status`.
-    env["GIT_CONFIG_COUNT"] = "1"
-    env["GIT_CONFIG_KEY_0"] = "core.fsmonitor"
-    env["GIT_CONFIG_VALUE_0"] = "false"
+    count = int(env["GIT_CONFIG_COUNT"]) if env.get("GIT_CONFIG_COUNT", "").isdigit() else 0
+    for key, value in [*_EXTRA_CONFIG, ("core.fsmonitor", "false")]:
+        env[f"GIT_CONFIG_KEY_{count}"], env[f"GIT_CONFIG_VALUE_{count}"] = key, value
+        count += 1
+    env["GIT_CONFIG_COUNT"] = str(count)
     env.pop("GIT_CONFIG_PARAMETERS", None)
     # A cloned repo's .lfsconfig would send git-lfs to a server the repo names.
     env["GIT_LFS_SKIP_SMUDGE"] = "1"

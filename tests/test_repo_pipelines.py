@@ -103,3 +103,38 @@ def test_azure_devops_runs_the_same_shards() -> None:
     assert commands == ['uv run pytest -n 2 --dist loadfile --shard="${SHARD}/4"']
     shards = [entry["SHARD"] for entry in jobs["Tests"]["strategy"]["matrix"].values()]
     assert shards == [1, 2, 3, 4]
+
+
+def test_the_fleet_rollout_runs_on_release_and_schedule_in_shards_with_a_short_lived_token() -> (
+    None
+):
+    fleet = workflows(REPO_ROOT)["fleet.yml"]
+    on = triggers(fleet)
+    assert on["release"] == {"types": ["published"]}
+    assert on["schedule"]
+    jobs = fleet["jobs"]
+    assert jobs["update"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert "goldpath fleet plan" in str(jobs["plan"]["steps"])
+    steps = jobs["update"]["steps"]
+    [app] = [s for s in steps if "create-github-app-token" in s.get("uses", "")]
+    granted = {k: v for k, v in app["with"].items() if k.startswith("permission-")}
+    assert granted == {"permission-contents": "write", "permission-pull-requests": "write",
+                       "permission-statuses": "write"}  # fmt: skip
+    [update] = [s for s in steps if "fleet update" in s.get("run", "")]
+    assert update["env"]["GH_TOKEN"] == "${{ steps.app.outputs.token }}"
+    assert "--open-pr" in update["run"]
+    assert '--shard "$SHARD"' in update["run"]
+    assert all(job["permissions"] == {"contents": "read"} for job in jobs.values())
+    assert jobs["report"]["if"] == "always()"
+    assert '--markdown "$GITHUB_STEP_SUMMARY"' in str(jobs["report"]["steps"])
+
+
+def test_azure_devops_rolls_the_fleet_out_the_same_way() -> None:
+    pipeline = load(REPO_ROOT / ".azure-pipelines" / "fleet.yml")
+    jobs = {job["job"]: job for job in pipeline["stages"][0]["jobs"]}
+    assert jobs["Shard"]["strategy"]["matrix"] == "$[ dependencies.Plan.outputs['plan.matrix'] ]"
+    assert "--ci azure-devops" in jobs["Plan"]["steps"][1]["bash"]
+    tokens = [job for job in jobs if "System.AccessToken" in str(jobs[job])]
+    assert tokens == ["Shard"], "only the shard's update holds the token"
+    assert jobs["Report"]["condition"] == "always()"
+    assert "task.uploadsummary" in str(jobs["Report"]["steps"])

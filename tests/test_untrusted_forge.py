@@ -158,3 +158,30 @@ def test_a_project_folder_stays_inside_its_repository(tmp_path: Path, bad: str) 
     )
     with pytest.raises(GoldpathError, match="not a folder inside the repository"):
         read_fleet_file(path)
+
+
+def test_pushes_carry_the_job_s_token_for_that_one_repository_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator._forge import git_auth
+    from generator._vcs import git, git_config
+
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    repo = ForgeRepo("github", "https://api.github.com", "bank/x")
+    url = "https://github.com/bank/x.git"
+    [(key, header)] = git_auth(url, repo)
+    assert header == "Authorization: Basic eC1hY2Nlc3MtdG9rZW46dDBrZW4="  # x-access-token:t0ken
+    for elsewhere in ["http://github.com/bank/x.git", "https://github.com.evil.example/bank/x",
+                      "git@github.com:bank/x.git", "https://u@github.com/bank/x.git"]:  # fmt: skip
+        assert git_auth(elsewhere, repo) == []
+    git(tmp_path, "init", "--quiet")
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")  # the operator's own settings are kept
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "user.name")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "release-bot")
+    with git_config(git_auth(url, repo)):
+        assert git(tmp_path, "config", "--get", key) == header
+        assert git(tmp_path, "config", "--get", "http.https://github.com/bank/y.git.extraHeader",
+                   check=False) == "", "another repository's URL gets no header"  # fmt: skip
+    assert git(tmp_path, "config", "--get", key, check=False) == ""
+    assert git(tmp_path, "config", "--get", "user.name") == "release-bot"
+    assert git(tmp_path, "config", "--get", "core.fsmonitor") == "false"
