@@ -43,6 +43,7 @@ from ._forge import (
     git_auth,
 )
 from ._lifetime import worker_pool
+from ._lock import relock
 from ._platform import PlatformTemplate
 from ._process import run_project_tests
 from ._repofile import read_at, read_inside
@@ -525,11 +526,17 @@ def _apply_update(
         _set_src_path(answers_file, str(original))
     conflicts = _conflicted_files(path, conflict)
     conflicts += _keep_edited_removals(path, base, answers, platform)
+    relocked = relock(path, base)
+    result.lock = relocked.note
     git(path, "add", "-A")
     if conflicts:
         result.status = "conflicts"
         result.files = conflicts
         result.detail = "both sides kept: resolve " + ", ".join(conflicts)
+        return result
+    if relocked.failed:
+        result.status = "lock-failed"
+        result.detail = result.output = relocked.output
         return result
     if run_tests:
         passed, tail = _run_tests(path)
