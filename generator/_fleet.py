@@ -43,9 +43,10 @@ from ._forge import (
     git_auth,
 )
 from ._lifetime import worker_pool
-from ._lock import relock
+from ._lock import Relocked, relock
 from ._platform import PlatformTemplate
 from ._process import run_project_tests
+from ._projects import ANSWERS, Project, projects_of
 from ._repofile import read_at, read_inside
 from ._report import printable
 from ._vcs import (
@@ -62,7 +63,6 @@ from ._vcs import (
 from ._worktree import remove_stale, scratch_worktree
 from ._yaml import decode, loads, read_yaml
 
-ANSWERS = ".copier-answers.yml"
 ATTENTION = {"conflicts", "tests-failed", "lock-failed", "pr-failed", "error", "interrupted",
              "foreign-template"}  # fmt: skip
 # Written into each update commit, so a rerun reads the outcome instead of assuming it.
@@ -105,6 +105,7 @@ class RepoStatus:
     dirty: bool | None = None
     pending: str | None = None  # the update branch waiting for review, if any
     error: str | None = None
+    projects: list[str] = field(default_factory=list)  # folders; ["."] for a single project
 
 
 @contextmanager
@@ -125,37 +126,36 @@ def _local_copy(repo: str) -> Iterator[Path]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _read_answers(path: Path) -> dict[str, Any]:
-    """The answers file (a regular file inside the repo, bounded), with the two values
-    that reach git checked as data."""
-    if not (path / ".git").exists():
-        raise GoldpathError(f"{path}: not a git repository")
-    try:
-        data = read_inside(path, ANSWERS)
-    except FileNotFoundError:
-        raise GoldpathError(f"{path}: not a copier project (no {ANSWERS})") from None
-    except GoldpathError as exc:
-        raise GoldpathError(f"{path}: {exc}") from None
-    answers = loads(decode(data, f"{path}: {ANSWERS}"), f"{path}: {ANSWERS}")
-    if not isinstance(answers, dict):
-        raise GoldpathError(f"{path}: {ANSWERS} is not a mapping of answers; fix it")
-    if "_src_path" not in answers or "_commit" not in answers:
-        raise GoldpathError(f"{path}: {ANSWERS} lacks _src_path/_commit; was it made by copier?")
-    answers["_src_path"] = check_source(answers["_src_path"], f"{path}: {ANSWERS} _src_path")
-    answers["_commit"] = check_ref(answers["_commit"], f"{path}: {ANSWERS} _commit")
-    return dict(answers)
-
-
-def _status_of(path: Path, repo: str, platform: PlatformTemplate) -> RepoStatus:
-    answers = _read_answers(path)
-    if not platform.owns(answers["_src_path"], path):
+def _platform_projects(
+    path: Path, repo: str, platform: PlatformTemplate, folders: Sequence[str] = ()
+) -> list[Project]:
+    """The repository's projects made from the platform's template. One that names another
+    template is refused when it is the only one or was asked for by name; in a monorepo,
+    projects of other templates are someone else's and left alone."""
+    found = projects_of(path, folders)
+    ours = [p for p in found if platform.owns(p.answers["_src_path"], path / p.folder)]
+    foreign = [p for p in found if p not in ours]
+    if foreign and (not ours or folders):
+        project = foreign[0]
         raise ForeignTemplate(
-            f"{repo}: its {ANSWERS} names the template {answers['_src_path']!r}, not the "
-            f"platform's ({platform.source}); left untouched (a mirror of the platform's "
-            "template is declared in the fleet file's template_aliases)"
+            f"{repo}: its {project.answers_path} names the template "
+            f"{project.answers['_src_path']!r}, not the platform's ({platform.source}); left "
+            "untouched (a mirror of the platform's template is declared in the fleet file's "
+            "template_aliases)"
         )
+    return ours
+
+
+def _status_of(
+    path: Path, repo: str, platform: PlatformTemplate, folders: Sequence[str] = ()
+) -> RepoStatus:
+    projects = _platform_projects(path, repo, platform, folders)
     tags = template_tags(platform.source)
-    current = str(answers["_commit"])
+    releases = [p.release for p in projects]
+    # A monorepo stands where its oldest project does.
+    known = all(r in tags for r in releases)
+    current = min(releases, key=tags.index) if known else next(
+        (r for r in releases if r not in tags), releases[0])  # fmt: skip
     latest = tags[-1] if tags else None
     if latest is None or current not in tags:
         # A commit between releases (a hash, a `git describe`) is no release to compare.
@@ -167,7 +167,8 @@ def _status_of(path: Path, repo: str, platform: PlatformTemplate) -> RepoStatus:
     pending = f"goldpath/update-{latest}" if behind and latest else None
     if pending and not git(path, "branch", "--list", "--", pending):
         pending = None
-    return RepoStatus(repo, state, platform.source, current, latest, behind, dirty, pending)
+    return RepoStatus(repo, state, platform.source, current, latest, behind, dirty, pending,
+                      projects=[p.folder for p in projects])  # fmt: skip
 
 
 def repo_status(repo: str, platform: PlatformTemplate) -> RepoStatus:
@@ -221,18 +222,20 @@ def _conflicted_files(path: Path, conflict: str) -> list[str]:
 
 
 def _keep_edited_removals(
-    path: Path, base: str, answers: dict[str, Any], platform: PlatformTemplate
+    path: Path, base: str, project: Project, platform: PlatformTemplate
 ) -> list[str]:
     """Files the new release no longer has, which the team had edited: copier deletes them
     all, edits included, without a conflict. They are put back as the team left them and
     reported, so an edit never disappears inside an update; files as the old release
     rendered them stay deleted."""
-    listed = git(path, "diff", "--name-only", "--diff-filter=D", "-z", base, "--")
+    scope = [] if project.folder == "." else [project.folder]
+    listed = git(path, "diff", "--name-only", "--diff-filter=D", "-z", base, "--", *scope)
     removed = [name for name in listed.split("\0") if name]
     if not removed:
         return []
     from copier import Worker
 
+    answers = project.answers
     data = {key: value for key, value in answers.items() if not key.startswith("_")}
     with tempfile.TemporaryDirectory(prefix="goldpath-old-") as scratch:
         old = Path(scratch) / "project"
@@ -246,7 +249,8 @@ def _keep_edited_removals(
             worker.run_copy()
         kept = []
         for name in removed:
-            pristine = old / name
+            inside = name if project.folder == "." else name[len(project.folder) + 1 :]
+            pristine = old / inside
             try:
                 ours = read_at(path, base, name)
             except GoldpathError:  # a symlink or a submodule: not an edit to keep
@@ -303,21 +307,26 @@ def _marked_files(repo: Path, rev: str, conflict: str) -> list[str]:
     return sorted(grep("^<<<<<<< ") & grep("^>>>>>>> "))
 
 
+def _release_at(repo: Path, ref: str, name: str) -> str | None:
+    try:
+        data = read_at(repo, ref, name)
+        answers = loads(decode(data, name), name) if data else None
+    except GoldpathError:
+        return None
+    return str(answers.get("_commit")) if isinstance(answers, dict) else None
+
+
 def _existing_update(
-    repo: Path, branch: str, target: str, conflict: str, result: UpdateResult
-) -> bool:
-    """Whether `branch` holds a complete update to `target` (not when an earlier run died
-    or failed half-way); if so, `result` is filled with its state, read from the branch
-    rather than assumed."""
+    repo: Path, branch: str, target: str, conflict: str, result: UpdateResult,
+    projects: Sequence[Project],
+) -> bool:  # fmt: skip
+    """Whether `branch` holds a complete update to `target` of every project (not when an
+    earlier run died or failed half-way); if so, `result` is filled with its state, read
+    from the branch rather than assumed."""
     if not git(repo, "branch", "--list", "--", branch):
         return False
     ref = f"refs/heads/{branch}"
-    try:
-        data = read_at(repo, ref, ANSWERS)
-        answers = loads(decode(data, ANSWERS), ANSWERS) if data else None
-    except GoldpathError:
-        answers = None
-    if not isinstance(answers, dict) or str(answers.get("_commit")) != target:
+    if any(_release_at(repo, ref, p.answers_path) != target for p in projects):
         return False
     recorded, detail = _recorded(repo, ref)
     result.kind = recorded.get("kind", "render")
@@ -372,7 +381,8 @@ def update_repo(
     repo = entry.repo
     options: dict[str, Any] = {"platform": platform, "to": to, "branch": branch,
                                "conflict": conflict, "run_tests": run_tests,
-                               "forge": entry.forge if open_pr else None}  # fmt: skip
+                               "forge": entry.forge if open_pr else None,
+                               "folders": entry.projects}  # fmt: skip
     try:
         if open_pr and entry.forge is None:
             raise GoldpathError(
@@ -408,13 +418,15 @@ def _update_checkout(
     run_tests: bool,
     push: bool,
     forge: ForgeRepo | None,
+    folders: Sequence[str] = (),
     from_origin: bool = False,
 ) -> UpdateResult:
     if to is not None:
         check_ref(to, "--to")
     if branch is not None:
         check_ref(branch, "--branch")
-    status = _status_of(path, repo, platform)
+    status = _status_of(path, repo, platform, folders)
+    projects = _platform_projects(path, repo, platform, folders)
     if status.dirty:
         raise GoldpathError(f"{repo}: has uncommitted changes; commit or stash them first")
     tags = template_tags(platform.source)
@@ -426,8 +438,9 @@ def _update_checkout(
             f"{repo}: tag {target!r} does not exist in {platform.source} "
             f"(releases: {', '.join(tags) or 'none'})"
         )
-    result = UpdateResult(repo, "current", status.current, target)
-    if status.current == target:
+    result = UpdateResult(repo, "current", status.current, target,
+                          projects=[p.folder for p in projects])  # fmt: skip
+    if all(p.release == target for p in projects):
         result.detail = "already at this release"
         return result
     branch_name = check_ref(branch or f"goldpath/update-{target}", "--branch")
@@ -439,7 +452,7 @@ def _update_checkout(
         if pushed:
             git(path, "update-ref", f"refs/heads/{branch_name}", pushed)
     remove_stale(path)
-    if not _existing_update(path, branch_name, target, conflict, result):
+    if not _existing_update(path, branch_name, target, conflict, result, projects):
         if git(path, "branch", "--list", "--", branch_name):
             # Whatever it holds is someone's work: moving it would drop its commits.
             raise GoldpathError(
@@ -448,7 +461,8 @@ def _update_checkout(
             )
         base = git(path, "rev-parse", "--verify", "HEAD^{commit}")
         with scratch_worktree(path, base) as work:
-            result = _apply_update(work, result, target, conflict, run_tests, platform)
+            result = _apply_update(work, result, target, conflict, run_tests, platform,
+                                   projects)  # fmt: skip
             result.outcome = "clean" if result.status == "updated" else result.status
             git(work, *commit_identity(path), "commit", "--quiet", "--no-verify",
                 "--allow-empty", "-m", _commit_message(result))  # fmt: skip
@@ -484,29 +498,81 @@ def _apply_update(
     conflict: str,
     run_tests: bool,
     platform: PlatformTemplate,
+    projects: Sequence[Project],
 ) -> UpdateResult:
-    """Run copier in the scratch worktree `path` and stage exactly its changes, so files
-    the test run makes (lock file, caches) are never part of the update.
+    """Run copier in the scratch worktree `path`, project by project, and stage exactly
+    its changes, so files the test run makes (lock file, caches) are never part of the
+    update.
 
-    copier renders the project's old release and the new one from the answers file's
-    `_src_path`; that is pointed at the platform's template first (a commit folded into
-    the update), and given back its own spelling afterwards: what the repository named is
-    never rendered."""
+    copier renders a project's old release and the new one from its answers file's
+    `_src_path`; that is pointed at the platform's template first, and given back its own
+    spelling afterwards: what the repository named is never rendered. Each project's
+    update is committed before the next (copier wants a clean tree); the commits are
+    folded into one update commit below."""
+    base = git(path, "rev-parse", "HEAD")
+    originals: dict[str, Any] = {}
+    for project in projects:
+        if project.release == target:
+            continue
+        name = project.answers_path
+        originals[name] = loads(decode(read_inside(path, name), name), name)["_src_path"]
+        _set_src_path(path / name, platform.source)
+        git(path, *commit_identity(path), "commit", "--quiet", "--no-verify", "--allow-empty",
+            "-am", "source")  # fmt: skip
+        _copier_update(path / project.folder, project.answers_file, target, conflict, platform)
+        git(path, "add", "-A")
+        git(path, *commit_identity(path), "commit", "--quiet", "--no-verify", "--allow-empty",
+            "-m", f"update {project.folder}")  # fmt: skip
+    # HEAD back to the team's commit, the files as copier left them (a soft reset
+    # refuses while conflicted paths are unmerged).
+    git(path, "update-ref", "--no-deref", "HEAD", base)
+    for name, original in originals.items():
+        if (path / name).is_file():
+            _set_src_path(path / name, str(original))
+    conflicts = _conflicted_files(path, conflict)
+    for project in projects:
+        conflicts += _keep_edited_removals(path, base, project, platform)
+    relocks = [relock(path, base, project.folder) for project in projects]
+    relocked = Relocked("; ".join(r.note for r in relocks if r.note),
+                        any(r.failed for r in relocks),
+                        "\n".join(r.output for r in relocks if r.output))  # fmt: skip
+    result.lock = relocked.note
+    git(path, "add", "-A")
+    conflicts = sorted(set(conflicts))
+    if conflicts:
+        result.status = "conflicts"
+        result.files = conflicts
+        result.detail = "both sides kept: resolve " + ", ".join(conflicts)
+        return result
+    if relocked.failed:
+        result.status = "lock-failed"
+        result.detail = result.output = relocked.output
+        return result
+    if run_tests:
+        runs = [_run_tests(path / project.folder) for project in projects]
+        passed = all(ok for ok, _ in runs)
+        tail = "\n".join(out for ok, out in runs if not ok)
+        result.tests = "passed" if passed else "failed"
+        if not passed:
+            result.status = "tests-failed"
+            result.detail = result.output = tail
+            return result
+    result.status = "updated"
+    result.detail = "template changes applied" + (", tests pass" if run_tests else "")
+    return result
+
+
+def _copier_update(
+    folder: Path, answers_file: str, target: str, conflict: str, platform: PlatformTemplate
+) -> None:
     from copier import Worker
 
-    base = git(path, "rev-parse", "HEAD")
-    answers_file = path / ANSWERS
-    answers = _read_answers(path)  # checked as the team's checkout was; spelling kept as is
-    original = loads(decode(read_inside(path, ANSWERS), ANSWERS), ANSWERS)["_src_path"]
-    _set_src_path(answers_file, platform.source)
-    # copier wants a clean tree; the commit is folded into the update commit below.
-    git(path, *commit_identity(path), "commit", "--quiet", "--no-verify", "--allow-empty",
-        "-am", "source")  # fmt: skip
     with (
         hardened_copier(),
         Worker(
             src_path=platform.source,
-            dst_path=path,
+            dst_path=folder,
+            answers_file=Path(answers_file),
             vcs_ref=target,
             defaults=True,
             overwrite=True,
@@ -519,35 +585,6 @@ def _apply_update(
         ) as worker,
     ):
         worker.run_update()
-    # HEAD back to the team's commit, index and files as copier left them (a soft reset
-    # refuses while conflicted paths are unmerged).
-    git(path, "update-ref", "--no-deref", "HEAD", base)
-    if answers_file.is_file():
-        _set_src_path(answers_file, str(original))
-    conflicts = _conflicted_files(path, conflict)
-    conflicts += _keep_edited_removals(path, base, answers, platform)
-    relocked = relock(path, base)
-    result.lock = relocked.note
-    git(path, "add", "-A")
-    if conflicts:
-        result.status = "conflicts"
-        result.files = conflicts
-        result.detail = "both sides kept: resolve " + ", ".join(conflicts)
-        return result
-    if relocked.failed:
-        result.status = "lock-failed"
-        result.detail = result.output = relocked.output
-        return result
-    if run_tests:
-        passed, tail = _run_tests(path)
-        result.tests = "passed" if passed else "failed"
-        if not passed:
-            result.status = "tests-failed"
-            result.detail = result.output = tail
-            return result
-    result.status = "updated"
-    result.detail = "template changes applied" + (", tests pass" if run_tests else "")
-    return result
 
 
 def update_fleet(

@@ -28,7 +28,8 @@ from goldpath_runtime.errors import GovernanceError
 from goldpath_runtime.governance.record import retirement_date
 
 from ._errors import GoldpathError
-from ._fleet import _local_copy, _read_answers
+from ._fleet import _local_copy
+from ._projects import read_answers
 from ._published import PUBLISHED, Publication, Witness, read_publication, rewrites
 from ._repofile import read_inside
 from ._report import csv_cell, table
@@ -130,7 +131,7 @@ def inventory_row(
     row = InventoryRow(repo)
     try:
         with _local_copy(repo) as path:
-            answers = _read_answers(path)
+            answers = read_answers(path)
             row.template = str(answers["_commit"])
             record = _record(path)
             published = read_publication(path)  # inside: a clone is gone after the block
