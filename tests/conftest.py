@@ -8,15 +8,18 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from generator._check import combinations
 from generator._options import Combination, defaults, label, options
 from generator._template import REPO_ROOT, render
+
+if TYPE_CHECKING:
+    from .fake_pulls import FakePullForge
 
 BIN = Path(sys.executable).parent
 Render = Callable[..., Path]
@@ -104,3 +107,21 @@ def matrix(**where: Any) -> list[Combination]:
 def named(answers: Combination) -> str:
     """A test id for a combination."""
     return label(answers)
+
+
+@pytest.fixture
+def forge(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePullForge]:
+    """MOCK BOUNDARY: GitHub's and Azure DevOps' pull-request APIs on this machine
+    (tests/fake_pulls.py), with the job's token in the environment; every call goldpath
+    made must have kept to the forges' published contracts."""
+    from generator._fleet_pulls import _http
+
+    from .fake_pulls import TOKEN, serve
+
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    monkeypatch.setenv("SYSTEM_ACCESSTOKEN", TOKEN)
+    _http.cache_clear()
+    with serve() as running:
+        yield running
+    _http.cache_clear()
+    assert running.violations == [], "goldpath called off the forge's published contract"

@@ -5,18 +5,16 @@ left alone, and a fleet entry can name the projects to update."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from generator._fleet import FleetEntry, repo_status, update_fleet, update_repo
-from generator._fleet_pulls import _http
 from generator._forge import ForgeRepo
 from generator._platform import PlatformTemplate
 from generator._template import render
-from tests.fake_pulls import TOKEN, FakePullForge, serve
+from tests.fake_pulls import FakePullForge
 from tests.fleet_template import BRANCH, small_template
 from tests.git_helpers import commit_all, git
 
@@ -96,15 +94,6 @@ def test_a_fleet_entry_names_the_projects_to_update(
     [named_other] = update_fleet([FleetEntry(str(repo), projects=("tools/other",))],
                                  platform=platform)  # fmt: skip
     assert named_other.status == "foreign-template"
-
-
-@pytest.fixture
-def forge(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePullForge]:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    _http.cache_clear()
-    with serve() as running:
-        yield running
-    assert running.violations == []
 
 
 def test_one_pull_request_for_the_whole_repository(

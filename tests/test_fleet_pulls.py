@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,9 @@ import yaml
 
 from generator._cli import main
 from generator._fleet import FleetEntry, UpdateResult, update_fleet
-from generator._fleet_pulls import _http
 from generator._forge import ForgeRepo
 from generator._platform import PlatformTemplate
-from tests.fake_pulls import TOKEN, FakePullForge, Fault, serve
+from tests.fake_pulls import TOKEN, FakePullForge, Fault
 from tests.fleet_template import BRANCH, project, small_template
 from tests.git_helpers import commit_all, git
 
@@ -33,17 +31,6 @@ KINDS = ["github", "azure-devops"]
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return small_template(tmp_path_factory)
-
-
-@pytest.fixture
-def forge(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePullForge]:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    monkeypatch.setenv("SYSTEM_ACCESSTOKEN", TOKEN)
-    _http.cache_clear()
-    with serve() as running:
-        yield running
-    _http.cache_clear()
-    assert running.violations == [], "goldpath called off the forge's published contract"
 
 
 def on_forge(forge: FakePullForge, template: Path, tmp: Path, name: str, kind: str,

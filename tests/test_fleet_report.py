@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,11 +17,10 @@ from hypothesis import strategies as st
 
 from generator._cli import main
 from generator._errors import GoldpathError
-from generator._fleet_pulls import _http
 from generator._fleet_report import FORMAT, merge, page
 from generator._shards import assign, parse_shard, plan
 from generator._template import render
-from tests.fake_pulls import TOKEN, FakePullForge, serve
+from tests.fake_pulls import FakePullForge
 from tests.fleet_template import project, small_template
 from tests.git_helpers import commit_all, git
 from tests.hostile import hostile_text
@@ -102,15 +100,6 @@ def test_a_repository_in_two_reports_is_listed_once(tmp_path: Path) -> None:
                                      "outcome": "clean"}], "2.json")  # fmt: skip
     [row] = merge([first, second])
     assert row.state == "clean"
-
-
-@pytest.fixture
-def forge(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePullForge]:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    _http.cache_clear()
-    with serve() as running:
-        yield running
-    assert running.violations == []
 
 
 @pytest.mark.slow
