@@ -30,6 +30,7 @@ from typing import Any, Literal, cast
 import yaml
 from packaging.version import InvalidVersion, Version
 
+from ._bump import apply_bump
 from ._errors import GoldpathError
 from ._fleet_pulls import open_pull_request
 from ._forge import (
@@ -47,6 +48,7 @@ from ._lock import Relocked, relock
 from ._platform import PlatformTemplate
 from ._process import run_project_tests
 from ._projects import ANSWERS, Project, projects_of
+from ._releases import renders_between, tag_commit
 from ._repofile import read_at, read_inside
 from ._report import printable
 from ._vcs import (
@@ -511,9 +513,17 @@ def _apply_update(
     folded into one update commit below."""
     base = git(path, "rev-parse", "HEAD")
     originals: dict[str, Any] = {}
+    kinds = set()
     for project in projects:
         if project.release == target:
             continue
+        if not renders_between(platform.source, project.release, target):
+            # Nothing copier renders changed: the references move, nothing is rendered.
+            apply_bump(path, project, target, tag_commit(platform.source, project.release),
+                       tag_commit(platform.source, target))  # fmt: skip
+            kinds.add("bump")
+            continue
+        kinds.add("render")
         name = project.answers_path
         originals[name] = loads(decode(read_inside(path, name), name), name)["_src_path"]
         _set_src_path(path / name, platform.source)
@@ -523,6 +533,7 @@ def _apply_update(
         git(path, "add", "-A")
         git(path, *commit_identity(path), "commit", "--quiet", "--no-verify", "--allow-empty",
             "-m", f"update {project.folder}")  # fmt: skip
+    result.kind = "bump" if kinds == {"bump"} else "render"
     # HEAD back to the team's commit, the files as copier left them (a soft reset
     # refuses while conflicted paths are unmerged).
     git(path, "update-ref", "--no-deref", "HEAD", base)

@@ -3,9 +3,6 @@ the forge its fleet entry names, with the template's release notes between the t
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +13,8 @@ from ._forge import ForgeRepo, Http, Kind, job_token
 from ._github_pulls import GitHubPulls
 from ._pull_body import UpdateText, body, title
 from ._pulls import Pulls, open_or_update
-from ._vcs import check_ref, clone, git, is_remote
+from ._releases import release_notes
+from ._vcs import git
 
 if TYPE_CHECKING:
     from ._fleet import UpdateResult
@@ -34,28 +32,6 @@ def _http(kind: Kind) -> Http:
 def client(repo: ForgeRepo) -> Pulls:
     http = _http(repo.kind)
     return GitHubPulls(repo, http) if repo.kind == "github" else AzurePulls(repo, http)
-
-
-@cache
-def _template_history(source: str) -> Path:
-    """A local repository of the template to read its log from (a URL is cloned once)."""
-    if not is_remote(source):
-        return Path(source)
-    scratch = Path(tempfile.mkdtemp(prefix="goldpath-notes-"))
-    atexit.register(shutil.rmtree, scratch, True)
-    clone(source, scratch / "template")
-    return scratch / "template"
-
-
-def release_notes(source: str, old: str, new: str) -> list[str]:
-    """The template's commit subjects after `old` up to `new`, newest first."""
-    try:
-        history = _template_history(source)
-        span = f"{check_ref(old, 'from')}..{check_ref(new, 'to')}"
-        log = git(history, "log", "--no-merges", "--format=%s", f"-{MAX_NOTES}", span, "--")
-    except GoldpathError:
-        return []
-    return [line for line in log.splitlines() if line.strip()]
 
 
 def open_pull_request(path: Path, result: UpdateResult, forge: ForgeRepo, source: str) -> None:
