@@ -54,7 +54,10 @@ def write_template(template: Path, version: int) -> None:
 
 
 def small_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("tpl") / "template"
+    return make_small_template(tmp_path_factory.mktemp("tpl") / "template")
+
+
+def make_small_template(root: Path) -> Path:
     root.mkdir()
     git(root, "init", "--quiet", "-b", "main")
     for version in (1, 2):

@@ -296,3 +296,21 @@ def test_a_local_checkout_without_a_forge_repository_is_told_how_to_name_it(
     assert result.status == "error"
     assert "forge_repo: OWNER/NAME" in result.detail
     assert not git(repo, "branch", "--list", BRANCH), "nothing is done without a forge"
+
+
+def test_a_token_expiring_mid_run_fails_the_rest_and_a_rerun_opens_only_those(
+    forge: FakePullForge, template: Path, tmp_path: Path
+) -> None:
+    entries = [on_forge(forge, template, tmp_path, f"midrun{i}", "github") for i in range(3)]
+    # The job's token expires once the first repository's pull request is open.
+    forge.faults.append(Fault(401, {}, {"message": "Bad credentials",
+                                        "documentation_url": "https://docs.github.com/rest"},
+                              when=lambda _m, path: "/midrun1/" in path))  # fmt: skip
+    first = roll_out(template, entries)
+    assert first["midrun0"].pull_request_action == "opened"
+    assert [first[f"midrun{i}"].status for i in (1, 2)] == ["pr-failed", "pr-failed"]
+    assert not any("/midrun2/" in path for _, path in forge.requests), "no call after a 401"
+    again = roll_out(template, entries)
+    assert [again[f"midrun{i}"].pull_request_action for i in range(3)] == [
+        "unchanged", "opened", "opened"]  # fmt: skip
+    assert all(len(forge.open_pulls("github", f"bank/midrun{i}")) == 1 for i in range(3))
