@@ -127,7 +127,8 @@ def git_auth(url: str, repo: ForgeRepo) -> list[tuple[str, str]]:
     same_host = parts.hostname == api.hostname or (
         api.hostname == "api.github.com" and parts.hostname == "github.com"
     )
-    if parts.scheme != "https" or not same_host or parts.username or parts.query:
+    # Azure DevOps' clone URLs name the organisation as the user; a password never goes.
+    if parts.scheme != "https" or not same_host or parts.password or parts.query:
         return []
     token = job_token(repo.kind)
     if repo.kind == "github":

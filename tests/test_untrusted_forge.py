@@ -172,7 +172,7 @@ def test_pushes_carry_the_job_s_token_for_that_one_repository_only(
     [(key, header)] = git_auth(url, repo)
     assert header == "Authorization: Basic eC1hY2Nlc3MtdG9rZW46dDBrZW4="  # x-access-token:t0ken
     for elsewhere in ["http://github.com/bank/x.git", "https://github.com.evil.example/bank/x",
-                      "git@github.com:bank/x.git", "https://u@github.com/bank/x.git"]:  # fmt: skip
+                      "git@github.com:bank/x.git", "https://u:secret@github.com/bank/x.git"]:  # fmt: skip
         assert git_auth(elsewhere, repo) == []
     git(tmp_path, "init", "--quiet")
     monkeypatch.setenv("GIT_CONFIG_COUNT", "1")  # the operator's own settings are kept
@@ -185,3 +185,17 @@ def test_pushes_carry_the_job_s_token_for_that_one_repository_only(
     assert git(tmp_path, "config", "--get", key, check=False) == ""
     assert git(tmp_path, "config", "--get", "user.name") == "release-bot"
     assert git(tmp_path, "config", "--get", "core.fsmonitor") == "false"
+
+
+def test_azure_devops_pushes_carry_the_pipeline_s_token_as_a_bearer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from generator._forge import git_auth
+
+    monkeypatch.setenv("SYSTEM_ACCESSTOKEN", "pipeline-token")
+    repo = ForgeRepo("azure-devops", "https://dev.azure.com/bank", "Models/x")
+    url = "https://bank@dev.azure.com/bank/Models/_git/x"
+    assert git_auth(url, repo) == [
+        (f"http.{url}.extraHeader", "Authorization: Bearer pipeline-token")
+    ]
+    assert git_auth("https://evil.example/bank/Models/_git/x", repo) == []
