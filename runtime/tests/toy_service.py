@@ -4,6 +4,8 @@
 Configured by environment, as gunicorn workers are: TOY_STORE names a file the load
 reads (missing: the store is unreachable, retried or fatal by the tabular policy);
 TOY_MISSING=1 makes the load find nothing (a ProjectError); TOY_LOAD_DELAY_S slows it.
+A bad release, for canary analysis: TOY_EXTRA_LATENCY_S slows every /echo answer, and
+TOY_ERROR_RATE answers that share of them 500.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,8 @@ MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", "4096"))
 CLIENT_TIMEOUT_S = float(os.environ.get("CLIENT_TIMEOUT_S", "10"))
 WAIT_S = float(os.environ.get("TOY_WAIT_S", "5"))
 FLUSH_S = float(os.environ.get("ACCESS_LOG_FLUSH_S", "1"))
+EXTRA_LATENCY_S = float(os.environ.get("TOY_EXTRA_LATENCY_S", "0"))
+ERROR_RATE = float(os.environ.get("TOY_ERROR_RATE", "0"))
 
 
 def load_value() -> str:
@@ -86,7 +91,9 @@ def create_asgi(loader: Any = None) -> Any:
             answer = echo(value, body, request.headers.get("content-type"))
         except RequestError as exc:
             return refused(exc)
-        await asyncio.sleep(float(answer["sleep"]))
+        await asyncio.sleep(float(answer["sleep"]) + EXTRA_LATENCY_S)
+        if random.random() < ERROR_RATE:  # noqa: S311 - a test's bad release, not crypto
+            return error(500, "model", "a bad release")
         return JSONResponse(answer)
 
     async def boom(_: Request) -> Response:
