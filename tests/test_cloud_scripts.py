@@ -15,6 +15,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -220,6 +221,9 @@ WRITTEN_ONCE = {
     "gcloud auth configure-docker": "scripts/gcp/build-push.sh",
     "create-cred-config": "scripts/gcp/login.sh",
     "az containerapp update": "scripts/azure/deploy-service.sh",
+    "gcloud run services update-traffic": "scripts/gcp/deploy-service.sh",
+    "az containerapp ingress traffic set": "scripts/azure/deploy-service.sh",
+    "goldpath_runtime.serving.canary": "scripts/canary.sh",
     "az containerapp job update": "scripts/azure/deploy-job.sh",
     "az acr login": "scripts/azure/build-push.sh",
     "az login": "scripts/azure/login.sh",
@@ -310,6 +314,86 @@ def test_deploy_rolls_the_digest_out_to_what_the_stack_exports_then_smoke_tests(
     assert paths[0] == "/readyz"
     assert ("/extract" in paths) is (kind == "llm")
     assert {auth for _, auth in seen.seen} == {bearer}
+
+
+class Metrics(Deployed):
+    """MOCK BOUNDARY: the managed Prometheus' query API (/api/v1/query), answering for each
+    revision as configured: requests, errors and p99 over the window."""
+
+    revisions: ClassVar[dict[str, tuple[float, float, float]]] = {}
+    queries: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        from urllib.parse import parse_qs, urlsplit
+
+        query = parse_qs(urlsplit(self.path).query)["query"][0]
+        self.queries.append((query, self.headers.get("Authorization")))
+        [(requests, errors, p99)] = [v for k, v in self.revisions.items() if f'"{k}"' in query]
+        value = p99 if "histogram_quantile" in query else errors if "5.." in query else requests
+        body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {}, "value": [1733380000, str(value)]}]}}).encode()  # fmt: skip
+        self._reply(200, body)
+
+
+@pytest.fixture
+def metrics() -> Iterator[tuple[str, type[Metrics]]]:
+    handler = type("Handler", (Metrics,), {"revisions": {}, "queries": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+
+
+@pytest.mark.parametrize("verdict", ["promote", "rollback"])
+@pytest.mark.parametrize("cloud", option_values("cloud"))
+def test_a_canary_is_promoted_or_rolled_back_by_its_analysis(
+    rendered: Render, clouds: Clouds, service: tuple[str, type[Deployed]],
+    metrics: tuple[str, type[Metrics]], tmp_path: Path, cloud: str, verdict: str,
+) -> None:  # fmt: skip
+    url, _ = service
+    prometheus, answered = metrics
+    stable, canary = "svc-00001-abc", "svc-00002-def"
+    answered.revisions.update({stable: (400, 0, 0.05),
+                               canary: (60, 0 if verdict == "promote" else 9, 0.05)})  # fmt: skip
+    outputs = stack_outputs(rendered, cloud, "tabular", "fastapi")
+    project = with_outputs(copy(rendered(cloud=cloud), tmp_path), outputs)
+    script = project / "scripts" / cloud / "deploy-service.sh"
+    script.write_text(script.read_text().replace('"https://${fqdn}"', '"http://${fqdn}"'))
+    if cloud == "gcp":
+        clouds.answer("gcloud", "run", "services", "describe",
+                      replies=[stable + "\n", canary + "\n", url + "\n"])  # fmt: skip
+        clouds.answer("gcloud", "auth", "print-identity-token", stdout="id-token\n")
+        clouds.answer("gcloud", "auth", "print-access-token", stdout="metrics-token\n")
+    else:
+        clouds.answer("az", "containerapp", "show",
+                      replies=[stable + "\n", canary + "\n", url.removeprefix("http://") + "\n"])  # fmt: skip
+        clouds.answer("az", "account", "get-access-token", stdout="metrics-token\n")
+    env = clouds.env(IMAGE_REGISTRY=REGISTRY, CANARY_PERCENT="10", CANARY_WINDOW_S="1",
+                     PROMETHEUS_URL=prometheus, CANARY_PYTHON=sys.executable)  # fmt: skip
+    done = bash(project, env, f"scripts/{cloud}/deploy-service.sh", DIGEST)
+    assert (done.returncode == 0) is (verdict == "promote"), done.stderr
+    assert ("url=" in done.stdout) is (verdict == "promote")
+    assert {auth for _, auth in answered.queries} == {"Bearer metrics-token"}
+    if cloud == "gcp":
+        traffic = [c[c.index("update-traffic") + 1 :] for c in clouds.calls("gcloud")
+                   if "update-traffic" in c]  # fmt: skip
+        [deploy] = [c for c in clouds.calls("gcloud") if c[1:3] == ["run", "deploy"]]
+        assert "--no-traffic" in deploy, "the new revision starts with no traffic"
+        split = [t[t.index("--to-revisions") + 1] for t in traffic if "--to-revisions" in t]
+        assert split[0] == f"{canary}=10,{stable}=90"
+        if verdict == "promote":
+            assert "--to-latest" in traffic[-1]
+        else:
+            assert split[-1] == f"{stable}=100"
+    else:
+        weights = [c[c.index("--revision-weight") + 1 : c.index("--output")]
+                   for c in clouds.calls("az") if "--revision-weight" in c]  # fmt: skip
+        assert weights[0] == [f"{stable}=100"], "pinned before the new revision exists"
+        assert weights[1] == [f"{stable}=90", f"{canary}=10"]
+        assert weights[-1] == (["latest=100"] if verdict == "promote" else [f"{stable}=100"])
+    if verdict == "rollback":
+        assert f"the canary {canary} was rolled back to {stable}" in done.stderr
+        assert "error rate" in done.stderr
 
 
 @pytest.mark.parametrize("cloud", option_values("cloud"))

@@ -162,3 +162,16 @@ def test_people_read_the_model_registry_through_a_role_that_cannot_write() -> No
     assert assignment.inputs["scope"].endswith(workspace)
     assert_component_shape(rec)
     assert check_policies(rec, POLICIES) == []
+
+
+def test_a_service_ci_rolls_out_keeps_several_revisions_for_its_canary() -> None:
+    """Traffic between revisions is the pipeline's (scripts/azure/deploy-service.sh): the
+    app keeps several revisions active, where one the stack deploys itself keeps one."""
+    for managed, mode in ((True, "Multiple"), (False, "Single")):
+        rec = run_program(lambda managed=managed: ServingService(
+            "rfq-model-prod", resource_group_name="rg", location="uksouth", subscription_id=SUB,
+            registry_id="/registries/acr", registry_server="acr.azurecr.io",
+            image="acr.azurecr.io/rfq@sha256:ab", ownership=OWN, image_managed_by_ci=managed,
+        ))  # fmt: skip
+        app = rec.one("azure-native:app:ContainerApp")
+        assert app.inputs["configuration"]["activeRevisionsMode"] == mode

@@ -67,7 +67,9 @@ class ServingService(pulumi.ComponentResource):
             managed_environment_id=self.environment.id,
             identity={"type": "UserAssigned", "user_assigned_identities": [self.identity.id]},
             configuration={
-                "active_revisions_mode": "Single",
+                # When CI rolls images out, it also owns the revisions' traffic: a canary
+                # takes a share beside the stable revision (scripts/azure/deploy-service.sh).
+                "active_revisions_mode": "Multiple" if image_managed_by_ci else "Single",
                 "ingress": {
                     "external": public,
                     "target_port": port,
@@ -120,7 +122,11 @@ class ServingService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[pull],
-                ignore_changes=["template.containers[0].image"] if image_managed_by_ci else None,
+                ignore_changes=(
+                    ["template.containers[0].image", "configuration.ingress.traffics"]
+                    if image_managed_by_ci
+                    else None
+                ),
             ),
         )
         self.url = self.app.latest_revision_fqdn.apply(lambda fqdn: f"https://{fqdn}")

@@ -112,10 +112,13 @@ class ServingService(pulumi.ComponentResource):
                 "volumes": volumes,
                 "labels": ownership.labels,
             },
-            # When CI rolls images out by digest, the stack must not roll them back.
+            # When CI rolls images out by digest, the stack must not roll them back, nor
+            # move the traffic a canary release splits between revisions.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                ignore_changes=["template.containers[0].image"] if image_managed_by_ci else None,
+                ignore_changes=(
+                    ["template.containers[0].image", "traffics"] if image_managed_by_ci else None
+                ),
             ),
         )
         for index, member in enumerate(invokers):
