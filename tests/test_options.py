@@ -227,8 +227,11 @@ def test_layout_map_for_every_combination(combination: dict[str, object]) -> Non
     # Only the project's cloud's operations (scripts/<cloud>/).
     expected |= {f"/scripts/{other}" for other in ("gcp", "azure") if other != cloud}
     if serving == "none":
-        expected |= SERVICE_FILES | {"/scripts/*/deploy-service.sh", "/scripts/smoke-test.sh",
-                                     "/scripts/canary.sh"}
+        expected |= SERVICE_FILES | {
+            "/scripts/*/deploy-service.sh",
+            "/scripts/smoke-test.sh",
+            "/scripts/canary.sh",
+        }
     else:
         expected.add("/scripts/*/deploy-job.sh")
     if serving != "fastapi":
