@@ -149,9 +149,11 @@ def _platform_projects(
 
 
 def _status_of(
-    path: Path, repo: str, platform: PlatformTemplate, folders: Sequence[str] = ()
-) -> RepoStatus:
-    projects = _platform_projects(path, repo, platform, folders)
+    path: Path, repo: str, platform: PlatformTemplate, folders: Sequence[str] = (),
+    projects: Sequence[Project] | None = None,
+) -> RepoStatus:  # fmt: skip
+    if projects is None:
+        projects = _platform_projects(path, repo, platform, folders)
     tags = template_tags(platform.source)
     releases = [p.release for p in projects]
     # A monorepo stands where its oldest project does.
@@ -427,8 +429,8 @@ def _update_checkout(
         check_ref(to, "--to")
     if branch is not None:
         check_ref(branch, "--branch")
-    status = _status_of(path, repo, platform, folders)
     projects = _platform_projects(path, repo, platform, folders)
+    status = _status_of(path, repo, platform, folders, projects)
     if status.dirty:
         raise GoldpathError(f"{repo}: has uncommitted changes; commit or stash them first")
     tags = template_tags(platform.source)

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ._fleet import UpdateResult
 
 GITHUB_BODY_LIMIT = 65_000  # GitHub refuses a body over 65,536 characters
-MAX_NOTES = 200
 
 
 @cache
