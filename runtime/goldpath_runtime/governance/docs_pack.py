@@ -17,6 +17,8 @@ from .record import Record
 _DECISION = ("promoted_", "rolled_back", "validated_")
 _LINEAGE = ("git_commit", "template_version", "lock_sha256", "ci_run", "card_id", "trained_by",
             "data_", "digest", "source", "run_id")  # fmt: skip
+# Evidence from live traffic: the challenger scored in the shadow of the champion.
+_LIVE = ("shadow_",)
 
 
 def _cell(value: object) -> str:
@@ -42,9 +44,11 @@ def technical_documentation(
     """The document for version `number` of `name` (a model or a prompt) as Markdown."""
     decision = sorted((k, v) for k, v in tags.items() if k.startswith(_DECISION))
     lineage = sorted((k, v) for k, v in tags.items() if k.startswith(_LINEAGE))
+    live = sorted((k, v) for k, v in tags.items() if k.startswith(_LIVE))
     evidence = sorted(
-        (k, v) for k, v in tags.items() if (k, v) not in decision and (k, v) not in lineage
-    )
+        (k, v) for k, v in tags.items()
+        if (k, v) not in decision and (k, v) not in lineage and (k, v) not in live
+    )  # fmt: skip
     audit = [
         (f"{e.get('at', '')} {e.get('action', '')} ({e.get('step', '')})",
          f"approver {e.get('approver', '-')}, validator {e.get('validator') or '-'}, "
@@ -113,5 +117,9 @@ def technical_documentation(
         "The service exports Prometheus metrics and structured access logs; the project's "
         "monitoring job and alerts are described in its README.",
         "",
+        "Live evidence: this version scored in the shadow of the champion of its day "
+        "(`make shadow-evidence`):",
+        "",
+        *_table(live),
     ]
     return "\n".join(lines)

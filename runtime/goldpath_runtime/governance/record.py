@@ -37,6 +37,9 @@ class Record:
     intended_use: str
     limitations: str
     retired: str = ""  # the ISO date the model or prompt was retired; "" while in use
+    # Shadow requests a challenger needs against the champion before promotion, at this
+    # record's risk tier (`shadow_evidence: {high: 1000}`; 0: none required).
+    shadow_requests_required: int = 0
 
     def card_fields(self) -> dict[str, str]:
         """What every card (model or prompt) repeats from the record."""
@@ -114,7 +117,38 @@ def load_record(path: Path) -> Record:
         intended_use=str(data.get("intended_use") or "").strip(),
         limitations=str(data.get("limitations") or "").strip(),
         retired=retirement_date(data.get("retired"), str(path)),
+        shadow_requests_required=shadow_requirement(
+            data.get("shadow_evidence"), data["risk_tier"], str(path)
+        ),
     )
+
+
+SHADOW_REQUESTS_MAX = 10_000_000
+
+
+def shadow_requirement(block: Any, tier: str, where: str) -> int:
+    """The shadow requests `shadow_evidence: {tier: n}` requires at `tier` (0 without)."""
+    if block is None or block == {}:
+        return 0
+    fix = "write `shadow_evidence: {high: 1000, medium: 200}` (requests per risk tier)"
+    if not isinstance(block, dict):
+        raise GovernanceError(f"{where}: shadow_evidence is not a mapping; {fix}")
+    for key, value in block.items():
+        if key not in RISK_TIERS:
+            raise GovernanceError(
+                f"{where}: shadow_evidence.{str(key)[:40]} is not a risk tier "
+                f"({', '.join(RISK_TIERS)}); {fix}"
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not (0 <= value <= SHADOW_REQUESTS_MAX)
+        ):
+            raise GovernanceError(
+                f"{where}: shadow_evidence.{key} must be a whole number of requests from 0 "
+                f"to {SHADOW_REQUESTS_MAX}; {fix}"
+            )
+    return int(block.get(tier, 0))
 
 
 def retirement_date(block: Any, where: str) -> str:

@@ -33,11 +33,36 @@ SETTLE_READS = 5
 
 def _held_to(trail: AuditTrail) -> str:
     """The risk tier a decision is held to, once the record allows a decision at all."""
+    return _governing(trail).risk_tier
+
+
+def _governing(trail: AuditTrail) -> Record:
     if trail.record is None:
         raise GovernanceError("governance.yml not found: run from the project's root folder")
     record = load_record(trail.record)
     _refuse_retired(record)
-    return record.risk_tier
+    return record
+
+
+def _require_shadow(record: Record, candidate: Version, champion: str | None) -> None:
+    """A promotion the record holds to live evidence: enough shadow requests scored by
+    this candidate against this champion (evidence against an earlier one does not count)."""
+    needed = record.shadow_requests_required
+    if needed <= 0 or champion is None:
+        return
+    tags = candidate.tags
+    against = tags.get("shadow_champion")
+    try:
+        requests = int(tags.get("shadow_requests", "0")) if against == champion else 0
+    except ValueError:
+        requests = 0
+    if requests < needed:
+        raise GovernanceError(
+            f"version {candidate.number} has {requests} shadow requests against @champion "
+            f"v{champion}; governance.yml's shadow_evidence requires {needed} at risk tier "
+            f"{record.risk_tier}: serve it in the shadow (SHADOW_SAMPLE_RATE) and run "
+            "`make shadow-evidence`, then promote"
+        )
 
 
 def _refuse_retired(record: Record) -> None:
@@ -105,7 +130,10 @@ def promote(
             return AliasMove(versions.name, alias, target, resumed["previous"] or None)
         return AliasMove(versions.name, alias, target, previous)
     # Checked before anything moves: a refused promotion changes nothing.
-    tier = _held_to(trail)
+    record = _governing(trail)
+    tier = record.risk_tier
+    if previous != target:
+        _require_shadow(record, candidate, previous)
     decision = approval("promoted", tier, candidate.tags.get("trained_by"))
     if previous == target:
         # The alias was moved around goldpath: this decision records it, nothing moves.

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from starlette.background import BackgroundTask
 
 from ..serving.asgi import Loaded, create_service, error, read_body, refused
 from ..serving.batching import MicroBatcher, Overloaded
@@ -21,6 +22,7 @@ from ..serving.requests import RequestError
 from .features import FeatureSchema
 from .predictor import Predictor, predict_operation, readiness
 from .settings import TabularSettings as Settings
+from .shadow import Shadow, start_shadow
 
 AnySettings = TypeVar("AnySettings", bound=Settings)
 
@@ -36,10 +38,13 @@ def create_app(
     """The ASGI app; `loader` builds the Predictor (tests pass a slow one to see loading)."""
     loaded: Loaded[Predictor] = Loaded("model")
     batcher: MicroBatcher | None = None
+    shadow: Shadow | None = None
 
     async def load() -> Predictor:
-        nonlocal batcher
+        nonlocal batcher, shadow
         predictor = await asyncio.to_thread(loader, settings)
+        # Before the worker says it serves: a benchmark's ready worker is a shadowed one.
+        shadow = await asyncio.to_thread(start_shadow, settings, loader, predictor, schema)
         if predictor.fast is not None:
             batcher = MicroBatcher(
                 predictor.fast.predict_proba, max_batch_rows=settings.max_batch_size
@@ -51,6 +56,8 @@ def create_app(
     async def stop(_: Predictor) -> None:
         if batcher is not None:
             await batcher.stop()
+        if shadow is not None:
+            await asyncio.to_thread(shadow.stop)
 
     app = create_service(
         title=settings.model_name,
@@ -64,6 +71,7 @@ def create_app(
             "model": p.model.name,
             "version": p.model.version,
             "batching": batcher is not None,
+            "shadow": None if shadow is None else shadow.version,
         },
         routes=["/predict"],
         log_level=settings.log_level,
@@ -91,7 +99,13 @@ def create_app(
         else:
             probability = predictor.score(rows)
         PREDICTIONS.labels(predictor.model.version).inc(len(rows))
-        return JSONResponse(predictor.respond(probability, single))
+        answer = predictor.respond(probability, single)
+        if shadow is not None and shadow.sampled():
+            # Starlette runs a background task once the response has been sent.
+            labels = predictor.model.labels(probability)
+            task = BackgroundTask(shadow.offer, rows, probability, labels)
+            return JSONResponse(answer, background=task)
+        return JSONResponse(answer)
 
     # A plain Starlette route: FastAPI's per-request dependency solving cost more than
     # scoring the row (the body is read and validated here anyway). Its OpenAPI operation

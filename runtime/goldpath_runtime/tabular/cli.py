@@ -117,6 +117,18 @@ def _monitor(project: TabularProject, args: Namespace, settings: Settings) -> No
     print("no drift detected")
 
 
+def _shadow_evidence(project: TabularProject, args: Namespace, settings: Settings) -> None:
+    from .shadow_evidence import record_evidence
+
+    evidence = record_evidence(settings)
+    print(
+        f"recorded on v{evidence.challenger}: {evidence.requests} shadow requests "
+        f"({evidence.rows} rows) against @champion v{evidence.champion}, agreement "
+        f"{evidence.agreement:.4f}, mean |difference| {evidence.mean_abs_diff:.5f}"
+        + (f"; {evidence.skipped} unreadable log lines skipped" if evidence.skipped else "")
+    )
+
+
 def _export(project: TabularProject, args: Namespace, settings: Settings) -> None:
     from .registry import export_model
 
@@ -180,6 +192,12 @@ def _parser(project: TabularProject) -> argparse.ArgumentParser:
     monitor.add_argument("--current", type=Path, required=True, help="CSV or Parquet")
     monitor.add_argument("--output-dir", type=Path, default=Path("outputs/drift"))
     monitor.set_defaults(handler=_monitor)
+
+    shadow = commands.add_parser(
+        "shadow-evidence",
+        help="record the @challenger's live shadow evidence (SHADOW_LOG_DIR) on its version",
+    )
+    shadow.set_defaults(handler=_shadow_evidence)
 
     export = commands.add_parser("export-model", help="copy the champion out for an image")
     export.add_argument("--dest", type=Path, default=Path("model"))

@@ -122,7 +122,7 @@ MODELS = Lifecycle(
     attrgetter("model_name"),
     ModelVersions,
     register="run `make train` first",
-    shown=("gate", "test_roc_auc", THRESHOLD_TAG),
+    shown=("gate", "test_roc_auc", THRESHOLD_TAG, "shadow_requests", "shadow_agreement"),
 )
 promote = MODELS.promote
 rollback = MODELS.rollback

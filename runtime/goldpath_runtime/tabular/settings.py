@@ -61,9 +61,33 @@ class TabularSettings(ServingSettings):
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
 
+    shadow_sample_rate: float = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="Share of requests the @challenger also scores, after the response is "
+        "sent (0: no challenger is loaded at all)",
+    )
+    shadow_segment: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The categorical feature shadow evidence is broken down by (default: "
+        "the schema's first categorical feature)",
+    )
+    shadow_log_dir: Path | None = Field(
+        default=Path("outputs/shadow"),
+        description="Where each worker appends its shadow log (JSON lines); "
+        "`make shadow-evidence` reads it",
+    )
+
     @model_validator(mode="after")
     def _model_dir_exists(self) -> TabularSettings:
         model = self.model_dir
+        if model is not None and self.shadow_sample_rate > 0:
+            raise ValueError(
+                "SHADOW_SAMPLE_RATE needs the registry's @challenger, and MODEL_DIR serves a "
+                "baked model without it: unset one of the two"
+            )
         # The lean artifact (serving-model.npz) alone is enough: it is what a slim image bakes.
         if model is not None and not any(
             (model / name).is_file() for name in ("MLmodel", "serving-model.npz")

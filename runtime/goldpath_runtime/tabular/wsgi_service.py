@@ -15,6 +15,7 @@ from ..serving.wsgi import Loaded, create_service, error, read_body
 from .features import FeatureSchema
 from .predictor import Predictor, openapi_document, readiness
 from .settings import TabularSettings as Settings
+from .shadow import Shadow, start_shadow
 
 AnySettings = TypeVar("AnySettings", bound=Settings)
 
@@ -29,9 +30,12 @@ def create_app(
 ) -> Flask:
     """The WSGI app; `loader` builds the Predictor (tests pass a slow one to see loading)."""
     loaded: Loaded[Predictor] = Loaded("model")
+    shadow: Shadow | None = None
 
     def load() -> Predictor:
+        nonlocal shadow
         predictor = loader(settings)
+        shadow = start_shadow(settings, loader, predictor, schema)
         MODEL_INFO.labels(predictor.model.name, predictor.model.version).set(1)
         return predictor
 
@@ -41,7 +45,11 @@ def create_app(
         load=load,
         on_failure=lambda exc, attempt: retry_delay(exc, attempt, settings.model_retry_max_s),
         readiness=readiness,
-        describe=lambda p: {"model": p.model.name, "version": p.model.version},
+        describe=lambda p: {
+            "model": p.model.name,
+            "version": p.model.version,
+            "shadow": None if shadow is None else shadow.version,
+        },
         routes=["/predict"],
         openapi=openapi_document(schema, settings.model_name, version, settings.max_batch_size),
         max_body_bytes=settings.max_body_bytes,
@@ -56,8 +64,14 @@ def create_app(
         if predictor is None:
             return error(503, "model", "still loading, retry shortly", retry_after=1)
         rows, single = predictor.parse(read_body(settings.client_timeout_s), request.content_type)
-        result = predictor.predict(rows, single)
+        probability = predictor.score(rows)
         PREDICTIONS.labels(predictor.model.version).inc(len(rows))
-        return jsonify(result), 200
+        response = jsonify(predictor.respond(probability, single))
+        if shadow is not None and shadow.sampled():
+            # Called when the server closes the response, after its body has been sent.
+            labels = predictor.model.labels(probability)
+            offered = shadow
+            response.call_on_close(lambda: offered.offer(rows, probability, labels))
+        return response, 200
 
     return app
