@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import write_record
 
+from conftest import write_record
 from goldpath_runtime.errors import GovernanceError
 from goldpath_runtime.governance import load_record
 from goldpath_runtime.lifecycle import promote
@@ -36,8 +36,11 @@ def test_a_high_tier_promotion_needs_shadow_evidence_against_this_champion(
     first = high.register()
     assert promote(high.versions, high.trail).version == first  # no champion yet: nothing to shadow
     second = high.register()
-    with pytest.raises(GovernanceError, match=r"has 0 shadow requests against @champion v"
-                       r"\d+; governance.yml's shadow_evidence requires 100 at risk tier high"):
+    with pytest.raises(
+        GovernanceError,
+        match=r"has 0 shadow requests against @champion v"
+        r"\d+; governance.yml's shadow_evidence requires 100 at risk tier high",
+    ):
         promote(high.versions, high.trail)
     high.versions.set_tag(second, "shadow_requests", "150")
     high.versions.set_tag(second, "shadow_champion", "an earlier one")
@@ -48,7 +51,8 @@ def test_a_high_tier_promotion_needs_shadow_evidence_against_this_champion(
     with pytest.raises(GovernanceError, match="has 99 shadow requests"):
         promote(high.versions, high.trail)
     at = high.versions.at_alias("champion")
-    assert at is not None and at.number == first
+    assert at is not None
+    assert at.number == first
     high.versions.set_tag(second, "shadow_requests", "100")
     assert promote(high.versions, high.trail).version == second
 

@@ -9,7 +9,6 @@ import json
 import os
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +42,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "champion", root / "challenger"
 
 
-def serve(
-    shell: str, workdir: Path, models: tuple[Path, Path], rate: str, **extra: str
-) -> Server:
+def serve(shell: str, workdir: Path, models: tuple[Path, Path], rate: str, **extra: str) -> Server:
     env = {
         "TOY_CHAMPION_DIR": str(models[0]),
         "TOY_CHALLENGER_DIR": str(models[1]),
@@ -216,13 +213,18 @@ def test_only_evidence_against_this_champion_counts(tmp_path: Path) -> None:
 HOSTILE_LINES = st.one_of(
     st.binary(max_size=200),
     st.text(max_size=200).map(str.encode),
-    st.recursive(st.none() | st.integers() | st.floats() | st.text(max_size=10),
-                 lambda inner: st.lists(inner, max_size=3)
-                 | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                 max_leaves=20).map(lambda v: json.dumps(v).encode()),  # fmt: skip
+    st.recursive(
+        st.none() | st.integers() | st.floats() | st.text(max_size=10),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
+        max_leaves=20,
+    ).map(lambda v: json.dumps(v).encode()),
     st.integers(1_000, 200_000).map(lambda depth: b"[" * depth + b"]" * depth),
     st.just(b'{"at": 1}' + b" " * 70_000),
-    st.builds(lambda r, a: _line(rows=r, agreed=a).encode(), st.integers(-2, 3), st.integers(-2, 5)),
+    st.builds(
+        lambda r, a: _line(rows=r, agreed=a).encode(), st.integers(-2, 3), st.integers(-2, 5)
+    ),
 )
 
 
@@ -251,10 +253,9 @@ def test_logs_are_never_followed_out_of_their_folder(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def no_shadow_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_shadow_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SHADOW_SAMPLE_RATE", "MODEL_DIR"):
         monkeypatch.delenv(name, raising=False)
-    yield
 
 
 def test_a_baked_model_cannot_be_shadowed(
