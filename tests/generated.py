@@ -38,7 +38,7 @@ VARIANTS = {
 # `make test` honours PYTEST_ADDOPTS: the command is the same, the selection narrower.
 ONLY = {
     "fastapi": "",
-    "flask": "tests/test_api.py tests/test_lean.py",
+    "flask": "tests/test_api.py tests/test_lean.py tests/test_shadow.py",
     "azure-databricks": "tests/test_spark.py tests/test_batch.py",
     "llm-azure-databricks": "tests/test_spark_extraction.py tests/test_batch_extraction.py",
     "gitlab": "tests/test_governance.py tests/test_api.py",

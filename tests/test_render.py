@@ -28,7 +28,11 @@ ALWAYS = (
 )
 # A Jinja expression opens with a name ({{ x }}, {{- x }}); Python's escaped braces in an
 # f-string ({{1,2}}, a regex quantifier) and GitHub's ${{ }} are not leftovers.
-JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{[-\s]*[A-Za-z_]|\{%|%\}|\.jinja\b")
+# GitHub's `${{ }}` and Databricks' dynamic value references (`{{job.parameters.x}}`) are
+# meant to be there.
+JINJA_LEFTOVER = re.compile(
+    r"(?<!\$)\{\{(?!(job|tasks?|run|workspace)\.)[-\s]*[A-Za-z_]|\{%|%\}|\.jinja\b"
+)
 
 
 def project_files(project: Path) -> list[Path]:

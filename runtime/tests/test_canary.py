@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from local_ports import free_port
+from local_prometheus import prometheus_scraping
 from toy_servers import Server, start
 
 from goldpath_runtime.serving.canary import (
@@ -47,48 +44,24 @@ def _traffic(server: Server, until: float) -> None:
 
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = shutil.which("prometheus")
-    assert binary, "install Debian's prometheus (.ci/run does)"
     workdir = tmp_path_factory.mktemp("canary")
     servers = {name: start("asgi", workdir, workers=1, env=env) for name, env in REVISIONS.items()}
-    port = free_port()
-    config = {"global": {"scrape_interval": "1s"}, "scrape_configs": [{
-        "job_name": "toy", "static_configs": [
-            {"targets": [f"127.0.0.1:{s.port}"], "labels": {"revision": name}}
-            for name, s in servers.items()]}]}  # fmt: skip
-    (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
-    log = (workdir / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [binary, f"--config.file={workdir / 'prometheus.yml'}",
-         f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=log,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    targets = [{"targets": [f"127.0.0.1:{s.port}"], "labels": {"revision": name}}
+               for name, s in servers.items()]  # fmt: skip
     try:
-        for server in servers.values():
-            server.wait_ready()
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, (workdir / "prometheus.log").read_text()[-2000:]
-            time.sleep(0.2)
-        until = time.monotonic() + TRAFFIC_S
-        threads = [threading.Thread(target=_traffic, args=(s, until)) for s in servers.values()]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        time.sleep(2.5)  # the last scrapes
-        yield url
+        with prometheus_scraping(targets, workdir) as url:
+            for server in servers.values():
+                server.wait_ready()
+            until = time.monotonic() + TRAFFIC_S
+            threads = [threading.Thread(target=_traffic, args=(s, until))
+                       for s in servers.values()]  # fmt: skip
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            time.sleep(2.5)  # the last scrapes
+            yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
         for server in servers.values():
             server.stop()
 

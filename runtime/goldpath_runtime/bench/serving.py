@@ -63,11 +63,28 @@ def ensure_champion(project: TabularProject) -> tuple[Any, LoadedModel]:
     return settings, load_serving_model(settings)
 
 
-def this_service(gunicorn: list[str], app: str, row: dict[str, object], workers: int) -> Peer:
+def ensure_challenger(project: TabularProject, settings: Any, champion: LoadedModel) -> str:
+    """A @challenger other than the champion, for the shadowed run: `make train` leaves
+    one; without, one is trained (registered as @challenger, never promoted)."""
+    from ..store import connect
+    from ..tabular.registry import alias_version
+    from ..tabular.training import train
+
+    found = alias_version(connect(settings), settings.model_name, "challenger")
+    if found is not None and str(found.version) != champion.version:
+        return str(found.version)
+    print("no @challenger besides the champion: training one to shadow", flush=True)
+    return str(train(project, settings).version)
+
+
+def this_service(
+    gunicorn: list[str], app: str, row: dict[str, object], workers: int,
+    env: dict[str, str] | None = None,
+) -> Peer:  # fmt: skip
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [*gunicorn, "--bind", f"127.0.0.1:{port}", app]
-    return Peer(command, f"{base}/readyz", f"{base}/predict", row, ready_lines=workers)
+    return Peer(command, f"{base}/readyz", f"{base}/predict", row, workers, env or {})
 
 
 def main(project: TabularProject, root: Path, app: str, label: str) -> None:
@@ -79,9 +96,15 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-mlserver", action="store_true", help="skip the MLServer peer")
+    parser.add_argument(
+        "--shadow-rate", type=float, default=0.1,
+        help="share of requests a @challenger scores in the shadow, measured as a run of its "
+        "own beside the unshadowed one (0 skips it)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     settings, model = ensure_champion(project)
+    challenger = ensure_challenger(project, settings, model) if args.shadow_rate > 0 else None
     wrk = ensure_wrk()
     row = json.loads((root / "examples" / "request.json").read_text())
     logs = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -90,6 +113,11 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
         label: this_service(gunicorn, app, row, args.workers),
         "mlflow models serve": models.mlflow_serve(uri, row, args.workers),
     }
+    shadowed = f"{label}, {100 * args.shadow_rate:g}% shadowed"
+    if challenger is not None:
+        shadow_env = {"SHADOW_SAMPLE_RATE": str(args.shadow_rate),
+                      "SHADOW_LOG_DIR": str(logs / "shadow")}  # fmt: skip
+        peers[shadowed] = this_service(gunicorn, app, row, args.workers, shadow_env)
     if not args.no_mlserver:
         peers["MLServer (scikit-learn)"] = models.mlserver(
             model.pipeline, model.version, row, logs, args.workers
@@ -105,6 +133,11 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
     ours, baseline, top = results[label], results["mlflow models serve"], results[CEILING]
     print(f"\nfraction of the HTTP ceiling reached: {100 * ours['rps'] / top['rps']:.0f}%")
     print(f"throughput ratio vs mlflow models serve: {ours['rps'] / baseline['rps']:.1f}x")
+    if shadowed in results:
+        peer = results[shadowed]
+        print(f"shadow overhead at {100 * args.shadow_rate:g}% (v{challenger} beside "
+              f"v{model.version}): throughput x{peer['rps'] / ours['rps']:.2f}, "
+              f"p99 {peer['p99']:.2f} ms vs {ours['p99']:.2f} ms")  # fmt: skip
     if "MLServer (scikit-learn)" in results:
         peer = results["MLServer (scikit-learn)"]
         print(f"throughput ratio vs MLServer: {ours['rps'] / peer['rps']:.1f}x "

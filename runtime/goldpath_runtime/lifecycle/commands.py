@@ -80,11 +80,12 @@ def add_lifecycle_commands(
     lifecycle: Callable[[], Lifecycle],
     kind: str,
     label: str = "",
+    live: Callable[[Any], list[str]] | None = None,
 ) -> None:
     """`promote`, `rollback`, `docs-pack`, `status` and `export-audit` for a `kind` of
     version ("model", "prompt"), deciding through `lifecycle()` (imported only when a
     command runs: MLflow takes seconds to import); `label` goes before the artifact's name
-    in what they print ("prompt ")."""
+    in what they print ("prompt "); `live(settings)` adds what `status` says of live traffic."""
 
     def promote(project: Project, args: argparse.Namespace, settings: Any) -> None:
         move = lifecycle().promote(settings, project.record(), args.version)
@@ -102,6 +103,9 @@ def add_lifecycle_commands(
         rows = lifecycle().status(settings, project.record())
         if not args.json:
             print(f"{label}{lifecycle().name(settings)} in {settings.mlflow_tracking_uri}")
+        if live is not None and not args.json:
+            for line in live(settings):
+                print(line)
         report_status(rows, project.package, as_json=args.json)
 
     def export_audit(project: Project, args: argparse.Namespace, settings: Any) -> None:

@@ -148,6 +148,13 @@ def _serve(project: ExtractionProject, args: Namespace, settings: Settings) -> N
         raise ProjectError(f"the service exited with code {code}")
 
 
+def _online(settings: Settings) -> list[str]:
+    from .online_eval import live_figures
+
+    token = os.environ.get("PROMETHEUS_TOKEN")
+    return live_figures(settings.status_metrics_url, settings.prometheus_url, token)
+
+
 def _prompts() -> Lifecycle:
     from .prompts import PROMPTS
 
@@ -173,7 +180,7 @@ def _parser(project: ExtractionProject) -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(handler=_eval)
 
-    add_lifecycle_commands(commands, _prompts, "prompt", "prompt ")
+    add_lifecycle_commands(commands, _prompts, "prompt", "prompt ", live=_online)
 
     batch = commands.add_parser(
         "extract-batch", help="extract every message of a file with the @champion prompt"

@@ -128,7 +128,9 @@ def _replace(text: str, spans: Iterable[tuple[int, int]], label: str, found: Cou
         else:
             merged.append((start, end))
     for start, end in reversed(merged):
-        if label not in text[start:end]:  # never re-redact a placeholder
+        # Never re-redact a placeholder; but an address that merely holds the label's
+        # word (JOHN.EMAIL@bank.example) is personal data like any other.
+        if text[start:end] != f"[{label}]":
             text = text[:start] + f"[{label}]" + text[end:]
             found[label] += 1
     return text

@@ -40,6 +40,7 @@ from .metrics import (
     PROVIDER_LATENCY,
     TOKENS,
 )
+from .online_eval import OnlineEvaluation
 from .project import ExtractionProject
 from .prompts import Prompt, load_serving_prompt
 from .providers import CircuitBreaker, CircuitOpenError, ProviderError, build_provider
@@ -177,6 +178,7 @@ def create_app(
     """The ASGI app; `loader` returns the prompt (tests pass a slow one to see loading)."""
     settings = settings or project.load_settings()
     tracer = Tracer(settings)
+    online = OnlineEvaluation(settings.online_eval_sample_rate)
     loaded: Loaded[Extractor] = Loaded("prompt")
 
     async def load() -> Extractor:
@@ -282,6 +284,11 @@ def create_app(
             failed = [f for f in settled if isinstance(f, ProviderError)]
             paid = [f.spent for f in failed if isinstance(f.spent, Outcome)]
             cost = sum(_observe(outcome, prompt, settings) for outcome in outcomes)
+            for outcome in outcomes:
+                online.observe(outcome, prompt.version)
+            for refusal in failed:
+                if refusal.kind == "bad_output":
+                    online.observe_bad_output(prompt.version)
             for outcome in paid:
                 _count_tokens(outcome, prompt, settings)
             failure = next((f for f in settled if isinstance(f, BaseException)), None)

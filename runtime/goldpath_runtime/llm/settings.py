@@ -120,6 +120,25 @@ class ExtractionSettings(ServingSettings):
         default={"fake-model": (0.0, 0.0), **PRICES},
         description="USD per million tokens (input, output) by provider model: PRICES as JSON",
     )
+    online_eval_sample_rate: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of live extractions scored by the label-free checks (schema "
+        "validity, injection refusal, review rate, completeness) into metrics",
+    )
+    status_metrics_url: str = Field(
+        default="http://127.0.0.1:8000/metrics",
+        pattern=r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?(/|$))",
+        description="Where `status` reads online evaluation when PROMETHEUS_URL is unset: "
+        "a running service's /metrics (make serve's by default)",
+    )
+    prometheus_url: str | None = Field(
+        default=None,
+        pattern=r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?(/|$))",
+        description="The platform's Prometheus-compatible query API: `status` reads the last "
+        "day of online evaluation there (PROMETHEUS_TOKEN authenticates)",
+    )
     trace_sample_ratio: float = Field(
         default=1.0, ge=0, le=1, description="Share of requests traced into MLflow"
     )

@@ -99,22 +99,17 @@ def _smoke(project: TabularProject, args: Namespace, settings: Settings) -> None
 
 
 def _monitor(project: TabularProject, args: Namespace, settings: Settings) -> None:
-    from .drift import DRIFT_EXIT_CODE, detect_drift, write_report
+    from .drift import DRIFT_EXIT_CODE, write_report
+    from .monitoring import monitor, said
     from .tables import read_table
 
-    report = detect_drift(
-        project.contract,
-        read_table(args.reference),
-        read_table(args.current),
-        psi_threshold=settings.drift_psi_threshold,
-        ks_pvalue_threshold=settings.drift_ks_pvalue,
-    )
-    json_path, html_path = write_report(report, args.output_dir)
+    result = monitor(project, settings, read_table(args.reference), read_table(args.current))
+    json_path, html_path = write_report(result.report, args.output_dir)
     print(f"drift report: {json_path} and {html_path}")
-    if report.drifted:
-        print(f"drift detected in {', '.join(report.drifted)}", file=sys.stderr)
+    for line in said(result):
+        print(line, file=sys.stderr if result.report.drifted else sys.stdout)
+    if result.report.drifted:
         raise SystemExit(DRIFT_EXIT_CODE)
-    print("no drift detected")
 
 
 def _shadow_evidence(project: TabularProject, args: Namespace, settings: Settings) -> None:

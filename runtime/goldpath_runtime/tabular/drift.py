@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from scipy import stats
 from .contract import Contract
 
 DRIFT_EXIT_CODE = 3
+# The row of the report for the serving model's scores (beside the features').
+SCORE = "score"
 _STYLE = "body { font-family: sans-serif } td, th { padding: 4px 12px } .drift { background: #fdd }"
 _EPSILON = 1e-6
 
@@ -67,6 +70,15 @@ class DriftReport:
     def drifted(self) -> list[str]:
         return [f.feature for f in self.features if f.drifted]
 
+    def summary(self) -> str:
+        """The breach in one line: each drifted feature with its figures."""
+        parts = []
+        for f in self.features:
+            if f.drifted:
+                ks = "" if f.ks_pvalue is None else f", KS p {f.ks_pvalue:.2g}"
+                parts.append(f"{f.feature} (PSI {f.psi:.3f}{ks})")
+        return ", ".join(parts)
+
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "drifted": self.drifted}, indent=2)
 
@@ -98,19 +110,27 @@ def detect_drift(
     *,
     psi_threshold: float = 0.2,
     ks_pvalue_threshold: float = 0.01,
+    scorer: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> DriftReport:
-    """Both samples meet the contract first (one line per problem if not)."""
+    """Both samples meet the contract first (one line per problem if not). With `scorer`
+    (the serving model's probabilities), its scores on both samples are compared too."""
     reference, current = contract.validate_frame(reference), contract.validate_frame(current)
     results = []
-    for feature in contract.schema.features:
-        ref, cur = reference[feature.name], current[feature.name]
-        if feature.is_categorical:
-            value, pvalue = categorical_psi(ref, cur, feature.categories), None
+
+    def compare(name: str, ref: pd.Series, cur: pd.Series, categories: tuple[str, ...]) -> None:
+        if categories:
+            value, pvalue = categorical_psi(ref, cur, categories), None
         else:
             value = numeric_psi(ref, cur)
             pvalue = float(stats.ks_2samp(ref, cur).pvalue)
         drifted = value > psi_threshold or (pvalue is not None and pvalue < ks_pvalue_threshold)
-        results.append(FeatureDrift(feature.name, value, pvalue, drifted))
+        results.append(FeatureDrift(name, value, pvalue, drifted))
+
+    for feature in contract.schema.features:
+        compare(feature.name, reference[feature.name], current[feature.name], feature.categories)
+    if scorer is not None:
+        names = list(contract.schema.names)
+        compare(SCORE, pd.Series(scorer(reference[names])), pd.Series(scorer(current[names])), ())
     return DriftReport(len(reference), len(current), psi_threshold, ks_pvalue_threshold, results)
 
 

@@ -43,7 +43,10 @@ def _train(project: TabularProject, argv: Sequence[str] | None) -> None:
 
     parser = argparse.ArgumentParser(prog="train")
     parser.add_argument("--table", required=True, help="catalog.schema.table with labels")
+    parser.add_argument("--trigger", help="why this run: recorded on the version")
     args = parser.parse_args(argv)
+    if args.trigger:
+        os.environ["TRAINING_TRIGGER"] = args.trigger
     settings = project.load_settings()
     frame = _spark().table(args.table).toPandas()  # type: ignore[attr-defined]
     result = train(project, settings, frame=frame)
@@ -68,26 +71,27 @@ def _batch(project: TabularProject, argv: Sequence[str] | None) -> None:
 
 
 def _monitor(project: TabularProject, argv: Sequence[str] | None) -> None:
-    from .drift import DRIFT_EXIT_CODE, detect_drift
+    from .drift import DRIFT_EXIT_CODE
+    from .monitoring import monitor, said
 
     parser = argparse.ArgumentParser(prog="monitor")
     parser.add_argument("--reference-table", required=True)
     parser.add_argument("--current-table", required=True)
     parser.add_argument("--sample-rows", type=int, default=100_000)
+    parser.add_argument("--retrain-job-id", help="the bundle's training job, started on a breach")
     args = parser.parse_args(argv)
+    if args.retrain_job_id:
+        os.environ.setdefault("RETRAIN_TRIGGER", "databricks")
+        os.environ.setdefault("RETRAIN_PIPELINE", args.retrain_job_id)
     settings = project.load_settings()
     spark = _spark()
     reference = spark.table(args.reference_table).limit(args.sample_rows).toPandas()  # type: ignore[attr-defined]
     current = spark.table(args.current_table).limit(args.sample_rows).toPandas()  # type: ignore[attr-defined]
-    report = detect_drift(
-        project.contract,
-        reference,
-        current,
-        psi_threshold=settings.drift_psi_threshold,
-        ks_pvalue_threshold=settings.drift_ks_pvalue,
-    )
-    print(report.to_json())
-    if report.drifted:
+    result = monitor(project, settings, reference, current)
+    print(result.report.to_json())
+    for line in said(result):
+        print(line)
+    if result.report.drifted:
         raise SystemExit(DRIFT_EXIT_CODE)
 
 

@@ -7,6 +7,7 @@ with its own defaults.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -43,6 +44,29 @@ class TabularSettings(ServingSettings):
 
     drift_psi_threshold: float = Field(default=0.2, gt=0)
     drift_ks_pvalue: float = Field(default=0.01, gt=0, lt=1)
+    retrain_trigger: Literal["none", "github", "azure-devops", "databricks"] = Field(
+        default="none",
+        description="What a drift breach starts: the training workflow (github), pipeline "
+        "(azure-devops) or bundle job (databricks); it registers a @challenger, never promotes",
+    )
+    retrain_pipeline: str | None = Field(
+        default=None,
+        max_length=300,
+        description="github: OWNER/REPO/train.yml; azure-devops: PROJECT/PIPELINE_ID; "
+        "databricks: the training job's id",
+    )
+    retrain_api_url: str | None = Field(
+        default=None,
+        max_length=300,
+        description="The forge's API root (default https://api.github.com; Azure DevOps: "
+        "https://dev.azure.com/ORG)",
+    )
+    retrain_ref: str = Field(default="main", max_length=200)
+    alert_webhook_url: str | None = Field(
+        default=None,
+        max_length=2_000,
+        description="An incoming webhook of the team's channel (Teams, Slack) for drift alerts",
+    )
 
     max_batch_size: int = Field(default=1_000, ge=1)
     model_load_wait_s: float = Field(

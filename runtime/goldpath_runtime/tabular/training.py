@@ -17,6 +17,7 @@ from sklearn.model_selection import RandomizedSearchCV, train_test_split
 from ..errors import DataValidationError
 from ..governance import load_record, trainer_identity
 from ..lifecycle import CHALLENGER
+from ..retraining import training_trigger
 from ..store import connect, ensure_experiment
 from .card import (
     bootstrap_interval,
@@ -194,6 +195,9 @@ def train(
     client.set_model_version_tag(name, version, "card", card_uri)
     client.set_model_version_tag(name, version, "training_data_sha256", digest)
     client.set_model_version_tag(name, version, "risk_tier", card["risk_tier"])
+    trigger = training_trigger()
+    if trigger is not None:  # a monitor's breach, say: why this challenger exists
+        client.set_model_version_tag(name, version, "training_trigger", trigger)
     client.set_registered_model_alias(name, CHALLENGER, version)
     log.info(
         "trained",

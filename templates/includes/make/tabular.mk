@@ -3,7 +3,7 @@ INPUT ?= data/to_score.csv
 OUTPUT ?= outputs/scored.parquet
 
 .PHONY: data train promote rollback status docs-pack ui batch smoke export-model
-{%- if databricks %} bench-batch{% endif %}{% if has_service %} serve bench soak{% endif %}
+{%- if databricks %} bench-batch{% endif %}{% if has_service %} serve bench soak shadow-evidence{% endif %}
 
 data: uv ## write the generated RFQ sample (with and without labels) under data/
 	$(UV) run python -m $(PACKAGE) data --output data/rfq_sample.csv
@@ -47,6 +47,9 @@ export-model: uv ## copy the @champion into model/ to bake it into an image (MOD
 
 bench: uv ## requests/s and latency vs mlflow models serve and the HTTP ceiling (wrk)
 	$(UV) run python benchmarks/serving.py
+
+shadow-evidence: uv ## record the @challenger's live shadow evidence (SHADOW_LOG_DIR) on its version
+	$(UV) run python -m $(PACKAGE) shadow-evidence
 
 soak: uv ## 60 s at the benchmark load: zero errors and RSS growth <= 10% after warm-up
 	$(UV) run python benchmarks/soak.py
