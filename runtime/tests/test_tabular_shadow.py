@@ -130,7 +130,7 @@ def test_the_challenger_never_delays_a_response(
     shell: str, models: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """A challenger taking 3 s per request: every answer still comes at once, and samples
-    beyond the queue are dropped and counted, not waited for."""
+    beyond the bound are dropped and counted, not waited for."""
     server = serve(shell, tmp_path, models, "1.0", TOY_CHALLENGER_DELAY_S="3")
     try:
         for row in ROWS[:5]:
@@ -182,6 +182,28 @@ def test_a_sample_rate_shadows_about_that_share(models: tuple[Path, Path], tmp_p
     evidence = collect(tmp_path, champion.version, "4")
     assert set(evidence.segments) <= {"gold", "silver", "bronze"}
     assert evidence.rows == 3
+
+
+def test_samples_beyond_the_bound_are_dropped_and_counted(
+    models: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from prometheus_client import REGISTRY
+
+    from goldpath_runtime.tabular.predictor import Predictor
+
+    champion = lean.load(models[0], SCHEMA)
+    challenger = Predictor(lean.load(models[1], SCHEMA), 100, SCHEMA, lambda: sample(8, 3))
+    shadow = Shadow(challenger, "3", rate=1.0, segment=None, log_dir=tmp_path,
+                    max_pending=2, interval_s=3600)  # fmt: skip
+    labels = {"challenger": "4", "outcome": "dropped"}
+    before = REGISTRY.get_sample_value("shadow_requests_total", labels) or 0
+    probability = champion.scorer.predict_proba(champion.scorer.encode(ROWS[:1]))
+    for _ in range(5):
+        shadow.offer(ROWS[:1], probability, champion.labels(probability))
+    assert REGISTRY.get_sample_value("shadow_requests_total", labels) == before + 3
+    shadow.stop()  # what was pending is scored before the thread ends
+    evidence = collect(tmp_path, "3", "4")
+    assert (evidence.requests, set(evidence.segments)) == (2, {"all"})
 
 
 def test_a_segment_must_be_a_categorical_feature() -> None:
