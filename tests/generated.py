@@ -39,7 +39,7 @@ VARIANTS = {
 ONLY = {
     "fastapi": "",
     "flask": "tests/test_api.py tests/test_lean.py tests/test_shadow.py",
-    "azure-databricks": "tests/test_spark.py tests/test_batch.py",
+    "azure-databricks": "tests/test_spark.py tests/test_batch.py tests/test_dataset_spark.py",
     "llm-azure-databricks": "tests/test_spark_extraction.py tests/test_batch_extraction.py",
     "gitlab": "tests/test_governance.py tests/test_api.py",
 }

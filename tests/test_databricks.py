@@ -22,7 +22,15 @@ def test_bundle_validates(rendered: Render, cloud: str, compute: str) -> None:
     project = rendered(cloud=cloud, databricks=True, databricks_compute=compute)
     bundle = validate_bundle(project)
     jobs = bundle["resources"]["jobs"]
-    assert set(jobs) == {"training", "batch_inference", "monitoring"}
+    assert set(jobs) == {"dataset", "training", "batch_inference", "monitoring"}
+    # The dataset job builds the table training reads; a breach of the monitor starts
+    # the training job with its figures.
+    dataset = jobs["dataset"]["tasks"][0]["python_wheel_task"]["parameters"]
+    training = jobs["training"]["tasks"][0]["python_wheel_task"]["parameters"]
+    assert dataset[dataset.index("--output-table") + 1] == training[training.index("--table") + 1]
+    monitor = jobs["monitoring"]["tasks"][0]["python_wheel_task"]["parameters"]
+    assert monitor[monitor.index("--retrain-job-id") + 1] == "${resources.jobs.training.id}"
+    assert jobs["training"]["parameters"] == [{"name": "trigger", "default": "schedule"}]
     for job in jobs.values():
         task = job["tasks"][0]
         assert task["python_wheel_task"]["package_name"] == "project"

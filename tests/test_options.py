@@ -193,6 +193,7 @@ SERVICE_FILES = {
 BUNDLE_FILES = {
     "/databricks.yml", "/resources", "/src/pkg/jobs.py", "/src/pkg/extraction_jobs.py",
     "/benchmarks/batch_scoring.py", "/tests/test_spark.py", "/tests/test_spark_extraction.py",
+    "/tests/test_dataset_spark.py",
     "/.github/workflows/bundle.yml",
     "/scripts/*/databricks-auth.sh", "/scripts/databricks-bundle.sh", "/.gitlab/ci/bundle.yml",
 }  # fmt: skip

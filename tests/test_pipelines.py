@@ -556,7 +556,15 @@ def test_promotion_stages_carry_the_approver_and_reason(
         assert pushed["env"]["GH_TOKEN"] == "${{ github.token }}"
     if derived("uses_azure_devops", ci=ci):
         pipeline, _, stage = ado_training(project)
-        assert {p["name"] for p in pipeline["parameters"]} == {"reason"}
+        # The promotion's reason; a tabular model's training also takes why it runs (a
+        # drift breach sends its figures), recorded on the version it registers.
+        tabular = answers.get("project_kind", "tabular") == "tabular"
+        assert {p["name"] for p in pipeline["parameters"]} == {"reason"} | (
+            {"trigger"} if tabular else set()
+        )
+        if tabular:
+            trigger = {"name": "TRAINING_TRIGGER", "value": "${{ parameters.trigger }}"}
+            assert trigger in pipeline["variables"]
         handed = pipeline["extends"]["parameters"]
         assert handed["reason"] == "${{ parameters.reason }}"
         # A high tier's validator is read from the platform's group, linked by the pipeline.

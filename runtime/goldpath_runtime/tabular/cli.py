@@ -12,12 +12,16 @@ import sys
 from argparse import Namespace
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ProjectError
 from ..lifecycle.commands import add_lifecycle_commands
 from ..lifecycle.governed import Lifecycle
 from ..project import run_command
 from .project import TabularProject
+
+if TYPE_CHECKING:
+    from .dataset import DatasetParts
 from .settings import TabularSettings as Settings
 
 
@@ -29,6 +33,42 @@ def _data(project: TabularProject, args: Namespace, settings: Settings) -> None:
         frame = frame.drop(columns=[project.schema.target])
     write_table(frame, args.output)
     print(f"wrote {len(frame)} rows to {args.output}")
+
+
+def _parts(project: TabularProject) -> DatasetParts:
+    if project.dataset is None:
+        raise ProjectError("this project declares no dataset (project.py: dataset=...)")
+    return project.dataset()
+
+
+def _raw_data(project: TabularProject, args: Namespace, settings: Settings) -> None:
+    frames = _parts(project).generate(args.rfqs, args.seed)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_parquet(args.output_dir / f"{name}.parquet", index=False)
+    sizes = ", ".join(f"{name} {len(frame)}" for name, frame in frames.items())
+    print(f"wrote the raw tables to {args.output_dir}: {sizes} rows")
+
+
+def _dataset(project: TabularProject, args: Namespace, settings: Settings) -> None:
+    from .dataset import build_dataset, read_raw
+    from .pointintime import leaky_features
+
+    parts = _parts(project)
+    raw = read_raw(args.raw, parts.definition, parts.contracts)
+    if args.check_rows:
+        leaky = leaky_features(parts.definition, raw.frames, sample=args.check_rows)
+        if leaky:
+            raise ProjectError(
+                f"feature(s) {', '.join(leaky)} read data the desk did not have at the "
+                "request time (checked by rebuilding rows from the raw tables cut at their "
+                "time): fix their definition in dataset.py"
+            )
+    built = build_dataset(parts.definition, raw, args.output or settings.dataset_table)
+    print(
+        f"built {built.table}: {built.rows} rows; {len(built.built)} new date partition(s), "
+        f"{len(built.kept)} kept from earlier builds (`make train` trains on it)"
+    )
 
 
 def _train(project: TabularProject, args: Namespace, settings: Settings) -> None:
@@ -152,6 +192,23 @@ def _parser(project: TabularProject) -> argparse.ArgumentParser:
     data.add_argument("--seed", type=int, default=7)
     data.add_argument("--no-target", action="store_true", help="omit the label, as for scoring")
     data.set_defaults(handler=_data)
+
+    raw = commands.add_parser("raw-data", help="write the generated raw desk tables (Parquet)")
+    raw.add_argument("--output-dir", type=Path, default=Path("data/raw"))
+    raw.add_argument("--rfqs", type=_rows, default=5_000)
+    raw.add_argument("--seed", type=int, default=7)
+    raw.set_defaults(handler=_raw_data)
+
+    dataset = commands.add_parser(
+        "dataset", help="build the training table from the raw tables (new dates only)"
+    )
+    dataset.add_argument("--raw", type=Path, default=Path("data/raw"))
+    dataset.add_argument("--output", type=Path, help="default DATASET_TABLE")
+    dataset.add_argument(
+        "--check-rows", type=int, default=200,
+        help="rows rebuilt from raw tables cut at their time, to catch leaky features (0: skip)",
+    )  # fmt: skip
+    dataset.set_defaults(handler=_dataset)
 
     train = commands.add_parser("train", help="train and register a challenger")
     train.add_argument(

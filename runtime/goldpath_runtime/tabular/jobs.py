@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import ProjectError
 from ..project import run_job
@@ -93,6 +94,63 @@ def _monitor(project: TabularProject, argv: Sequence[str] | None) -> None:
         print(line)
     if result.report.drifted:
         raise SystemExit(DRIFT_EXIT_CODE)
+
+
+def table_version(spark: Any, table: str) -> str:
+    """A table's version: its Delta version on Databricks ("unversioned" elsewhere)."""
+    try:
+        history = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").collect()
+    except Exception:  # not a Delta table (PySpark's local warehouse)
+        return "unversioned"
+    return f"delta v{history[0]['version']}" if history else "unversioned"
+
+
+def _dataset(project: TabularProject, argv: Sequence[str] | None) -> None:
+    """Build the training table from the raw tables in Unity Catalog: each raw table held
+    to its contract, only the request dates the table does not hold yet, appended with
+    the raw tables' versions in the commit's metadata."""
+    import json
+
+    from pyspark.sql import functions as F
+
+    from .pointintime_spark import build_spark
+
+    parser = argparse.ArgumentParser(prog="dataset")
+    parser.add_argument("--raw-schema", required=True, help="catalog.schema of the raw tables")
+    parser.add_argument("--output-table", required=True, help="catalog.schema.table to build")
+    args = parser.parse_args(argv)
+    if project.dataset is None:
+        raise ProjectError("this project declares no dataset (project.py: dataset=...)")
+    parts = project.dataset()
+    definition = parts.definition
+    spark: Any = _spark()
+    names = sorted({definition.base, definition.label.table,
+                    *(f.table for f in definition.features)})  # fmt: skip
+    frames, versions = {}, {}
+    for name in names:
+        table = f"{args.raw_schema}.{name}"
+        frame = spark.table(table)
+        if name in parts.contracts:
+            parts.contracts[name].validate_table(frame)
+        frames[name], versions[name] = frame, table_version(spark, table)
+    day = F.date_format(F.col(definition.time), "yyyy-MM-dd")
+    built_days: set[str] = set()
+    if spark.catalog.tableExists(args.output_table):
+        done = spark.table(args.output_table).select(day.alias("day")).distinct().collect()
+        built_days = {row["day"] for row in done}
+    base = frames[definition.base]
+    frames[definition.base] = base.where(~day.isin(sorted(built_days))) if built_days else base
+    table = build_spark(definition, frames)
+    new_days = sorted(r["day"] for r in table.select(day.alias("day")).distinct().collect())
+    if new_days:
+        (table.write.mode("append").option("userMetadata", json.dumps({"raw_inputs": versions}))
+         .saveAsTable(args.output_table))  # fmt: skip
+    print(f"built {len(new_days)} new date(s) into {args.output_table} "
+          f"({len(built_days)} kept); raw inputs: {json.dumps(versions)}")  # fmt: skip
+
+
+def dataset_job(project: TabularProject, argv: Sequence[str] | None = None) -> None:
+    run_job(_dataset, project, _configure(argv))
 
 
 def train_job(project: TabularProject, argv: Sequence[str] | None = None) -> None:

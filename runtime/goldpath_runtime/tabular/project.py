@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .contract import Contract
+    from .dataset import DatasetParts
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class TabularProject(Project):
     pipeline: Callable[[int], Any]
     search_space: Callable[[], Mapping[str, Sequence[Any]]]
     sample: Callable[[int, int], pd.DataFrame]
+    # `dataset()`: the definition of the training table built from raw tables, their
+    # contracts and generator (goldpath_runtime.tabular.dataset.DatasetParts).
+    dataset: Callable[[], DatasetParts] | None = None
 
     @cached_property
     def contract(self) -> Contract:

@@ -22,7 +22,13 @@ class TabularSettings(ServingSettings):
     )
 
     training_data: Path | None = Field(
-        default=None, description="CSV or Parquet training table; the generated sample if unset"
+        default=None,
+        description="CSV or Parquet training table; unset: DATASET_TABLE when `make dataset` "
+        "built it, else the generated sample",
+    )
+    dataset_table: Path = Field(
+        default=Path("data/training.parquet"),
+        description="Where `make dataset` writes the training table it builds from raw tables",
     )
     sample_rows: int = Field(default=5_000, ge=100)
     random_seed: int = 7

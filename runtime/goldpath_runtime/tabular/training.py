@@ -28,6 +28,7 @@ from .card import (
     segments,
     time_range,
 )
+from .dataset import lineage
 from .gate import GateResult, classification_metrics, evaluate_gate
 from .project import TabularProject
 from .registry import SKOPS_TRUSTED_TYPES, THRESHOLD_TAG, alias_version, load_model_version
@@ -73,10 +74,14 @@ def train(
     target_name = schema.target
     client = connect(settings)
     experiment_id = ensure_experiment(client, settings)
+    # TRAINING_DATA, else the table `make dataset` built, else the generated sample.
+    table = settings.training_data or (
+        settings.dataset_table if settings.dataset_table.is_file() else None
+    )
     if frame is not None:
         raw = frame
-    elif settings.training_data is not None:
-        raw = read_table(settings.training_data)
+    elif table is not None:
+        raw = read_table(table)
     else:
         raw = project.sample(settings.sample_rows, settings.random_seed)
     data = project.contract.validate_frame(raw, require_target=True)
@@ -84,7 +89,9 @@ def train(
     # Read before any work: a project without its governance record registers nothing.
     governance = load_record(project.record())
     trainer = trainer_identity()
-    source = str(settings.training_data or "generated-sample")
+    source = "data-frame" if frame is not None else str(table or "generated-sample")
+    # A table `make dataset` built says which raw inputs it came from (its manifest).
+    built_from = None if table is None or frame is not None else lineage(table)
     features, target = data[list(schema.names)], data[target_name].to_numpy()
     x_train, x_test, y_train, y_test = train_test_split(
         features,
@@ -165,7 +172,8 @@ def train(
             version=version,
             trained_by=trainer,
             training_data={"source": source, "rows": len(data), "sha256": digest,
-                           "time_range": time_range(raw, schema.event_time)},
+                           "time_range": time_range(raw, schema.event_time),
+                           **({"built_from": built_from} if built_from else {})},
             metrics=metrics,
             roc_auc_95ci=bootstrap_interval(y_test, test_probability, settings.random_seed),
             segments=segments(x_test, y_test, test_probability, project.review_segment),
@@ -194,6 +202,11 @@ def train(
     card_uri = f"runs:/{run.info.run_id}/model_card/card.md"
     client.set_model_version_tag(name, version, "card", card_uri)
     client.set_model_version_tag(name, version, "training_data_sha256", digest)
+    if built_from:
+        raw_inputs = ", ".join(
+            f"{t} {' '.join(v)[:16]}" for t, v in built_from["raw_inputs"].items()
+        )
+        client.set_model_version_tag(name, version, "data_raw_inputs", raw_inputs[:4_000])
     client.set_model_version_tag(name, version, "risk_tier", card["risk_tier"])
     trigger = training_trigger()
     if trigger is not None:  # a monitor's breach, say: why this challenger exists

@@ -2,14 +2,25 @@
 INPUT ?= data/to_score.csv
 OUTPUT ?= outputs/scored.parquet
 
-.PHONY: data train promote rollback status docs-pack ui batch smoke export-model
-{%- if databricks %} bench-batch{% endif %}{% if has_service %} serve bench soak shadow-evidence{% endif %}
+.PHONY: data raw-data dataset train promote rollback status docs-pack ui batch smoke export-model
+{%- if has_service or databricks %} bench-dataset{% endif %}{% if databricks %} bench-batch{% endif %}{% if has_service %} serve bench soak shadow-evidence{% endif %}
 
 data: uv ## write the generated RFQ sample (with and without labels) under data/
 	$(UV) run python -m $(PACKAGE) data --output data/rfq_sample.csv
 	$(UV) run python -m $(PACKAGE) data --output data/to_score.csv --rows 1000 --seed 11 --no-target
 
-train: uv ## train, evaluate and register a @challenger in MLflow
+raw-data: uv ## write the generated raw desk tables (RFQs, clients, market data, trades) under data/raw/
+	$(UV) run python -m $(PACKAGE) raw-data --output-dir data/raw
+
+dataset: uv ## build data/training.parquet from data/raw/ (point in time; new dates only)
+	@test -f data/raw/rfqs.parquet || $(UV) run python -m $(PACKAGE) raw-data --output-dir data/raw
+	$(UV) run python -m $(PACKAGE) dataset --raw data/raw
+
+{%- if has_service or databricks %}
+bench-dataset: uv ## rows/s and peak memory of the dataset build (1M and 10M RFQs) vs a plain join
+	$(UV) run python benchmarks/dataset.py
+{% endif %}
+train: uv ## train, evaluate and register a @challenger (on data/training.parquet once built)
 	$(UV) run python -m $(PACKAGE) train
 
 promote: uv ## move @champion to the @challenger if its evaluation gate passed

@@ -19,6 +19,22 @@ _TIER_EFFECT = {"platinum": 1.4, "gold": 0.6, "silver": 0.0, "bronze": -0.9}
 _INSTRUMENT_EFFECT = {"govt_bond": 0.5, "corp_bond": -0.4, "irs": 0.1, "fx_forward": 0.0}
 
 
+def win_probability(rfqs: pd.DataFrame) -> np.ndarray:
+    """How likely the client trades: falls with spread, volatility and notional, rises
+    with client tier and the time the client allows to answer."""
+    logit = (
+        2.0
+        - 0.45 * rfqs["spread_bps"].to_numpy()
+        - 3.0 * rfqs["volatility"].to_numpy()
+        - 0.35 * (np.log(rfqs["notional_usd"].to_numpy()) - np.log(5e6))
+        + 0.5 * np.log(rfqs["time_to_close_s"].to_numpy() / 60)
+        + 0.2 * (rfqs["side"].to_numpy() == "buy")
+        + rfqs["client_tier"].map(_TIER_EFFECT).to_numpy()
+        + rfqs["instrument"].map(_INSTRUMENT_EFFECT).to_numpy()
+    )
+    return np.asarray(1 / (1 + np.exp(-logit)))
+
+
 def make_rfq_sample(n_rows: int = 5_000, seed: int = 7) -> pd.DataFrame:
     """Generate RFQs whose win probability falls with spread, volatility and notional,
     and rises with client tier and the time the client allows to answer."""
@@ -34,17 +50,12 @@ def make_rfq_sample(n_rows: int = 5_000, seed: int = 7) -> pd.DataFrame:
     volatility = rng.uniform(0.02, 0.6, n_rows)
     time_to_close = rng.uniform(5, 600, n_rows)
 
-    logit = (
-        2.0
-        - 0.45 * spread
-        - 3.0 * volatility
-        - 0.35 * (np.log(notional) - np.log(5e6))
-        + 0.5 * np.log(time_to_close / 60)
-        + 0.2 * (side == "buy")
-        + np.vectorize(_TIER_EFFECT.__getitem__)(tier)
-        + np.vectorize(_INSTRUMENT_EFFECT.__getitem__)(instrument)
-    )
-    hit = rng.random(n_rows) < 1 / (1 + np.exp(-logit))
+    features = pd.DataFrame(
+        {"spread_bps": spread, "volatility": volatility, "notional_usd": notional,
+         "time_to_close_s": time_to_close, "side": side, "client_tier": tier,
+         "instrument": instrument}
+    )  # fmt: skip
+    hit = rng.random(n_rows) < win_probability(features)
     # Drawn last, so every other column is what it was before the sample had times.
     arrived = np.sort(rng.uniform(0, SAMPLE_DAYS * 86_400, n_rows)).round()
     return pd.DataFrame(

@@ -27,6 +27,12 @@ def _search_space() -> dict[str, list[Any]]:
     return PARAM_DISTRIBUTIONS
 
 
+def _dataset() -> Any:
+    from .dataset import parts
+
+    return parts()
+
+
 PROJECT = TabularProject(
     package=PACKAGE,
     package_dir=Path(__file__).resolve().parent,
@@ -37,4 +43,5 @@ PROJECT = TabularProject(
     pipeline=_pipeline,
     search_space=_search_space,
     sample=make_rfq_sample,
+    dataset=_dataset,
 )
