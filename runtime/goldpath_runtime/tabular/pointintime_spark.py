@@ -1,6 +1,7 @@
 """`pointintime`'s definitions on Spark (Databricks, or PySpark's local mode in tests):
 the same as-of rule (the last row known strictly before the base row's time, ties broken
-by the larger value) and the same label, so both engines build the same table."""
+by the larger value) and the same label, so both engines build the same table. An as-of
+feature is one window over the base and source rows of each key, sorted by time."""
 
 from __future__ import annotations
 
@@ -8,12 +9,46 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ProjectError
-from .pointintime import Definition
+from .pointintime import AsOf, Definition
+
+
+def _as_of(definition: Definition, feature: AsOf, base: Any, table: Any) -> Any:
+    """(row id, feature) for every base row: the base rows and the source rows in one
+    sequence per key, ordered by time, each base row taking the last source row before
+    it. A sort per key, not a join of every row with every earlier one."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    clock = definition.clock(feature)
+    value_type = table.schema[feature.column].dataType
+    sources = table.where(F.col(feature.key).isNotNull() & F.col(clock).isNotNull()).select(
+        F.col(feature.key).alias("_key"), F.col(clock).cast("timestamp").alias("_t"),
+        F.lit(1).alias("_side"), F.col(feature.column).alias("_value"),
+        F.lit(None).cast(base.schema[definition.row_id].dataType).alias("_row"),
+    )  # fmt: skip
+    anchors = base.where(F.col(feature.key).isNotNull()).select(
+        F.col(feature.key).alias("_key"), F.col(definition.time).cast("timestamp").alias("_t"),
+        F.lit(0).alias("_side"), F.lit(None).cast(value_type).alias("_value"),
+        F.col(definition.row_id).alias("_row"),
+    )  # fmt: skip
+    # At one instant a base row comes first (a source row of that instant is not before
+    # it); source rows of one instant by value, so the last seen is the largest (pandas').
+    ordered = (
+        Window.partitionBy("_key")
+        .orderBy("_t", "_side", F.col("_value").asc_nulls_first())
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
+    seen = F.when(F.col("_side") == 1, F.struct(F.col("_value").alias("v")))
+    return (
+        sources.unionByName(anchors)
+        .withColumn("_last", F.last(seen, ignorenulls=True).over(ordered))
+        .where(F.col("_side") == 0)
+        .select(F.col("_row").alias(definition.row_id), F.col("_last.v").alias(feature.name))
+    )
 
 
 def build_spark(definition: Definition, frames: Mapping[str, Any]) -> Any:
     """The training table as a Spark DataFrame, from Spark DataFrames of the raw tables."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     for name in {definition.base, definition.label.table, *(f.table for f in definition.features)}:
@@ -22,31 +57,14 @@ def build_spark(definition: Definition, frames: Mapping[str, Any]) -> Any:
     base = frames[definition.base]
     out = base.select(definition.row_id, definition.time, *definition.carried)
     for feature in definition.features:
-        clock = definition.clock(feature)
-        anchor = base.select(
-            F.col(definition.row_id).alias("_row"), F.col(definition.time).alias("_time"),
-            F.col(feature.key).alias("_key"),
-        )  # fmt: skip
-        source = frames[feature.table].select(
-            F.col(feature.key).alias("_key"), F.col(clock).alias("_known"),
-            F.col(feature.column).alias("_value"),
-        ).where(F.col("_key").isNotNull() & F.col("_known").isNotNull())  # fmt: skip
-        candidates = anchor.join(source, "_key").where(F.col("_known") < F.col("_time"))
-        latest = Window.partitionBy("_row").orderBy(
-            F.col("_known").desc(), F.col("_value").desc_nulls_last()
-        )
-        picked = (
-            candidates.withColumn("_rank", F.row_number().over(latest))
-            .where(F.col("_rank") == 1)
-            .select(F.col("_row").alias(definition.row_id), F.col("_value").alias(feature.name))
-        )
-        out = out.join(picked, definition.row_id, "left")
+        out = out.join(_as_of(definition, feature, base, frames[feature.table]),
+                       definition.row_id, "left")  # fmt: skip
     label = definition.label
     outcomes = frames[label.table].select(F.col(label.key).alias("_outcome")).distinct()
-    flagged = base.select(definition.row_id, label.key).join(
-        outcomes, base[label.key] == outcomes["_outcome"], "left"
-    )
-    flagged = flagged.select(
-        definition.row_id, F.col("_outcome").isNotNull().cast("long").alias(label.name)
+    # (The label's key may be the row id itself: both are taken under names of their own.)
+    keyed = base.select(F.col(definition.row_id).alias("_id"), F.col(label.key).alias("_lk"))
+    flagged = keyed.join(outcomes, keyed["_lk"] == outcomes["_outcome"], "left").select(
+        F.col("_id").alias(definition.row_id),
+        F.col("_outcome").isNotNull().cast("long").alias(label.name),
     )
     return out.join(flagged, definition.row_id).select(*definition.columns)
