@@ -80,6 +80,7 @@ def child(engine: str, variant: str, raw: Path, module: str) -> dict[str, float]
 
         spark = (SparkSession.builder.master("local[*]").appName("bench-dataset")
                  .config("spark.ui.enabled", "false").config("spark.driver.memory", "8g")
+                 .config("spark.ui.showConsoleProgress", "false")
                  .config("spark.sql.session.timeZone", "UTC").getOrCreate())  # fmt: skip
         tables = {name: spark.read.parquet(str(raw / f"{name}.parquet")) for name in names}
         started = time.perf_counter()
@@ -136,7 +137,8 @@ def main(module: str, root: Path) -> None:
         raw.mkdir()
         started = time.perf_counter()
         for name, frame in parts.generate(rfqs, 7).items():
-            frame.to_parquet(raw / f"{name}.parquet", index=False)
+            # Microseconds: the timestamp unit Spark reads (pandas writes nanoseconds).
+            frame.to_parquet(raw / f"{name}.parquet", index=False, coerce_timestamps="us")
         print(f"{rfqs:,} RFQs generated in {time.perf_counter() - started:.0f} s", flush=True)
         for engine in engines:
             for variant in VARIANTS:

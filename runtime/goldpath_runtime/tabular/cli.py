@@ -45,7 +45,8 @@ def _raw_data(project: TabularProject, args: Namespace, settings: Settings) -> N
     frames = _parts(project).generate(args.rfqs, args.seed)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        frame.to_parquet(args.output_dir / f"{name}.parquet", index=False)
+        # Microseconds, the unit Spark reads (pandas' own is nanoseconds).
+        frame.to_parquet(args.output_dir / f"{name}.parquet", index=False, coerce_timestamps="us")
     sizes = ", ".join(f"{name} {len(frame)}" for name, frame in frames.items())
     print(f"wrote the raw tables to {args.output_dir}: {sizes} rows")
 
