@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socketserver
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +45,19 @@ def Store(
     uri: str, artifacts: str, experiment: str = "rfq_model", registry: str | None = None
 ) -> StoreConfig:
     return StoreConfig(uri, artifacts, experiment, registry)
+
+
+# A local stand-in server (a fake forge, a collector) whose handler thread fails after its
+# test has ended would print the traceback into whichever test then holds stderr: a
+# handler's failure is kept here instead, as (client address, exception) pairs.
+FAKE_SERVER_ERRORS: list[tuple[object, BaseException | None]] = []
+
+
+def _keep_handler_error(self: socketserver.BaseServer, request: object, address: object) -> None:
+    FAKE_SERVER_ERRORS.append((address, sys.exc_info()[1]))
+
+
+socketserver.BaseServer.handle_error = _keep_handler_error  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)
