@@ -34,9 +34,12 @@ def _wait(check: Callable[[], bool], timeout: float = 60) -> None:
 Counts = dict[str, tuple[float, float]]
 
 
-def counts(text: str) -> Counts:
-    figures = from_exposition(text, "test")
-    return next(iter(figures.by_version.values()), {})
+def counts(client: TestClient) -> Counts:
+    """The served prompt version's counts; the counters are the process's, so other tests
+    in this worker may have counted other versions."""
+    version = client.get("/readyz").json()["prompt"]["version"]
+    figures = from_exposition(client.get("/metrics").text, "test")
+    return figures.by_version.get(version, {})
 
 
 def added(
@@ -54,14 +57,14 @@ def test_every_check_counts_what_it_saw(served_settings: Settings, fake: FakePro
     sampled = served_settings.model_copy(update={"online_eval_sample_rate": 1.0})
     with TestClient(create_app(sampled)) as client:
         _wait(lambda: client.get("/readyz").status_code == 200)
-        before = counts(client.get("/metrics").text)
+        before = counts(client)
         assert client.post("/extract", json={"message": TRADE}).status_code == 200
         assert client.post("/extract", json={"message": INJECTION}).status_code == 200
         fake.malformed_next = 1  # repaired: the first answer failed the schema
         assert client.post("/extract", json={"message": TRADE}).status_code == 200
         fake.malformed_next = 2  # failed twice: a 502, and a schema failure
         assert client.post("/extract", json={"message": TRADE}).status_code == 502
-        said = added(before, counts(client.get("/metrics").text))
+        said = added(before, counts(client))
     assert said["schema_valid"] == (1, 3)
     assert said["injection_refused"] == (1, 1)
     assert said["not_needs_review"][1] == 3  # the three extractions that answered
@@ -72,9 +75,9 @@ def test_with_sampling_off_nothing_is_scored(served_settings: Settings) -> None:
     off = served_settings.model_copy(update={"online_eval_sample_rate": 0.0})
     with TestClient(create_app(off)) as client:
         _wait(lambda: client.get("/readyz").status_code == 200)
-        before = counts(client.get("/metrics").text)
+        before = counts(client)
         assert client.post("/extract", json={"message": TRADE}).status_code == 200
-        assert added(before, counts(client.get("/metrics").text)) == {}
+        assert added(before, counts(client)) == {}
 
 
 @pytest.fixture(scope="module")
