@@ -32,6 +32,7 @@ from goldpath_runtime.tabular.pointintime import build_pandas, leaky_features
 
 PARTS = importlib.import_module("rfq_desk.dataset").parts()
 DEFINITION = PARTS.definition
+TABLES = tuple(DEFINITION.tables)
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +72,15 @@ def test_a_row_that_arrives_after_a_request_never_changes_its_features(raw: Path
         "client_id": [rfq["client_id"]], "client_tier": ["platinum"],
         "valid_from": [at - pd.Timedelta(days=1)], "ingested_at": [at + pd.Timedelta(hours=1)],
     })], ignore_index=True)  # fmt: skip
+    # A quote the client closed before the request, reported a second after it.
+    frames["quotes"] = pd.concat([frames["quotes"], pd.DataFrame({
+        "rfq_id": ["R-late"], "client_id": [rfq["client_id"]], "done": [1],
+        "closed_at": [at - pd.Timedelta(seconds=1)], "ingested_at": [at + pd.Timedelta(seconds=1)],
+    })], ignore_index=True)  # fmt: skip
     after = build_pandas(DEFINITION, frames).set_index("rfq_id")
     row = rfq["rfq_id"]
-    assert after.loc[row, "volatility"] == before.loc[row, "volatility"]
-    assert after.loc[row, "client_tier"] == before.loc[row, "client_tier"]
+    for feature in ("volatility", "client_tier", "client_hit_rate_30d"):
+        assert after.loc[row, feature] == before.loc[row, feature], feature
     # Nothing requested before the planted rows arrived changed (later requests may see them).
     earlier = before["requested_at"] <= at
     pd.testing.assert_frame_equal(before[earlier], after[earlier])
@@ -98,7 +104,7 @@ def test_the_leakage_check_names_a_feature_read_by_the_wrong_clock(raw: Path) ->
 def test_a_raw_table_that_breaks_its_contract_is_refused_before_any_join(
     raw: Path, tmp_path: Path
 ) -> None:
-    for name in ("rfqs", "clients", "market", "trades"):
+    for name in TABLES:
         (tmp_path / f"{name}.parquet").write_bytes((raw / f"{name}.parquet").read_bytes())
     market = pd.read_parquet(raw / "market.parquet")
     market.loc[3, "volatility"] = -1.0
@@ -120,7 +126,7 @@ def split(raw: Path, folder: Path, until: str) -> Path:
     """The raw tables as they stood at `until`: what had been ingested by then."""
     folder.mkdir(parents=True, exist_ok=True)
     cut = pd.Timestamp(until, tz="UTC")
-    for name in ("rfqs", "clients", "market", "trades"):
+    for name in TABLES:
         frame = pd.read_parquet(raw / f"{name}.parquet")
         frame[frame["ingested_at"] < cut].to_parquet(folder / f"{name}.parquet", index=False)
     return folder

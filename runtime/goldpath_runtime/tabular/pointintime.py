@@ -6,7 +6,9 @@ the columns it carries as they are, the as-of features and the label. An as-of f
 the last value of a column of another table for the row's key that the desk *knew*
 strictly before the row's time: each raw table declares the column that says when a row
 became known (its ingestion time: a late-arriving row counts from when it arrived, not
-from the time it describes). The label is an outcome, and is allowed to lie in the future.
+from the time it describes). A trailing feature aggregates a column over the rows of the
+row's key known in a window before the row's time (a client's hit rate over 30 days). The
+label is an outcome, and is allowed to lie in the future.
 
 `leaky_features` checks a definition the hard way, by time travel: for a sample of rows it
 rebuilds each row's features from the raw tables cut at that row's time, using each
@@ -49,6 +51,56 @@ class AsOf:
 
 
 @dataclass(frozen=True)
+class Trailing:
+    """Feature `name`: `agg` of `column` over the rows of `table` for the base row's `key`
+    known at or after `days` before the base row's time and strictly before it.
+
+    `agg` is "count" (rows), "sum" or "mean" (of non-null values). A mean starts from
+    `prior` (pseudo-sum, pseudo-count), so a key with few or no rows in the window has a
+    defined value that leans to the prior: (sum + prior[0]) / (count + prior[1]). Sums of
+    integer columns are exact on both engines; a float column's may differ in the last
+    bits between them."""
+
+    name: str
+    table: str
+    key: str
+    column: str
+    days: float
+    agg: str = "mean"
+    prior: tuple[float, float] = (0.0, 0.0)
+    clock: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.agg not in AGGREGATES:
+            raise ProjectError(
+                f"trailing feature {self.name!r}: agg must be one of {', '.join(AGGREGATES)}"
+            )
+        if not self.days > 0:
+            raise ProjectError(f"trailing feature {self.name!r}: days must be above 0")
+        if self.agg == "mean" and not self.prior[1] > 0:
+            # An empty window would divide by zero: a mean needs a pseudo-count.
+            raise ProjectError(
+                f"trailing feature {self.name!r}: a mean needs prior=(sum, count > 0)"
+            )
+
+    @property
+    def window(self) -> pd.Timedelta:
+        return pd.Timedelta(days=self.days)
+
+    def combine(self, total: Any, count: Any) -> Any:
+        """The feature from a window's sum and count of non-null values."""
+        if self.agg == "count":
+            return count
+        if self.agg == "sum":
+            return total
+        return (total + self.prior[0]) / (count + self.prior[1])
+
+
+AGGREGATES = ("count", "sum", "mean")
+FeatureKind = AsOf | Trailing
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The label `name`: 1 when `table` holds a row for the base row's `key`, else 0."""
 
@@ -63,11 +115,11 @@ class Definition:
     row_id: str
     time: str
     carried: tuple[str, ...]
-    features: tuple[AsOf, ...]
+    features: tuple[FeatureKind, ...]
     label: Outcome
     tables: Mapping[str, RawTable] = field(default_factory=dict)
 
-    def clock(self, feature: AsOf) -> str:
+    def clock(self, feature: FeatureKind) -> str:
         return feature.clock or self.tables[feature.table].known_at
 
     @property
@@ -112,6 +164,10 @@ def build_pandas(definition: Definition, frames: Mapping[str, pd.DataFrame]) -> 
     )
     anchor = anchor.sort_values([definition.time, definition.row_id], kind="mergesort")
     for feature in definition.features:
+        if isinstance(feature, Trailing):
+            values = _trailing(definition, feature, anchor, frames[feature.table])
+            out = out.merge(values, on=definition.row_id)
+            continue
         clock = definition.clock(feature)
         table = frames[feature.table]
         # Built column by column: the clock may be the value itself (a leaky definition).
@@ -120,9 +176,9 @@ def build_pandas(definition: Definition, frames: Mapping[str, pd.DataFrame]) -> 
              table[feature.column].rename(feature.name)], axis=1,
         ).reset_index(drop=True)  # fmt: skip
         # Ties on the clock are broken by the value, as the Spark engine breaks them.
-        source = source.dropna(subset=[feature.key, "_known"]).sort_values(
-            ["_known", feature.name], kind="mergesort", na_position="first"
-        )
+        source = _typed_keys(source.dropna(subset=[feature.key, "_known"]), anchor, feature.key)
+        source = source.sort_values(["_known", feature.name], kind="mergesort",
+                                    na_position="first")  # fmt: skip
         joined = pd.merge_asof(
             anchor[list(dict.fromkeys([definition.row_id, definition.time, feature.key]))],
             source,
@@ -136,6 +192,48 @@ def build_pandas(definition: Definition, frames: Mapping[str, pd.DataFrame]) -> 
     return out.sort_values(definition.row_id, kind="mergesort").reset_index(drop=True)[
         definition.columns
     ]
+
+
+def _typed_keys(source: pd.DataFrame, anchor: pd.DataFrame, key: str) -> pd.DataFrame:
+    """An empty table's key column has no type to join on: it takes the base's."""
+    return source.astype({key: anchor[key].dtype}) if source.empty else source
+
+
+def _trailing(
+    definition: Definition, feature: Trailing, anchor: pd.DataFrame, table: pd.DataFrame
+) -> pd.DataFrame:
+    """(row id, feature) for every base row: running totals per key, read just before the
+    row's time and just before the window's start; the window is their difference."""
+    source = pd.concat(
+        [table[feature.key].rename(feature.key),
+         instants(table[definition.clock(feature)]).rename("_known"),
+         pd.to_numeric(table[feature.column]).rename("_value")], axis=1,
+    ).dropna(subset=[feature.key, "_known"])  # fmt: skip
+    source = _typed_keys(source, anchor, feature.key)
+    # One row per key and instant, so the running total at an instant counts all of it.
+    per_instant = (
+        source.assign(_n=source["_value"].notna().astype("int64"))
+        .groupby([feature.key, "_known"], sort=True)
+        .agg(_sum=("_value", "sum"), _n=("_n", "sum"))
+        .reset_index()
+        .sort_values(["_known", feature.key], kind="mergesort")
+    )
+    running = per_instant.groupby(feature.key, sort=False)[["_sum", "_n"]].cumsum()
+    per_instant[["_sum", "_n"]] = running
+    rows = anchor[list(dict.fromkeys([definition.row_id, definition.time, feature.key]))]
+    rows = rows.assign(_start=rows[definition.time] - feature.window)
+    totals = []
+    for at in (definition.time, "_start"):
+        # Strictly before `at`: the total at the row's time less the one before the window.
+        joined = pd.merge_asof(
+            rows.sort_values(at, kind="mergesort"), per_instant,
+            left_on=at, right_on="_known", by=feature.key,
+            allow_exact_matches=False, direction="backward",
+        ).set_index(definition.row_id)  # fmt: skip
+        totals.append(joined[["_sum", "_n"]].astype("float64").fillna(0.0))
+    window = totals[0] - totals[1].reindex(totals[0].index)
+    value = feature.combine(window["_sum"], window["_n"].astype("int64"))
+    return pd.DataFrame({definition.row_id: window.index, feature.name: value.to_numpy()})
 
 
 def leaky_features(

@@ -1,7 +1,8 @@
 """`pointintime`'s definitions on Spark (Databricks, or PySpark's local mode in tests):
 the same as-of rule (the last row known strictly before the base row's time, ties broken
-by the larger value) and the same label, so both engines build the same table. An as-of
-feature is one window over the base and source rows of each key, sorted by time."""
+by the larger value), the same trailing windows and the same label, so both engines build
+the same table. An as-of or trailing feature is one window over the base and source rows
+of each key, sorted by time."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ProjectError
-from .pointintime import AsOf, Definition
+from .pointintime import AsOf, Definition, Trailing
 
 
 def _as_of(definition: Definition, feature: AsOf, base: Any, table: Any) -> Any:
@@ -47,6 +48,40 @@ def _as_of(definition: Definition, feature: AsOf, base: Any, table: Any) -> Any:
     )
 
 
+def _trailing(definition: Definition, feature: Trailing, base: Any, table: Any) -> Any:
+    """(row id, feature) for every base row: the source rows of its key whose time, in
+    microseconds, lies in [time - window, time), summed and counted by a range window."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    clock = definition.clock(feature)
+    sources = table.where(F.col(feature.key).isNotNull() & F.col(clock).isNotNull()).select(
+        F.col(feature.key).alias("_key"),
+        F.unix_micros(F.col(clock).cast("timestamp")).alias("_t"),
+        F.col(feature.column).cast("double").alias("_value"), F.lit(1).alias("_side"),
+        F.lit(None).cast(base.schema[definition.row_id].dataType).alias("_row"),
+    )  # fmt: skip
+    anchors = base.where(F.col(feature.key).isNotNull()).select(
+        F.col(feature.key).alias("_key"),
+        F.unix_micros(F.col(definition.time).cast("timestamp")).alias("_t"),
+        F.lit(None).cast("double").alias("_value"), F.lit(0).alias("_side"),
+        F.col(definition.row_id).alias("_row"),
+    )  # fmt: skip
+    micros = round(feature.window.total_seconds() * 1_000_000)
+    window = Window.partitionBy("_key").orderBy("_t").rangeBetween(-micros, -1)
+    counted = F.when(F.col("_side") == 1, F.col("_value"))
+    total = F.coalesce(F.sum(counted).over(window), F.lit(0.0))
+    count = F.count(counted).over(window).cast("long")
+    return (
+        sources.unionByName(anchors)
+        .withColumn("_sum", total)
+        .withColumn("_n", count)
+        .where(F.col("_side") == 0)
+        .select(F.col("_row").alias(definition.row_id),
+                feature.combine(F.col("_sum"), F.col("_n")).alias(feature.name))
+    )  # fmt: skip
+
+
 def build_spark(definition: Definition, frames: Mapping[str, Any]) -> Any:
     """The training table as a Spark DataFrame, from Spark DataFrames of the raw tables."""
     from pyspark.sql import functions as F
@@ -57,8 +92,12 @@ def build_spark(definition: Definition, frames: Mapping[str, Any]) -> Any:
     base = frames[definition.base]
     out = base.select(definition.row_id, definition.time, *definition.carried)
     for feature in definition.features:
-        out = out.join(_as_of(definition, feature, base, frames[feature.table]),
-                       definition.row_id, "left")  # fmt: skip
+        source = frames[feature.table]
+        if isinstance(feature, Trailing):
+            values = _trailing(definition, feature, base, source)
+        else:
+            values = _as_of(definition, feature, base, source)
+        out = out.join(values, definition.row_id, "left")
     label = definition.label
     outcomes = frames[label.table].select(F.col(label.key).alias("_outcome")).distinct()
     # (The label's key may be the row id itself: both are taken under names of their own.)

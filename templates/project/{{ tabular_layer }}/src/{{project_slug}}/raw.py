@@ -7,11 +7,14 @@ training table is built from (`dataset.py`), each with the timestamps the real o
   (`valid_from`);
 - `market`: implied volatility and mid per instrument every 15 minutes (`at`); about one
   row in twenty lands hours late;
-- `trades`: the RFQs the client traded on (`traded_at`).
+- `trades`: the RFQs the client traded on (`traded_at`);
+- `quotes`: how each quote ended, `done` (1) or expired unanswered (0), at `closed_at`.
 
 Every table has `ingested_at`, when the row reached the desk's store: what the desk knew
 at a moment is what had been ingested by then. The outcome is drawn from the features as
-the desk knew them at each request, so a model can learn it only from point-in-time data.
+the desk knew them at each request, and from each client's habit of trading with the desk
+(hidden: the desk sees it only through the client's past quotes), so a model can learn it
+only from point-in-time data.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def make_raw_tables(n_rfqs: int = 5_000, seed: int = 7) -> dict[str, pd.DataFram
     categories = {f.name: f.categories for f in FEATURES if f.is_categorical}
     clients = _clients(rng, categories["client_tier"])
     market = _market(rng, categories["instrument"])
+    habit = dict(zip(clients["client_id"].unique(), rng.beta(2, 3, CLIENTS), strict=True))
     arrived = np.sort(rng.uniform(0, SAMPLE_DAYS * 86_400, n_rfqs)).round()
     requested = SAMPLE_START + pd.to_timedelta(arrived, unit="s")
     rfqs = pd.DataFrame(
@@ -55,19 +59,31 @@ def make_raw_tables(n_rfqs: int = 5_000, seed: int = 7) -> dict[str, pd.DataFram
             "ingested_at": requested,
         }
     )
-    no_trades = pd.DataFrame({"rfq_id": pd.Series(dtype=str)})
-    frames = {"rfqs": rfqs, "clients": clients, "market": market, "trades": no_trades}
-    # The outcome follows what the desk knew at each request: the built features.
+    none = pd.DataFrame({"rfq_id": pd.Series(dtype=str), "client_id": pd.Series(dtype=str),
+                         "done": pd.Series(dtype="int64"),
+                         "ingested_at": pd.Series(dtype="datetime64[ns, UTC]")})  # fmt: skip
+    frames = {"rfqs": rfqs, "clients": clients, "market": market, "trades": none,
+              "quotes": none}  # fmt: skip
+    # The outcome follows what the desk knew at each request (the built features) and
+    # the client's hidden habit, which the desk knows only through its past quotes.
     known = build_pandas(DEFINITION, frames)
+    # (`known` is in rfq_id order, which is the order the RFQs were drawn in.)
+    known["client_hit_rate_30d"] = rfqs["client_id"].map(habit).to_numpy()
     won = rng.random(len(known)) < win_probability(known)
-    traded = known.loc[won, ["rfq_id", "requested_at", "time_to_close_s"]]
-    traded_at = traded["requested_at"] + pd.to_timedelta(
-        (rng.uniform(0.1, 1.0, len(traded)) * traded["time_to_close_s"]).round(), unit="s"
+    answered = (rng.uniform(0.1, 1.0, len(known)) * known["time_to_close_s"]).round()
+    closed_at = known["requested_at"] + pd.to_timedelta(
+        np.where(won, answered, known["time_to_close_s"].round()), unit="s"
     )
+    ingested_at = closed_at + pd.Timedelta(seconds=2)
     frames["trades"] = pd.DataFrame(
-        {"rfq_id": traded["rfq_id"].to_numpy(), "traded_at": traded_at.to_numpy(),
-         "ingested_at": (traded_at + pd.Timedelta(seconds=2)).to_numpy()}
+        {"rfq_id": known.loc[won, "rfq_id"].to_numpy(), "traded_at": closed_at[won].to_numpy(),
+         "ingested_at": ingested_at[won].to_numpy()}
     )  # fmt: skip
+    frames["quotes"] = pd.DataFrame(
+        {"rfq_id": known["rfq_id"].to_numpy(), "client_id": rfqs["client_id"].to_numpy(),
+         "done": won.astype("int64"), "closed_at": closed_at.to_numpy(),
+         "ingested_at": ingested_at.to_numpy()}
+    ).sort_values("ingested_at", kind="mergesort", ignore_index=True)  # fmt: skip
     return frames
 
 

@@ -26,6 +26,13 @@ FEATURES: tuple[Feature, ...] = (
         categories=("platinum", "gold", "silver", "bronze"),
     ),
     Feature(
+        "client_hit_rate_30d",
+        "Share of the client's RFQs traded over the previous 30 days, smoothed",
+        gt=0,
+        le=1,
+        examples=(0.4,),
+    ),
+    Feature(
         "instrument",
         "Product type",
         categories=("govt_bond", "corp_bond", "irs", "fx_forward"),
