@@ -28,6 +28,7 @@ def test_bundle_validates(rendered: Render, cloud: str, compute: str) -> None:
     dataset = jobs["dataset"]["tasks"][0]["python_wheel_task"]["parameters"]
     training = jobs["training"]["tasks"][0]["python_wheel_task"]["parameters"]
     assert dataset[dataset.index("--output-table") + 1] == training[training.index("--table") + 1]
+    assert "--feature-table" in dataset  # looked up by rfq_id and requested_at
     monitor = jobs["monitoring"]["tasks"][0]["python_wheel_task"]["parameters"]
     assert monitor[monitor.index("--retrain-job-id") + 1] == "${resources.jobs.training.id}"
     assert jobs["training"]["parameters"] == [{"name": "trigger", "default": "schedule"}]

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import ProjectError
 from ..project import run_job
+from .delta_history import delta_lineage, table_identifier, table_version
 from .project import TabularProject
 
 
@@ -49,8 +50,11 @@ def _train(project: TabularProject, argv: Sequence[str] | None) -> None:
     if args.trigger:
         os.environ["TRAINING_TRIGGER"] = args.trigger
     settings = project.load_settings()
-    frame = _spark().table(args.table).toPandas()  # type: ignore[attr-defined]
-    result = train(project, settings, frame=frame)
+    spark: Any = _spark()
+    table_identifier(args.table)  # a bad name is one line, before any work
+    frame = spark.table(args.table).toPandas()
+    # The dataset job wrote the raw tables' Delta versions into the table's history.
+    result = train(project, settings, frame=frame, built_from=delta_lineage(spark, args.table))
     print(f"registered v{result.version}: gate {result.gate.summary()}")
     if not result.gate.passed:
         raise ProjectError(f"evaluation gate failed: {result.gate.summary()}")
@@ -96,15 +100,6 @@ def _monitor(project: TabularProject, argv: Sequence[str] | None) -> None:
         raise SystemExit(DRIFT_EXIT_CODE)
 
 
-def table_version(spark: Any, table: str) -> str:
-    """A table's version: its Delta version on Databricks ("unversioned" elsewhere)."""
-    try:
-        history = spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").collect()
-    except Exception:  # not a Delta table (PySpark's local warehouse)
-        return "unversioned"
-    return f"delta v{history[0]['version']}" if history else "unversioned"
-
-
 def _dataset(project: TabularProject, argv: Sequence[str] | None) -> None:
     """Build the training table from the raw tables in Unity Catalog: each raw table held
     to its contract, only the request dates the table does not hold yet, appended with
@@ -118,6 +113,8 @@ def _dataset(project: TabularProject, argv: Sequence[str] | None) -> None:
     parser = argparse.ArgumentParser(prog="dataset")
     parser.add_argument("--raw-schema", required=True, help="catalog.schema of the raw tables")
     parser.add_argument("--output-table", required=True, help="catalog.schema.table to build")
+    parser.add_argument("--feature-table", action="store_true",
+                        help="register the output as a Unity Catalog feature table")  # fmt: skip
     args = parser.parse_args(argv)
     if project.dataset is None:
         raise ProjectError("this project declares no dataset (project.py: dataset=...)")
@@ -147,6 +144,13 @@ def _dataset(project: TabularProject, argv: Sequence[str] | None) -> None:
          .saveAsTable(args.output_table))  # fmt: skip
     print(f"built {len(new_days)} new date(s) into {args.output_table} "
           f"({len(built_days)} kept); raw inputs: {json.dumps(versions)}")  # fmt: skip
+    if args.feature_table and (new_days or built_days):
+        from .feature_table import register_feature_table
+
+        keys = [definition.row_id]
+        if register_feature_table(spark, args.output_table, keys, definition.time):
+            print(f"registered {args.output_table} as a feature table: "
+                  f"{definition.row_id} by {definition.time}")  # fmt: skip
 
 
 def dataset_job(project: TabularProject, argv: Sequence[str] | None = None) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import mlflow
 import pandas as pd
@@ -67,9 +69,13 @@ def _enough_to_learn_from(data: pd.DataFrame, target: str) -> None:
 
 
 def train(
-    project: TabularProject, settings: Settings, frame: pd.DataFrame | None = None
+    project: TabularProject,
+    settings: Settings,
+    frame: pd.DataFrame | None = None,
+    built_from: Mapping[str, Any] | None = None,
 ) -> TrainResult:
-    """Train on `frame` (e.g. a Unity Catalog table), else on TRAINING_DATA or the sample."""
+    """Train on `frame` (e.g. a Unity Catalog table, with what its history says it was
+    built from), else on TRAINING_DATA or the sample."""
     schema = project.schema
     target_name = schema.target
     client = connect(settings)
@@ -91,7 +97,8 @@ def train(
     trainer = trainer_identity()
     source = "data-frame" if frame is not None else str(table or "generated-sample")
     # A table `make dataset` built says which raw inputs it came from (its manifest).
-    built_from = None if table is None or frame is not None else lineage(table)
+    if frame is None:
+        built_from = None if table is None else lineage(table)
     features, target = data[list(schema.names)], data[target_name].to_numpy()
     x_train, x_test, y_train, y_test = train_test_split(
         features,
@@ -173,7 +180,7 @@ def train(
             trained_by=trainer,
             training_data={"source": source, "rows": len(data), "sha256": digest,
                            "time_range": time_range(raw, schema.event_time),
-                           **({"built_from": built_from} if built_from else {})},
+                           **({"built_from": dict(built_from)} if built_from else {})},
             metrics=metrics,
             roc_auc_95ci=bootstrap_interval(y_test, test_probability, settings.random_seed),
             segments=segments(x_test, y_test, test_probability, project.review_segment),
@@ -204,7 +211,8 @@ def train(
     client.set_model_version_tag(name, version, "training_data_sha256", digest)
     if built_from:
         raw_inputs = ", ".join(
-            f"{t} {' '.join(v)[:16]}" for t, v in built_from["raw_inputs"].items()
+            f"{t} {' '.join(version[:16] for version in v)}"
+            for t, v in built_from["raw_inputs"].items()
         )
         client.set_model_version_tag(name, version, "data_raw_inputs", raw_inputs[:4_000])
     client.set_model_version_tag(name, version, "risk_tier", card["risk_tier"])
