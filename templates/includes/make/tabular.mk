@@ -9,7 +9,7 @@ data: uv ## write the generated RFQ sample (with and without labels) under data/
 	$(UV) run python -m $(PACKAGE) data --output data/rfq_sample.csv
 	$(UV) run python -m $(PACKAGE) data --output data/to_score.csv --rows 1000 --seed 11 --no-target
 
-raw-data: uv ## write the generated raw desk tables (RFQs, clients, market data, trades) under data/raw/
+raw-data: uv ## write the generated raw desk tables (RFQs, clients, market data, trades, quotes) under data/raw/
 	$(UV) run python -m $(PACKAGE) raw-data --output-dir data/raw
 
 dataset: uv ## build data/training.parquet from data/raw/ (point in time; new dates only)

@@ -32,8 +32,14 @@ DEFINITION = Definition(
         AsOf("volatility", table="market", key="instrument", column="volatility"),
         # The client's hit rate over the quotes closed in the previous 30 days, starting
         # from two pseudo-quotes at the desk's usual 40 % (a new client is not 0 or 1).
-        Trailing("client_hit_rate_30d", table="quotes", key="client_id", column="done",
-                 days=30, prior=(0.8, 2.0)),  # fmt: skip
+        Trailing(
+            "client_hit_rate_30d",
+            table="quotes",
+            key="client_id",
+            column="done",
+            days=30,
+            prior=(0.8, 2.0),
+        ),
     ),
     # Won: the client traded on the RFQ.
     label=Outcome(TARGET, table="trades", key="rfq_id"),
