@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .endpoints import https_or_loopback
 from .errors import ProjectError
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,9 @@ class Started:
 
 def api_root(url: str, name: str) -> str:
     """An API root: https, or http on this machine only (a test's fake)."""
-    parsed = urllib.parse.urlsplit(url)
-    loopback = parsed.hostname in {"127.0.0.1", "localhost", "::1"}
-    if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
+    if not https_or_loopback(url):
         raise TriggerError(f"{name}={url[:80]!r} is not an https URL: set the API's https root")
+    parsed = urllib.parse.urlsplit(url)
     if parsed.username or parsed.password or parsed.query or parsed.fragment:
         raise TriggerError(f"{name} must be a plain https URL (no credentials, query or fragment)")
     return url.rstrip("/")

@@ -57,3 +57,26 @@ def test_a_dated_model_name_is_priced_as_its_model() -> None:
         prices={"gpt-4o": [2.5, 10.0]}, provider_model="gpt-4o-2024-08-06"
     )
     assert price_key(settings.provider_model, settings.prices) == "gpt-4o"
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://models.bank.example/v1", True),
+        ("http://127.0.0.1:8900/v1", True),
+        ("http://localhost/v1", True),
+        ("http://vllm:8000/v1", False),
+        ("http://127.0.0.1.attacker.example/v1", False),
+        ("http://10.0.0.7/v1", False),
+    ],
+)
+def test_messages_cross_the_network_in_clear_only_when_the_settings_say_so(
+    url: str, allowed: bool
+) -> None:
+    if allowed:
+        assert PROJECT.load_settings(provider_url=url).provider_url == url
+        return
+    with pytest.raises(ProjectError, match=r"PROVIDER_URL=.*PROVIDER_PLAIN_HTTP=true"):
+        PROJECT.load_settings(provider_url=url)
+    explicit = PROJECT.load_settings(provider_url=url, provider_plain_http=True)
+    assert explicit.provider_plain_http

@@ -386,7 +386,9 @@ def test_each_provider_is_called_where_its_cloud_serves_chat_completions() -> No
         "/locations/europe-west1/endpoints/openapi/chat/completions"
     )
     assert isinstance(vertex.auth, GoogleToken)
-    local = build_provider(settings(provider="openai", provider_url="http://vllm:8000/v1/"))
+    local = build_provider(
+        settings(provider="openai", provider_url="http://vllm:8000/v1/", provider_plain_http=True)
+    )
     assert local.url == "http://vllm:8000/v1/chat/completions"
     assert isinstance(local.auth, NoToken)
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..endpoints import https_or_loopback
 from ..errors import GovernanceError
 
 ENVIRONMENT = "model-promotion"  # GitHub's; Azure DevOps' is <service>-model-promotion
@@ -60,9 +61,7 @@ def _get_json(url: str, headers: Mapping[str, str]) -> Any:
 
 def _base(url: str, name: str) -> str:
     """An API root: https, or http on this machine only (a test's fake forge)."""
-    parsed = urllib.parse.urlsplit(url)
-    loopback = parsed.hostname in {"127.0.0.1", "localhost", "::1"}
-    if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
+    if not https_or_loopback(url):
         raise GovernanceError(f"{name} {url[:80]!r} is not an https URL")
     return url.rstrip("/")
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..endpoints import HTTPS_OR_LOOPBACK, https_or_loopback
 from ..settings import ServingSettings
 from .guardrails import DEFAULT_REGIONS, SUPPORTED_REGIONS
 
@@ -52,7 +53,13 @@ class ExtractionSettings(ServingSettings):
     provider_url: str = Field(
         default="http://127.0.0.1:8900/v1",
         pattern=r"^https?://",
-        description="Base URL of an OpenAI-compatible endpoint (fake, openai)",
+        description="Base URL of an OpenAI-compatible endpoint (fake, openai): https, or "
+        "plain http on this machine or with PROVIDER_PLAIN_HTTP=true",
+    )
+    provider_plain_http: bool = Field(
+        default=False,
+        description="Send messages to PROVIDER_URL over plain http on another host (a "
+        "model server in the same cluster without TLS); they cross the network readable",
     )
     provider_model: str = Field(default="fake-model", min_length=1)
     provider_token_file: Path | None = Field(
@@ -65,7 +72,7 @@ class ExtractionSettings(ServingSettings):
     databricks_host: str | None = Field(
         default=None,
         # Plain http only on loopback (a local stand-in, as in the tests).
-        pattern=r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?(/|$))",
+        pattern=HTTPS_OR_LOOPBACK,
         description="Workspace URL (PROVIDER=databricks); the SDK's own settings otherwise",
     )
     provider_timeout_s: float = Field(default=10, gt=0, le=300)
@@ -129,13 +136,13 @@ class ExtractionSettings(ServingSettings):
     )
     status_metrics_url: str = Field(
         default="http://127.0.0.1:8000/metrics",
-        pattern=r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?(/|$))",
+        pattern=HTTPS_OR_LOOPBACK,
         description="Where `status` reads online evaluation when PROMETHEUS_URL is unset: "
         "a running service's /metrics (make serve's by default)",
     )
     prometheus_url: str | None = Field(
         default=None,
-        pattern=r"^(https://|http://(127\.0\.0\.1|localhost)(:\d+)?(/|$))",
+        pattern=HTTPS_OR_LOOPBACK,
         description="The platform's Prometheus-compatible query API: `status` reads the last "
         "day of online evaluation there (PROMETHEUS_TOKEN authenticates)",
     )
@@ -150,6 +157,11 @@ class ExtractionSettings(ServingSettings):
 
     @model_validator(mode="after")
     def _provider_is_configured(self) -> ExtractionSettings:
+        if not (self.provider_plain_http or https_or_loopback(self.provider_url)):
+            raise ValueError(
+                f"PROVIDER_URL={self.provider_url[:80]} is plain http to another host: use "
+                "https, or set PROVIDER_PLAIN_HTTP=true for a model server in the same cluster"
+            )
         if self.provider == "azure-openai" and not self.azure_openai_endpoint:
             raise ValueError(
                 "PROVIDER=azure-openai needs AZURE_OPENAI_ENDPOINT (https://<name>.openai.azure.com)"
