@@ -1,0 +1,50 @@
+"""Backstage's own catalog model, as its catalog backend checks what it ingests: the
+published @backstage/catalog-model from npm, installed once per machine (cached), run by
+node on `backstage/validate.js`. Nothing is reimplemented here: a descriptor this accepts,
+a Backstage catalog accepts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CATALOG_MODEL = "1.10.3"
+SCRIPT = Path(__file__).parent / "backstage" / "validate.js"
+
+
+@cache
+def catalog_model() -> Path:
+    """A folder with node_modules/@backstage/catalog-model (installed on first use)."""
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    kept = home / "goldpath" / f"backstage-catalog-model-{CATALOG_MODEL}"
+    if not (kept / "node_modules" / "@backstage" / "catalog-model").is_dir():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".backstage-", dir=kept.parent))
+        subprocess.run(
+            ["npm", "install", "--prefix", str(scratch), "--no-audit", "--no-fund",
+             "--ignore-scripts", "--loglevel=error", f"@backstage/catalog-model@{CATALOG_MODEL}"],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+        try:
+            scratch.rename(kept)  # another worker may have got there first: theirs is as good
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return kept
+
+
+def check_entities(entities: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """{entity ref: the problems Backstage's catalog model finds} for every entity."""
+    folder = catalog_model()
+    done = subprocess.run(
+        ["node", str(SCRIPT)], input=json.dumps(entities), capture_output=True, text=True,
+        check=True, timeout=120, env={**os.environ, "NODE_PATH": str(folder / "node_modules")},
+    )  # fmt: skip
+    said = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(said) == len(entities), done.stderr
+    return {item["ref"]: item["problems"] for item in said}
