@@ -47,7 +47,9 @@ def refresh() -> None:
             project = render(Path(scratch) / "p", template=str(REPO_ROOT), data=answers,
                              vcs_ref="HEAD")  # fmt: skip
             text = served(project, app_module(kind, serving, SLUG))
-        template = text.replace(SLUG, "{{ project_slug }}")
+        # Raw but for the slug: the document's own text is never read as Jinja.
+        slug = "{% endraw %}{{ project_slug }}{% raw %}"
+        template = "{% raw %}" + text.replace(SLUG, slug) + "{% endraw %}"
         (INCLUDES / f"{kind}-{serving}.json").write_text(template, encoding="utf-8")
         print(f"wrote {INCLUDES / f'{kind}-{serving}.json'}")
 
