@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from ._errors import GoldpathError
@@ -138,13 +138,24 @@ def _fleet_status(args: argparse.Namespace) -> int:
 
 
 def _inventory(args: argparse.Namespace) -> int:
+    from ._catalog import render_catalog, with_inventory
     from ._inventory import inventory_row, render
     from ._published import Witness
 
     witness = Witness.load(args.witness) if args.witness else None
     verify = args.verify or witness is not None
-    rows = [inventory_row(repo, verify=verify, witness=witness) for repo in _repos(args)]
-    print(render(rows, args.format))
+    rows, catalogs = [], []
+    for repo in _repos(args):
+        found: list[dict[str, Any]] | None = [] if args.format == "backstage" else None
+        row = inventory_row(repo, verify=verify, witness=witness, catalog=found)
+        rows.append(row)
+        if found is not None:
+            facts = {"status": row.status, "champion": row.champion,
+                     "validated": row.validated, "next-validation": row.next_validation,
+                     "audit-verified": row.verified}  # fmt: skip
+            with_inventory(found, row.model, facts)
+            catalogs.append((repo, found, row.problem))
+    print(render_catalog(catalogs) if args.format == "backstage" else render(rows, args.format))
     if witness is not None:
         witness.save()
     # Every repo is listed; one without a usable record makes the exit code say so.
@@ -372,7 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inventory.add_argument("repos", nargs="*", metavar="REPO", help="path or git URL")
     inventory.add_argument("--fleet", type=Path, help="YAML file with `repos:` (as fleet uses)")
-    inventory.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    inventory.add_argument(
+        "--format",
+        choices=["table", "json", "csv", "backstage"],
+        default="table",
+        help="backstage: every project's catalog entities in one file a catalog ingests",
+    )
     inventory.add_argument(
         "--verify", action="store_true",
         help="also check each governance-record branch only grew; a champion no published "

@@ -27,6 +27,7 @@ from typing import Any
 from goldpath_runtime.errors import GovernanceError
 from goldpath_runtime.governance.record import retirement_date
 
+from ._catalog import read_catalog
 from ._errors import GoldpathError
 from ._fleet import _local_copy
 from ._projects import read_answers
@@ -126,14 +127,21 @@ def _doubt(latest: dict[str, Any]) -> str | None:
 
 
 def inventory_row(
-    repo: str, *, verify: bool = False, witness: Witness | None = None
+    repo: str,
+    *,
+    verify: bool = False,
+    witness: Witness | None = None,
+    catalog: list[dict[str, Any]] | None = None,
 ) -> InventoryRow:
+    """The repository's row; with `catalog`, its catalog entities are appended there."""
     row = InventoryRow(repo)
     try:
         with _local_copy(repo) as path:
             answers = read_answers(path)
             row.template = str(answers["_commit"])
             record = _record(path)
+            if catalog is not None:
+                catalog.extend(read_catalog(path))
             published = read_publication(path)  # inside: a clone is gone after the block
             if verify and published.chain is not None and published.ref is not None:
                 published.problems += rewrites(path, published.ref)

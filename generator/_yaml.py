@@ -76,6 +76,43 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+def _refusal(exc: Exception, what: str) -> GoldpathError:
+    """One line for a document the parser refused: the file, the line, the problem."""
+    if isinstance(exc, RecursionError):
+        return GoldpathError(f"{what}: nested too deep; refused")
+    mark = getattr(exc, "problem_mark", None)
+    where = f" line {mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return GoldpathError(f"{what}{where}: not valid YAML ({problem})")
+
+
+def loads_all(text: str, what: str, max_documents: int = 100) -> list[Any]:
+    """Every document of `text` (a catalog descriptor holds several), under the same
+    bounds as `loads`, counted over all of them."""
+    if len(text) > MAX_BYTES:
+        raise GoldpathError(f"{what}: larger than {MAX_BYTES // 1024} KiB; refused")
+    loader = None
+    documents: list[Any] = []
+    try:
+        loader = _BoundedLoader(text)
+        total = 0
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            total += _expanded_size(node)
+            if total > MAX_NODES or len(documents) >= max_documents:
+                raise GoldpathError(f"{what}: more than {MAX_NODES:,} values or "
+                                    f"{max_documents} documents; refused")  # fmt: skip
+            documents.append(loader.construct_document(node))
+        return documents
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise _refusal(exc, what) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
 def loads(text: str, what: str, *, numbers_as_text: bool = False) -> Any:
     """`text`'s single document; GoldpathError starting with `what` when it is not valid
     YAML, nests too deep or expands past MAX_NODES. `numbers_as_text` keeps numbers as
@@ -94,13 +131,8 @@ def loads(text: str, what: str, *, numbers_as_text: bool = False) -> Any:
                 f"{what}: expands to more than {MAX_NODES:,} values (nested aliases); refused"
             )
         return loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise GoldpathError(f"{what}{where}: not valid YAML ({problem})") from None
-    except RecursionError:
-        raise GoldpathError(f"{what}: nested too deep; refused") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise _refusal(exc, what) from None
     finally:
         if loader is not None:
             loader.dispose()

@@ -8,6 +8,9 @@ Every boundary's tests draw from here rather than listing a few cases by hand:
   transports, look-alike hosts);
 - `hostile_yaml`: documents a team may commit where goldpath reads YAML (alias bombs,
   deep nesting, binary, huge, wrong shapes);
+- `hostile_catalogs`: what a project may commit as its `catalog-info.yaml` for the fleet's
+  catalog (hostile YAML, entities of the wrong shape or kind, placeholders pointing
+  elsewhere, thousands of documents);
 - `hostile_retirements`: what a record's `retired:` may hold;
 - `hostile_forge_answers`: what a forge's API (or anything answering in its place) may
   send back to a rollout: not JSON, huge, deeply nested, pull requests of the wrong shape;
@@ -150,6 +153,28 @@ hostile_yaml = st.one_of(
     st.sampled_from(_SHAPES).map(str.encode),
     st.binary(max_size=256),
     hostile_text.map(lambda t: t.encode("utf-8", "surrogatepass")),
+)
+
+_ENTITY = "apiVersion: backstage.io/v1alpha1\nkind: {kind}\nmetadata: {metadata}\nspec: {spec}\n"
+_CATALOG_SHAPES = [
+    _ENTITY.format(kind="Component", metadata="{name: a}", spec="{type: service}"),
+    _ENTITY.format(kind="Location", metadata="{name: a}", spec="{target: ../../etc/passwd}"),
+    _ENTITY.format(kind="API", metadata="{name: a}", spec="{definition: {$text: ../other/x}}"),
+    _ENTITY.format(kind="API", metadata="{name: a}", spec="{definition: {$text: ./openapi.json}}"),
+    _ENTITY.format(kind="Resource", metadata="[a]", spec="{}"),
+    _ENTITY.format(kind="Resource", metadata="{name: 3}", spec="{}"),
+    _ENTITY.format(kind="System", metadata="{name: a, x: {$json: https://x.internal}}", spec="{}"),
+    "apiVersion: other/v1\nkind: System\nmetadata: {name: a}\n",
+    "---\n" * 5_000,
+    ("---\n" + _ENTITY.format(kind="System", metadata="{name: a}", spec="{}")) * 200,
+    "- not\n- a mapping\n",
+]
+hostile_catalogs = st.one_of(
+    hostile_yaml,
+    st.sampled_from(_CATALOG_SHAPES).map(str.encode),
+    st.lists(st.sampled_from(_CATALOG_SHAPES), min_size=2, max_size=4).map(
+        lambda parts: "---\n".join(parts).encode()
+    ),
 )
 
 # A governance record's `retired:` value, as a team (or anyone who can push) might write

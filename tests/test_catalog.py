@@ -5,6 +5,7 @@ same file, and the CI system's annotation names the project's repository."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +14,20 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator._catalog import read_catalog
+from generator._cli import main
+from generator._errors import GoldpathError
 from generator._template import REPO_ROOT, render
 
 from .backstage_catalog import check_entities
 from .conftest import Render, option_product
+from .git_helpers import commit_all, git
+from .hostile import hostile_catalogs
 
-# Every kind × CI system, and each serving answer of the tabular kind.
-VARIANTS = [
-    ("tabular", ci, serving) for ci, serving in option_product("ci", "serving")
-] + [("llm", ci, "fastapi") for (ci,) in option_product("ci")]
+# Every kind and CI system, and each serving answer of the tabular kind.
+VARIANTS = [("tabular", ci, serving) for ci, serving in option_product("ci", "serving")] + [
+    ("llm", ci, "fastapi") for (ci,) in option_product("ci")
+]
 
 
 def entities(project: Path) -> list[dict[str, Any]]:
@@ -86,27 +92,91 @@ def test_the_repository_answers_are_the_annotations(rendered: Render) -> None:
     assert annotations["dev.azure.com/project-repo"] == "markets-ml/rfq-pricer"
 
 
-names = st.from_regex(r"[a-z][a-z0-9_]{0,39}", fullmatch=True).filter(
-    lambda s: not s.startswith(("test", "src", "import"))
-)
+# Slugs and owners copier accepts: double and trailing underscores or dashes included.
+RESERVED = {"pass", "pandas", "pyspark", "pydantic", "pulumi"}
+names = st.from_regex(r"p[a-z0-9_]{0,30}", fullmatch=True).filter(lambda s: s not in RESERVED)
 owners = st.from_regex(r"[a-z][a-z0-9-]{1,62}", fullmatch=True)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(slug=names, owner=owners, description=st.text(max_size=300))
 def test_any_valid_answers_give_names_the_catalog_accepts(
     tmp_path_factory: pytest.TempPathFactory, slug: str, owner: str, description: str
 ) -> None:
-    """Slugs and owners copier accepts (double and trailing underscores or dashes
-    included) and any description: still entities Backstage accepts."""
+    """Any answers copier accepts, any description: entities Backstage accepts, the
+    description as written."""
     destination = tmp_path_factory.mktemp("any") / "p"
-    try:
-        project = render(destination, template=str(REPO_ROOT), vcs_ref="HEAD",
-                         data={"project_slug": slug, "owner": owner, "description": description})  # fmt: skip
-    except Exception as exc:  # copier's own validator refused the answers: nothing to check
-        assert "project_slug" in str(exc) or "description" in str(exc), exc
-        return
+    answers = {"project_slug": slug, "owner": owner, "description": description}
+    project = render(destination, template=str(REPO_ROOT), vcs_ref="HEAD", data=answers)
     found = entities(project)
     problems = check_entities(found)
     assert all(not p for p in problems.values()), problems
-    assert next(e for e in found if e["kind"] == "System")["metadata"]["description"] == description
+    system = next(e for e in found if e["kind"] == "System")
+    assert system["metadata"]["description"] == description
+
+
+def fleet_project(root: Path, name: str, **answers: str) -> Path:
+    destination = render(root / name, template=str(REPO_ROOT), data=answers, vcs_ref="HEAD")
+    git(destination, "init", "--quiet", "-b", "main")
+    commit_all(destination, "Start from goldpath")
+    return destination
+
+
+def test_the_inventory_populates_a_catalog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rfq = fleet_project(tmp_path, "rfq-model", owner="markets-ml", risk_tier="high")
+    llm = fleet_project(tmp_path, "trade-extractor", project_kind="llm", owner="markets-ml")
+    record = llm / "governance.yml"
+    record.write_text(record.read_text().replace(
+        "latest: {}", "latest:\n  champion: '3'\n  validated: '2026-11-20T09:00:00+00:00'"))  # fmt: skip
+    commit_all(llm, "Promote v3")
+    old = fleet_project(tmp_path, "credit-limit")
+    (old / "catalog-info.yaml").unlink()
+    commit_all(old, "A project from before the catalog")
+    sneaky = fleet_project(tmp_path, "fx-hedge")
+    descriptor = sneaky / "catalog-info.yaml"
+    descriptor.write_text(descriptor.read_text().replace(
+        "goldpath.dev/kind: tabular", "goldpath.dev/kind: {$text: https://metadata.internal/}"))  # fmt: skip
+    commit_all(sneaky, "Point the catalog elsewhere")
+    repos = [str(rfq), f"file://{llm}", str(old), str(sneaky)]
+    assert main(["inventory", *repos, "--format", "backstage"]) == 1
+    out = capsys.readouterr().out
+    found = [e for e in yaml.safe_load_all(out) if e]
+    problems = check_entities(found)
+    assert all(not p for p in problems.values()), problems
+    assert refs_of(found) == {
+        "system:rfq-model", "component:rfq-model", "api:rfq-model", "resource:rfq-model-model",
+        "system:trade-extractor", "component:trade-extractor", "api:trade-extractor",
+        "resource:trade-extractor-prompt",
+    }  # fmt: skip
+    prompt = next(e for e in found if e["metadata"]["name"] == "trade-extractor-prompt")
+    annotations = prompt["metadata"]["annotations"]
+    assert annotations["goldpath.dev/champion"] == "3"
+    assert annotations["goldpath.dev/status"] == "in production"
+    assert annotations["goldpath.dev/audit-verified"] == "local"
+    model = next(e for e in found if e["metadata"]["name"] == "rfq-model-model")
+    assert model["metadata"]["annotations"]["goldpath.dev/risk-tier"] == "high"
+    # The API document travels inline: `./openapi.json` means nothing beside the fleet's file.
+    api = next(e for e in found if e["kind"] == "API" and e["metadata"]["name"] == "rfq-model")
+    assert json.loads(api["spec"]["definition"])["paths"].keys() >= {"/predict"}
+    assert f"# not listed: {old}: no catalog-info.yaml" in out
+    assert f"# not listed: {sneaky}: catalog-info.yaml entity 2: placeholder '$text'" in out
+    assert "metadata.internal" not in out.replace(f"# not listed: {sneaky}", "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(descriptor=hostile_catalogs)
+def test_a_hostile_descriptor_is_one_problem_never_a_crash(
+    tmp_path_factory: pytest.TempPathFactory, descriptor: bytes
+) -> None:
+    repo = tmp_path_factory.mktemp("hostile")
+    (repo / "catalog-info.yaml").write_bytes(descriptor)
+    said = ""
+    try:
+        found = read_catalog(repo)
+    except GoldpathError as exc:
+        said, found = str(exc), []
+    assert "\n" not in said  # one line in the fleet's file and the terminal
+    assert all(e["kind"] in ("System", "Component", "API", "Resource") for e in found)

@@ -34,13 +34,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m goldpath_runtime.serving.document", description=__doc__
     )
-    parser.add_argument("app_module", help="the module with create_app (e.g. pkg.serving.fastapi_app)")
+    parser.add_argument("app_module", help="the module with create_app (pkg.serving.…_app)")
     parser.add_argument("output", type=Path, help="the file to write (openapi.json)")
     args = parser.parse_args(argv)
     try:
         module = importlib.import_module(args.app_module)
     except ImportError as exc:
-        print(f"error: {args.app_module} cannot be imported ({exc}): run make setup", file=sys.stderr)
+        print(f"error: {args.app_module} cannot be imported ({exc}): run make setup",
+              file=sys.stderr)  # fmt: skip
         return 1
     text = render(served_document(module.create_app()))
     if args.output.exists() and args.output.read_text(encoding="utf-8") == text:

@@ -1,0 +1,113 @@
+"""`goldpath inventory --format backstage`: the fleet's catalog descriptors in one file a
+Backstage catalog ingests (register its URL as a Location), each project's entities as its
+own catalog-info.yaml declares them, the registered model's or prompt's Resource carrying
+what the inventory knows (in production or not, champion, validation, audit).
+
+A project's descriptor is another team's text: read from inside its repository only,
+bounded, shape-checked per document, and written back out by a YAML emitter, never
+pasted. Its API document is inlined, since `./openapi.json` means nothing beside the
+fleet's file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._errors import GoldpathError
+from ._repofile import read_inside
+from ._yaml import decode, loads_all
+
+DESCRIPTOR = "catalog-info.yaml"
+KINDS = ("System", "Component", "API", "Resource")
+_OWN_FILE = {"$text": "./openapi.json"}
+
+
+def read_catalog(path: Path) -> list[dict[str, Any]]:
+    """The entities of the repository's descriptor; GoldpathError naming the problem."""
+    try:
+        data = read_inside(path, DESCRIPTOR)
+    except FileNotFoundError:
+        raise GoldpathError(
+            f"no {DESCRIPTOR} (a project from before the developer portal: copier update)"
+        ) from None
+    documents = loads_all(decode(data, DESCRIPTOR), DESCRIPTOR)
+    entities = [_entity(number, d) for number, d in enumerate(documents, 1) if d is not None]
+    for number, entity in enumerate(entities, 1):
+        spec = entity.get("spec")
+        points_at_own_file = isinstance(spec, dict) and spec.get("definition") == _OWN_FILE
+        if entity["kind"] == "API" and points_at_own_file:
+            entity["spec"]["definition"] = _api_document(path)
+        # Beside the fleet's file, a placeholder would make the catalog read whatever it
+        # names (another repository, an internal URL): none passes through.
+        found = _placeholder(entity)
+        if found:
+            raise GoldpathError(f"{DESCRIPTOR} entity {number}: placeholder {found[:40]!r} "
+                                "refused (only the API's ./openapi.json is read)")  # fmt: skip
+    return entities
+
+
+def _placeholder(value: Any) -> str | None:
+    """The first `$text`-style substitution anywhere in `value` (None: there is none)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and key.startswith("$"):
+                    return key
+                stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def _api_document(path: Path) -> str:
+    try:
+        document = json.loads(decode(read_inside(path, "openapi.json"), "openapi.json"))
+    except FileNotFoundError:
+        raise GoldpathError("openapi.json is missing: the API entity points at it") from None
+    except ValueError:
+        raise GoldpathError("openapi.json is not JSON: run make openapi") from None
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def _entity(number: int, document: Any) -> dict[str, Any]:
+    where = f"{DESCRIPTOR} document {number}"
+    if not isinstance(document, dict):
+        raise GoldpathError(f"{where} is not a mapping")
+    if not str(document.get("apiVersion", "")).startswith("backstage.io/"):
+        raise GoldpathError(f"{where}: apiVersion is not backstage.io/…")
+    if document.get("kind") not in KINDS:
+        raise GoldpathError(f"{where}: kind {str(document.get('kind'))[:40]!r} is not one of "
+                            f"{', '.join(KINDS)}")  # fmt: skip
+    metadata = document.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+        raise GoldpathError(f"{where}: metadata.name is missing")
+    return document
+
+
+def with_inventory(entities: list[dict[str, Any]], model: str, facts: dict[str, str]) -> None:
+    """The inventory's facts as annotations of the Resource registered as `model`."""
+    for entity in entities:
+        annotations = entity["metadata"].get("annotations")
+        if entity["kind"] != "Resource" or not isinstance(annotations, dict):
+            continue
+        if annotations.get("goldpath.dev/registered-name") == model:
+            annotations.update({f"goldpath.dev/{k}": v for k, v in facts.items() if v})
+
+
+def render_catalog(catalogs: list[tuple[str, list[dict[str, Any]], str]]) -> str:
+    """One multi-document YAML file: each repository's entities, and a comment per
+    repository that has none to give, saying why."""
+    lines = ["# The fleet's catalog entities, from goldpath inventory --format backstage."]
+    for repo, _, problem in catalogs:
+        if problem:
+            said = " ".join(f"{repo}: {problem}".split())  # one comment line, whatever it held
+            lines.append(f"# not listed: {said}")
+    entities = [entity for _, found, _ in catalogs for entity in found]
+    body = yaml.safe_dump_all(entities, sort_keys=False, allow_unicode=True) if entities else ""
+    return "\n".join(lines) + "\n" + body
