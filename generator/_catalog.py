@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from ._errors import GoldpathError
-from ._repofile import read_inside
+from ._repofile import read_inside, read_template_file
 from ._yaml import decode, loads_all
 
 DESCRIPTOR = "catalog-info.yaml"
@@ -28,12 +28,7 @@ _OWN_FILE = {"$text": "./openapi.json"}
 
 def read_catalog(path: Path) -> list[dict[str, Any]]:
     """The entities of the repository's descriptor; GoldpathError naming the problem."""
-    try:
-        data = read_inside(path, DESCRIPTOR)
-    except FileNotFoundError:
-        raise GoldpathError(
-            f"no {DESCRIPTOR} (a project from before the developer portal: copier update)"
-        ) from None
+    data = read_template_file(path, DESCRIPTOR, "the developer portal")
     documents = loads_all(decode(data, DESCRIPTOR), DESCRIPTOR)
     entities = [_entity(number, d) for number, d in enumerate(documents, 1) if d is not None]
     for number, entity in enumerate(entities, 1):

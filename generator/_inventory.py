@@ -32,7 +32,7 @@ from ._errors import GoldpathError
 from ._fleet import _local_copy
 from ._projects import read_answers
 from ._published import PUBLISHED, Publication, Witness, read_publication, rewrites
-from ._repofile import read_inside
+from ._repofile import read_template_file
 from ._report import csv_cell, table
 from ._yaml import decode, loads
 
@@ -70,12 +70,7 @@ class InventoryRow:
 
 
 def _record(path: Path) -> dict[str, Any]:
-    try:
-        data = read_inside(path, RECORD)
-    except FileNotFoundError:
-        raise GoldpathError(
-            f"no {RECORD} (a project from before governance: copier update)"
-        ) from None
+    data = read_template_file(path, RECORD, "governance")
     record = loads(decode(data, RECORD), RECORD)
     if not isinstance(record, dict):
         raise GoldpathError(f"{RECORD} is not a mapping of fields")

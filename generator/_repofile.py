@@ -39,6 +39,15 @@ def read_inside(repo: Path, name: str) -> bytes:
     return data
 
 
+def read_template_file(repo: Path, name: str, since: str) -> bytes:
+    """A file every project of the template has had since `since`: its absence is one
+    line saying how to get it (copier update)."""
+    try:
+        return read_inside(repo, name)
+    except FileNotFoundError:
+        raise GoldpathError(f"no {name} (a project from before {since}: copier update)") from None
+
+
 def read_at(repo: Path, ref: str, name: str) -> bytes | None:
     """`name` as `ref` holds it: None when it does not; GoldpathError when it is a
     symlink or a submodule there, or larger than MAX_BYTES. Nothing is checked out."""
