@@ -25,6 +25,19 @@ def served_document(app: Any) -> dict[str, Any]:
     return dict(answer.get_json())
 
 
+def shape(document: dict[str, Any]) -> dict[str, Any]:
+    """What a client of the API relies on: each path's methods, and each schema's
+    properties with the required ones. Descriptions and how a library version spells a
+    schema are left out, so a patch release of FastAPI or pydantic changes nothing here."""
+    paths = {path: sorted(item) for path, item in (document.get("paths") or {}).items()}
+    schemas = {
+        name: {"properties": sorted((schema.get("properties") or {})),
+               "required": sorted(schema.get("required") or [])}
+        for name, schema in ((document.get("components") or {}).get("schemas") or {}).items()
+    }  # fmt: skip
+    return {"paths": paths, "schemas": schemas}
+
+
 def render(document: dict[str, Any]) -> str:
     """One text per document: keys sorted, two-space indents, a final newline."""
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
