@@ -31,7 +31,7 @@ def shape(document: dict[str, Any]) -> dict[str, Any]:
     schema are left out, so a patch release of FastAPI or pydantic changes nothing here."""
     paths = {path: sorted(item) for path, item in (document.get("paths") or {}).items()}
     schemas = {
-        name: {"properties": sorted((schema.get("properties") or {})),
+        name: {"properties": sorted(schema.get("properties") or {}),
                "required": sorted(schema.get("required") or [])}
         for name, schema in ((document.get("components") or {}).get("schemas") or {}).items()
     }  # fmt: skip
