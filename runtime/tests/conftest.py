@@ -61,13 +61,16 @@ socketserver.BaseServer.handle_error = _keep_handler_error  # type: ignore[metho
 
 
 @pytest.fixture(autouse=True)
-def _own_store_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """MLflow exports the store a test connects to as MLFLOW_TRACKING_URI and
-    MLFLOW_REGISTRY_URI: put them back after each test, so no later test in this process
-    (or project it starts) writes into a store that is not its own."""
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
+def _own_environment() -> Iterator[None]:
+    """The process's environment as it was before each test, after it. MLflow exports
+    the store a test connects to (MLFLOW_TRACKING_URI), a bundle job sets MODEL_NAME and
+    points MLflow at Databricks: left behind, they reach every later test of this worker,
+    and the projects it starts (a generated project's make test trained "rfq_desk")."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")
