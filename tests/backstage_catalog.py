@@ -38,6 +38,18 @@ def catalog_model() -> Path:
     return kept
 
 
+def resolve_text(value: Any, base: Path) -> Any:
+    """What the catalog's placeholder processor does before validation: `{$text: path}`
+    becomes the text of the file at `path`, relative to the descriptor."""
+    if isinstance(value, dict):
+        if set(value) == {"$text"}:
+            return (base / value["$text"]).read_text(encoding="utf-8")
+        return {k: resolve_text(v, base) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_text(v, base) for v in value]
+    return value
+
+
 def check_entities(entities: list[dict[str, Any]]) -> dict[str, list[str]]:
     """{entity ref: the problems Backstage's catalog model finds} for every entity."""
     folder = catalog_model()

@@ -19,7 +19,7 @@ from generator._cli import main
 from generator._errors import GoldpathError
 from generator._template import REPO_ROOT, render
 
-from .backstage_catalog import check_entities
+from .backstage_catalog import check_entities, resolve_text
 from .conftest import Render, option_product
 from .git_helpers import commit_all, git
 from .hostile import hostile_catalogs
@@ -47,7 +47,7 @@ def test_the_descriptor_is_what_a_catalog_ingests(
         answers["serving"] = serving
     project = rendered(**answers)
     found = entities(project)
-    problems = check_entities(found)
+    problems = check_entities(resolve_text(found, project))
     assert all(not p for p in problems.values()), problems
     kinds = sorted(e["kind"] for e in found)
     has_service = serving != "none"
@@ -110,7 +110,7 @@ def test_any_valid_answers_give_names_the_catalog_accepts(
     answers = {"project_slug": slug, "owner": owner, "description": description}
     project = render(destination, template=str(REPO_ROOT), vcs_ref="HEAD", data=answers)
     found = entities(project)
-    problems = check_entities(found)
+    problems = check_entities(resolve_text(found, project))
     assert all(not p for p in problems.values()), problems
     system = next(e for e in found if e["kind"] == "System")
     assert system["metadata"]["description"] == description
