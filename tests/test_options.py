@@ -188,7 +188,7 @@ def excluded_by_layout(answers: dict[str, object]) -> set[str]:
 SERVICE_FILES = {
     "/src/pkg/serving", "/gunicorn.conf.py", "/benchmarks/serving.py", "/benchmarks/soak.py",
     "/benchmarks/startup.py",
-    "/tests/test_api.py", "/tests/test_lean.py", "/tests/test_shadow.py",
+    "/tests/test_api.py", "/tests/test_lean.py", "/tests/test_shadow.py", "/openapi.json",
 }  # fmt: skip
 BUNDLE_FILES = {
     "/databricks.yml", "/resources", "/src/pkg/jobs.py", "/src/pkg/extraction_jobs.py",

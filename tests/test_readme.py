@@ -41,10 +41,12 @@ def code(cell: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def rendered_answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """copier's own answers with defaults, for a gcp, an azure and a GitLab project."""
+    """copier's own answers with defaults, for a gcp, an azure, a GitLab and an Azure
+    DevOps project."""
     answers = {}
     for name, data in (("gcp", {"cloud": "gcp"}), ("azure", {"cloud": "azure"}),
-                       ("gitlab", {"cloud": "gcp", "ci": "gitlab"})):  # fmt: skip
+                       ("gitlab", {"cloud": "gcp", "ci": "gitlab"}),
+                       ("ado", {"cloud": "gcp", "ci": "azure-devops"})):  # fmt: skip
         project = render(
             tmp_path_factory.mktemp(name) / "RFQ Model", template=str(REPO_ROOT),
             vcs_ref="HEAD", data={"owner": "desk-ml", **data},
@@ -95,7 +97,9 @@ def test_the_default_column_is_what_copier_renders(
         if name in ("owner", "cloud"):
             actual = load_questions(REPO_ROOT)[name].default
         else:
-            others = rendered_answers["azure"] | rendered_answers["gitlab"]
+            others = (
+                rendered_answers["azure"] | rendered_answers["gitlab"] | rendered_answers["ado"]
+            )
             actual = answers.get(name, others.get(name))
         assert str(actual).lower() == expected.lower(), name
 
