@@ -162,6 +162,17 @@ def _inventory(args: argparse.Namespace) -> int:
     return 1 if any(r.problem for r in rows) else 0
 
 
+def _backstage_template(args: argparse.Namespace) -> int:
+    from ._scaffolder import OUTPUT, render_template
+    from ._template import REPO_ROOT
+
+    out = args.out or REPO_ROOT / OUTPUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_template(REPO_ROOT), encoding="utf-8")
+    print(f"wrote {out}: register it in the portal as a catalog Location")
+    return 0
+
+
 def _build_libraries(args: argparse.Namespace) -> int:
     from ._libraries import build_libraries
 
@@ -410,6 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
     libraries.add_argument("--tag", required=True, help="the release tag, vX.Y.Z")
     libraries.add_argument("--out", type=Path, default=Path("dist"), help="folder (default: dist)")
     libraries.set_defaults(handler=_build_libraries)
+
+    scaffolder = commands.add_parser(
+        "backstage-template",
+        help="write backstage/template.yaml, goldpath as a Backstage software template",
+    )
+    scaffolder.add_argument("--out", type=Path, help="file (default: backstage/template.yaml here)")
+    scaffolder.set_defaults(handler=_backstage_template)
     return parser
 
 

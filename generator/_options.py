@@ -27,6 +27,8 @@ class Question:
     default: Any
     when: Any
     validator: str | None
+    help: str = ""
+    labels: tuple[str, ...] = ()  # each choice's label, as copier shows it
 
     @property
     def computed(self) -> bool:
@@ -67,7 +69,9 @@ def _load(config_file: Path, _mtime: float) -> dict[str, Question]:
             questions[name] = Question(name, "str", (), spec, None, None)
             continue
         choices = spec.get("choices") or ()
+        labels: tuple[str, ...] = ()
         if isinstance(choices, dict):
+            labels = tuple(str(label) for label in choices)
             choices = tuple(choices.values())
         elif isinstance(choices, list | tuple):
             choices = tuple(choices)
@@ -80,6 +84,8 @@ def _load(config_file: Path, _mtime: float) -> dict[str, Question]:
             default=spec.get("default"),
             when=spec.get("when"),
             validator=spec.get("validator"),
+            help=" ".join(str(spec.get("help") or "").split()),
+            labels=labels,
         )
     return questions
 

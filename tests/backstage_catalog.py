@@ -15,20 +15,24 @@ from pathlib import Path
 from typing import Any
 
 CATALOG_MODEL = "1.10.3"
+SCAFFOLDER_COMMON = "2.4.0"
 SCRIPT = Path(__file__).parent / "backstage" / "validate.js"
+TEMPLATE_SCRIPT = Path(__file__).parent / "backstage" / "validate_template.js"
 
 
 @cache
 def catalog_model() -> Path:
-    """A folder with node_modules/@backstage/catalog-model (installed on first use)."""
+    """A folder with node_modules/@backstage/catalog-model and the scaffolder's common
+    package (installed on first use)."""
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    kept = home / "goldpath" / f"backstage-catalog-model-{CATALOG_MODEL}"
-    if not (kept / "node_modules" / "@backstage" / "catalog-model").is_dir():
+    kept = home / "goldpath" / f"backstage-{CATALOG_MODEL}-{SCAFFOLDER_COMMON}"
+    if not (kept / "node_modules" / "@backstage" / "plugin-scaffolder-common").is_dir():
         kept.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".backstage-", dir=kept.parent))
         subprocess.run(
             ["npm", "install", "--prefix", str(scratch), "--no-audit", "--no-fund",
-             "--ignore-scripts", "--loglevel=error", f"@backstage/catalog-model@{CATALOG_MODEL}"],
+             "--ignore-scripts", "--loglevel=error", f"@backstage/catalog-model@{CATALOG_MODEL}",
+             f"@backstage/plugin-scaffolder-common@{SCAFFOLDER_COMMON}"],
             check=True, capture_output=True, timeout=600,
         )  # fmt: skip
         try:
@@ -60,3 +64,15 @@ def check_entities(entities: list[dict[str, Any]]) -> dict[str, list[str]]:
     said = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(said) == len(entities), done.stderr
     return {item["ref"]: item["problems"] for item in said}
+
+
+def check_template(entity: dict[str, Any]) -> list[str]:
+    """The problems Backstage finds in a software template entity (none: it ingests it)."""
+    folder = catalog_model()
+    done = subprocess.run(
+        ["node", str(TEMPLATE_SCRIPT)], input=json.dumps(entity), capture_output=True,
+        text=True, check=True, timeout=120,
+        env={**os.environ, "NODE_PATH": str(folder / "node_modules")},
+    )  # fmt: skip
+    problems: list[str] = json.loads(done.stdout)["problems"]
+    return problems
