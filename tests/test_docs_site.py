@@ -5,13 +5,10 @@ and search), served over HTTP as a reader gets it."""
 from __future__ import annotations
 
 import argparse
-import functools
 import html
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,8 +18,8 @@ from generator._cli import build_parser
 from generator._reference import config_keys
 from generator._template import REPO_ROOT
 
+from .browser import launch, serve_directory
 from .docs_site import build_site, pages
-from .test_fleet_report import CHROMIUM
 
 READS = re.compile(r'\.(?:text|optional|integer|boolean|structured|strings)\(\s*"(\w+)"')
 
@@ -116,35 +113,19 @@ def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
     assert "Aborted with 1 warnings in strict mode" in done.stdout + done.stderr
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def served(site: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=site))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_directory(site) as url:
+        yield url
 
 
 def test_navigation_and_search_work_in_a_browser(served: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (.ci/run does)"
     # Generous waits: CI's two cores are shared with other tests' builds and servers.
     expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        browser = launch(playwright)
         try:
             view = browser.new_page(viewport={"width": 1400, "height": 900})
             view.set_default_timeout(30_000)

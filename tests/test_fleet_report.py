@@ -6,7 +6,6 @@ Playwright: a screenshot and the page's accessibility tree)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,13 +19,13 @@ from generator._errors import GoldpathError
 from generator._fleet_report import FORMAT, merge, page
 from generator._shards import assign, parse_shard, plan
 from generator._template import render
+from tests.browser import launch
 from tests.fake_pulls import FakePullForge
 from tests.fleet_template import project, small_template
 from tests.git_helpers import commit_all, git
 from tests.hostile import hostile_text
 
 # Debian's Chromium (.ci/run installs it), or the Chrome a CI image carries.
-CHROMIUM = shutil.which("chromium") or shutil.which("google-chrome") or "/usr/bin/chromium"
 
 
 @settings(max_examples=200, deadline=None)
@@ -159,13 +158,8 @@ def test_shards_update_the_fleet_once_and_the_merged_report_lists_every_reposito
 def check_in_browser(html: Path, screenshot: Path, names: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (.ci/run does)"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+        browser = launch(playwright)
         try:
             view = browser.new_page(viewport={"width": 1200, "height": 900})
             view.goto(html.as_uri())

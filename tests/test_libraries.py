@@ -3,17 +3,14 @@ tag's version, built from a copy (the checkout never changes), installable on th
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import re
 import shutil
 import subprocess
-import threading
 import tomllib
 import zipfile
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +22,7 @@ from generator._libraries import TAG, release_version
 from generator._process import uv
 from generator._template import REPO_ROOT
 
+from .browser import serve_directory
 from .conftest import Render
 
 
@@ -106,20 +104,8 @@ def package_index(built: Path, tmp_path: Path) -> Iterator[str]:
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         link = f'<a href="{wheel.name}#sha256={digest}">{wheel.name}</a>'
         (folder / "index.html").write_text(f"<!DOCTYPE html><html><body>{link}</body></html>")
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with serve_directory(root) as url:
+        yield f"{url}/simple/"
 
 
 @pytest.mark.slow
