@@ -6,14 +6,19 @@ what the inventory knows (in production or not, champion, validation, audit).
 A project's descriptor is another team's text: read from inside its repository only,
 bounded, shape-checked per document, and written back out by a YAML emitter, never
 pasted. Its API document is inlined, since `./openapi.json` means nothing beside the
-fleet's file.
+fleet's file. So is where the portal reads its documentation: `backstage.io/techdocs-ref:
+dir:<folder>` means the folder beside the descriptor, which beside the fleet's file is
+another repository; it becomes the project repository's own URL (a local checkout has
+none a portal could read, so the annotation is left out).
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import yaml
 
@@ -24,10 +29,38 @@ from ._yaml import decode, loads_all
 DESCRIPTOR = "catalog-info.yaml"
 KINDS = ("System", "Component", "API", "Resource")
 _OWN_FILE = {"$text": "./openapi.json"}
+TECHDOCS = "backstage.io/techdocs-ref"
 
 
-def read_catalog(path: Path) -> list[dict[str, Any]]:
-    """The entities of the repository's descriptor; GoldpathError naming the problem."""
+def docs_location(repo: str, folder: str) -> str | None:
+    """Where a portal reads the docs in `folder` of the repository at `repo`, as a TechDocs
+    `url:` reference; None for a repository the portal cannot reach (a local path)."""
+    parts = urlsplit(repo)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        return None
+    url = f"https://{parts.netloc}{parts.path.removesuffix('.git').rstrip('/')}"
+    path = quote(folder)
+    host = parts.hostname
+    if host == "dev.azure.com" or host.endswith(".visualstudio.com"):
+        return f"url:{url}?path=/{path}"
+    if "gitlab" in host:
+        return f"url:{url}/-/tree/HEAD/{path}"
+    return f"url:{url}/tree/HEAD/{path}"  # GitHub and GitHub Enterprise Server
+
+
+def _docs_folder(value: Any, number: int) -> str:
+    """The folder of a `dir:` reference, inside the repository; GoldpathError otherwise."""
+    text = value if isinstance(value, str) else ""
+    folder = posixpath.normpath(text.removeprefix("dir:") or ".")
+    if not text.startswith("dir:") or folder.startswith(("/", "..")) or "\\" in folder:
+        raise GoldpathError(f"{DESCRIPTOR} entity {number}: {TECHDOCS} {str(value)[:40]!r} is "
+                            "not dir:<a folder of the repository>")  # fmt: skip
+    return "" if folder == "." else folder
+
+
+def read_catalog(path: Path, repo: str = "") -> list[dict[str, Any]]:
+    """The entities of the repository's descriptor (at `repo`, its fleet entry);
+    GoldpathError naming the problem."""
     data = read_template_file(path, DESCRIPTOR, "the developer portal")
     documents = loads_all(decode(data, DESCRIPTOR), DESCRIPTOR)
     entities = [_entity(number, d) for number, d in enumerate(documents, 1) if d is not None]
@@ -36,6 +69,13 @@ def read_catalog(path: Path) -> list[dict[str, Any]]:
         points_at_own_file = isinstance(spec, dict) and spec.get("definition") == _OWN_FILE
         if entity["kind"] == "API" and points_at_own_file:
             entity["spec"]["definition"] = _api_document(path)
+        annotations = entity["metadata"].get("annotations")
+        if isinstance(annotations, dict) and TECHDOCS in annotations:
+            where = docs_location(repo, _docs_folder(annotations[TECHDOCS], number))
+            if where is None:
+                del annotations[TECHDOCS]
+            else:
+                annotations[TECHDOCS] = where
         # Beside the fleet's file, a placeholder would make the catalog read whatever it
         # names (another repository, an internal URL): none passes through.
         found = _placeholder(entity)

@@ -136,7 +136,7 @@ def inventory_row(
             row.template = str(answers["_commit"])
             record = _record(path)
             if catalog is not None:
-                catalog.extend(read_catalog(path))
+                catalog.extend(read_catalog(path, repo))
             published = read_publication(path)  # inside: a clone is gone after the block
             if verify and published.chain is not None and published.ref is not None:
                 published.problems += rewrites(path, published.ref)

@@ -9,8 +9,8 @@ Every boundary's tests draw from here rather than listing a few cases by hand:
 - `hostile_yaml`: documents a team may commit where goldpath reads YAML (alias bombs,
   deep nesting, binary, huge, wrong shapes);
 - `hostile_catalogs`: what a project may commit as its `catalog-info.yaml` for the fleet's
-  catalog (hostile YAML, entities of the wrong shape or kind, placeholders pointing
-  elsewhere, thousands of documents);
+  catalog (hostile YAML, entities of the wrong shape or kind, placeholders and TechDocs
+  references pointing elsewhere, thousands of documents);
 - `hostile_retirements`: what a record's `retired:` may hold;
 - `hostile_forge_answers`: what a forge's API (or anything answering in its place) may
   send back to a rollout: not JSON, huge, deeply nested, pull requests of the wrong shape;
@@ -168,6 +168,12 @@ _CATALOG_SHAPES = [
     "---\n" * 5_000,
     ("---\n" + _ENTITY.format(kind="System", metadata="{name: a}", spec="{}")) * 200,
     "- not\n- a mapping\n",
+    *(
+        _ENTITY.format(kind="Component", spec="{type: service}",
+                       metadata="{name: a, annotations: {backstage.io/techdocs-ref: %s}}" % ref)
+        for ref in ("'dir:../../etc'", "'dir:/srv/docs'", "'url:https://docs.internal/x'",
+                    "'dir:docs/../../x'", "3", "'dir:a\\\\..\\\\..'", "{$text: ./x}")
+    ),  # fmt: skip
 ]
 hostile_catalogs = st.one_of(
     hostile_yaml,

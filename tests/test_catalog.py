@@ -54,6 +54,9 @@ def test_the_descriptor_is_what_a_catalog_ingests(
     assert kinds == sorted(["System", "Component", "Resource", *(["API"] if has_service else [])])
     by_kind = {e["kind"]: e for e in found}
     component = by_kind["Component"]
+    # TechDocs reads the project's own mkdocs.yml and docs/, beside this file.
+    assert component["metadata"]["annotations"]["backstage.io/techdocs-ref"] == "dir:."
+    assert (project / "mkdocs.yml").is_file()
     assert component["spec"]["owner"] == "group:default/fo-quant-ml"
     assert component["spec"]["type"] == ("service" if has_service else "job")
     # Every relation names an entity of this file: the catalog shows no dangling edge.
@@ -161,9 +164,56 @@ def test_the_inventory_populates_a_catalog(
     # The API document travels inline: `./openapi.json` means nothing beside the fleet's file.
     api = next(e for e in found if e["kind"] == "API" and e["metadata"]["name"] == "rfq-model")
     assert json.loads(api["spec"]["definition"])["paths"].keys() >= {"/predict"}
+    # A local checkout has no URL a portal could read its docs from.
+    assert all("backstage.io/techdocs-ref" not in e["metadata"].get("annotations", {})
+               for e in found)  # fmt: skip
     assert f"# not listed: {old}: no catalog-info.yaml" in out
     assert f"# not listed: {sneaky}: catalog-info.yaml entity 2: placeholder '$text'" in out
     assert "metadata.internal" not in out.replace(f"# not listed: {sneaky}", "")
+
+
+@pytest.mark.parametrize(
+    ("repo", "folder", "location"),
+    [
+        ("https://github.com/acme-bank/rfq-model.git", "",
+         "url:https://github.com/acme-bank/rfq-model/tree/HEAD/"),
+        ("https://ghe.acme-bank.example/ml/rfq-model", "docs site",
+         "url:https://ghe.acme-bank.example/ml/rfq-model/tree/HEAD/docs%20site"),
+        ("https://gitlab.acme-bank.example/ml/desk/rfq-model.git", "",
+         "url:https://gitlab.acme-bank.example/ml/desk/rfq-model/-/tree/HEAD/"),
+        ("https://dev.azure.com/acme-bank/markets/_git/rfq-model", "",
+         "url:https://dev.azure.com/acme-bank/markets/_git/rfq-model?path=/"),
+        ("/srv/repos/rfq-model", "", None),
+        ("file:///srv/repos/rfq-model", "", None),
+        ("git@github.com:acme-bank/rfq-model.git", "", None),
+        ("https://github.com/acme-bank/rfq-model?x=1", "", None),
+    ],
+)  # fmt: skip
+def test_the_fleet_file_points_techdocs_at_the_project_s_repository(
+    tmp_path: Path, repo: str, folder: str, location: str | None
+) -> None:
+    (tmp_path / "catalog-info.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+        "metadata": {"name": "rfq-model",
+                     "annotations": {"backstage.io/techdocs-ref": f"dir:{folder or '.'}"}},
+        "spec": {"type": "service", "lifecycle": "experimental", "owner": "group:default/a"},
+    }))  # fmt: skip
+    (entity,) = read_catalog(tmp_path, repo)
+    assert entity["metadata"]["annotations"].get("backstage.io/techdocs-ref") == location
+
+
+@pytest.mark.parametrize(
+    "reference", ["dir:../other-repo", "dir:/srv/docs", "url:https://docs.internal/", "docs"]
+)
+def test_a_techdocs_reference_outside_the_repository_is_refused(
+    tmp_path: Path, reference: str
+) -> None:
+    (tmp_path / "catalog-info.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+        "metadata": {"name": "a", "annotations": {"backstage.io/techdocs-ref": reference}},
+    }))  # fmt: skip
+    with pytest.raises(GoldpathError, match="is not dir:<a folder of the repository>"):
+        read_catalog(tmp_path, "https://github.com/acme-bank/a")
 
 
 @settings(max_examples=60, deadline=None)
