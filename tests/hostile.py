@@ -156,6 +156,9 @@ hostile_yaml = st.one_of(
 )
 
 _ENTITY = "apiVersion: backstage.io/v1alpha1\nkind: {kind}\nmetadata: {metadata}\nspec: {spec}\n"
+# Where a descriptor may tell the portal to read documentation from.
+_TECHDOCS_REFS = ["'dir:../../etc'", "'dir:/srv/docs'", "'url:https://docs.internal/x'",
+                  "'dir:docs/../../x'", "3", "'dir:a\\\\..\\\\..'", "{$text: ./x}"]  # fmt: skip
 _CATALOG_SHAPES = [
     _ENTITY.format(kind="Component", metadata="{name: a}", spec="{type: service}"),
     _ENTITY.format(kind="Location", metadata="{name: a}", spec="{target: ../../etc/passwd}"),
@@ -169,11 +172,13 @@ _CATALOG_SHAPES = [
     ("---\n" + _ENTITY.format(kind="System", metadata="{name: a}", spec="{}")) * 200,
     "- not\n- a mapping\n",
     *(
-        _ENTITY.format(kind="Component", spec="{type: service}",
-                       metadata="{name: a, annotations: {backstage.io/techdocs-ref: %s}}" % ref)
-        for ref in ("'dir:../../etc'", "'dir:/srv/docs'", "'url:https://docs.internal/x'",
-                    "'dir:docs/../../x'", "3", "'dir:a\\\\..\\\\..'", "{$text: ./x}")
-    ),  # fmt: skip
+        _ENTITY.format(
+            kind="Component",
+            spec="{type: service}",
+            metadata="{name: a, annotations: {backstage.io/techdocs-ref: " + ref + "}}",
+        )
+        for ref in _TECHDOCS_REFS
+    ),
 ]
 hostile_catalogs = st.one_of(
     hostile_yaml,
