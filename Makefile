@@ -1,7 +1,7 @@
 .DEFAULT_GOAL := help
 UV ?= uv
 
-.PHONY: help demo test test-fast lint
+.PHONY: help demo test test-fast lint docs
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
@@ -18,3 +18,6 @@ lint: ## ruff, format check and mypy on the generator
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
+
+docs: ## build the documentation site into site/ (strict: a broken link fails); mkdocs serve to read it
+	NO_MKDOCS_2_WARNING=1 $(UV) run mkdocs build --strict

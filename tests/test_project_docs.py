@@ -29,7 +29,7 @@ def test_the_project_s_docs_build_strictly(
     done, _ = build_site(project / "mkdocs.yml", tmp_path / "site")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     built = {p.relative_to(tmp_path / "site").as_posix() for p in pages(tmp_path / "site")}
-    assert built == {"index.html", "runbook.html", "card.html"}
+    assert built == {"index.html", "runbook/index.html", "card/index.html"}
     runbook = (project / "docs" / "runbook.md").read_text()
     kind = answers["project_kind"]
     artifact = "prompt" if kind == "llm" else "model"
