@@ -20,26 +20,37 @@ SCRIPT = Path(__file__).parent / "backstage" / "validate.js"
 TEMPLATE_SCRIPT = Path(__file__).parent / "backstage" / "validate_template.js"
 
 
-@cache
-def catalog_model() -> Path:
-    """A folder with node_modules/@backstage/catalog-model and the scaffolder's common
-    package (installed on first use)."""
+def npm_installed(name: str, packages: list[str], marker: str) -> Path:
+    """A folder of node_modules holding `packages`, installed once per machine into uv's
+    neighbour cache (~/.cache/goldpath/<name>); `marker` is a package path that shows the
+    install finished."""
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    kept = home / "goldpath" / f"backstage-{CATALOG_MODEL}-{SCAFFOLDER_COMMON}"
-    if not (kept / "node_modules" / "@backstage" / "plugin-scaffolder-common").is_dir():
+    kept = home / "goldpath" / name
+    if not (kept / "node_modules" / marker).is_dir():
         kept.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".backstage-", dir=kept.parent))
         subprocess.run(
             ["npm", "install", "--prefix", str(scratch), "--no-audit", "--no-fund",
-             "--ignore-scripts", "--loglevel=error", f"@backstage/catalog-model@{CATALOG_MODEL}",
-             f"@backstage/plugin-scaffolder-common@{SCAFFOLDER_COMMON}"],
-            check=True, capture_output=True, timeout=600,
+             "--ignore-scripts", "--loglevel=error", *packages],
+            check=True, capture_output=True, timeout=900,
         )  # fmt: skip
         try:
             scratch.rename(kept)  # another worker may have got there first: theirs is as good
         except OSError:
             shutil.rmtree(scratch, ignore_errors=True)
     return kept
+
+
+@cache
+def catalog_model() -> Path:
+    """A folder with node_modules/@backstage/catalog-model and the scaffolder's common
+    package (installed on first use)."""
+    return npm_installed(
+        f"backstage-{CATALOG_MODEL}-{SCAFFOLDER_COMMON}",
+        [f"@backstage/catalog-model@{CATALOG_MODEL}",
+         f"@backstage/plugin-scaffolder-common@{SCAFFOLDER_COMMON}"],
+        "@backstage/plugin-scaffolder-common",
+    )  # fmt: skip
 
 
 def resolve_text(value: Any, base: Path) -> Any:
