@@ -11,7 +11,7 @@ import pytest
 
 from generator._runtime import local_runtime_env
 
-from .tutorials import DOCS, blocks, run_tutorial
+from .tutorials import DOCS, STEP, blocks, run_tutorial
 
 # Not in the quick subset (-m "not slow"): each builds a project environment.
 pytestmark = pytest.mark.slow
@@ -29,6 +29,19 @@ def test_every_tutorial_has_commands_and_one_server_at_most() -> None:
         found = blocks(page)
         assert sum(b.runs for b in found) >= 3, page.name
         assert sum(b.beside for b in found) <= 1, page.name
+
+
+def test_a_marked_script_times_every_block(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("# T\n\n```bash\necho one\n```\n\n```text\nnot run\n```\n\n"
+                    "```bash\necho two\n```\n")  # fmt: skip
+    done = run_tutorial(page, tmp_path, marked=True)
+    assert done.returncode == 0
+    lines = done.stdout.split()
+    assert [lines[i + 1] for i, w in enumerate(lines) if w == STEP] == ["0", "1"]
+    assert "one" in lines
+    assert "two" in lines
+    assert "not run" not in done.stdout
 
 
 def test_first_model_tutorial_ends_with_a_served_prediction(tmp_path: Path) -> None:

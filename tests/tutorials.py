@@ -40,13 +40,17 @@ def blocks(page: Path) -> list[Block]:
     return [Block(m[1], m[2].strip(), m[3]) for m in _FENCE.finditer(page.read_text())]
 
 
-def script(page: Path) -> str:
+STEP = "::tutorial-step"
+
+
+def script(page: Path, *, marked: bool = False) -> str:
     """The shell script a reader types: foreground blocks as they are, each block titled
-    "Second terminal" in the background."""
+    "Second terminal" in the background. `marked`: each block first prints its number and
+    the time (`::tutorial-step N SECONDS`), for timing a reader's path."""
     lines = ["set -euo pipefail"]
-    for block in blocks(page):
-        if not block.runs:
-            continue
+    for number, block in enumerate(b for b in blocks(page) if b.runs):
+        if marked:
+            lines.append(f'printf "\\n{STEP} {number} %s\\n" "$(date +%s.%N)"')
         # Its output goes to a file: the tutorial's own output ends when the tutorial does.
         lines.append(
             f'( {block.body.strip()}\n) > "$TUTORIAL_LOGS/second-terminal.log" 2>&1 &'
@@ -74,7 +78,8 @@ def _stop_group(group: int, grace: float = 30) -> None:
 
 
 def run_tutorial(page: Path, workspace: Path, env: dict[str, str] | None = None,
-                 timeout: float = 900) -> subprocess.CompletedProcess[str]:  # fmt: skip
+                 timeout: float = 900, *, marked: bool = False,
+                 ) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Run the page in `workspace` with goldpath on PATH (this checkout's CLI, as
     `uv tool install` from it gives); every process it started is stopped after."""
     bin_dir = workspace / ".bin"
@@ -86,7 +91,7 @@ def run_tutorial(page: Path, workspace: Path, env: dict[str, str] | None = None,
     environment["TUTORIAL_LOGS"] = str(bin_dir)
     environment["PATH"] = f"{bin_dir}{os.pathsep}{environment['PATH']}"
     process = subprocess.Popen(
-        ["bash", "-c", script(page)], cwd=workspace, env=environment, text=True,
+        ["bash", "-c", script(page, marked=marked)], cwd=workspace, env=environment, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:

@@ -1,0 +1,75 @@
+"""A newcomer's path through the documentation site's first tutorial, timed end to end:
+every command of docs/tutorials/first-model.md as written (the project's whole `make
+test` included), block by block, with uv's cache as a newcomer has it (empty: every
+package downloaded from the index) and as a second project finds it (warm). Each block's
+share of the whole is printed beside it; the first, `goldpath new`, is what the template
+itself costs, and the rest is the project's own work.
+
+    uv run python benchmarks/newcomer.py [--cold] [--warm]
+
+The project's runtime comes from this checkout (as in the tests): the platform's package
+index would serve it. The tutorial's server listens on port 8000: keep it free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from generator._runtime import local_runtime_env
+from tests.tutorials import DOCS, STEP, blocks, run_tutorial
+
+PAGE = DOCS / "tutorials" / "first-model.md"
+
+
+def headings(page: Path) -> list[str]:
+    """The tutorial section each running block belongs to, in order."""
+    text = page.read_text()
+    found = []
+    for block in (b for b in blocks(page) if b.runs):
+        before = text[: text.index(block.body)]
+        found.append(re.findall(r"^## (.+)$", before, re.MULTILINE)[-1])
+    return found
+
+
+def timed(cache: Path) -> tuple[float, list[tuple[str, float]]]:
+    with tempfile.TemporaryDirectory(prefix="newcomer-") as folder:
+        env = {**local_runtime_env(), "UV_CACHE_DIR": str(cache)}
+        started = time.time()
+        done = run_tutorial(PAGE, Path(folder), env=env, timeout=3600, marked=True)
+        ended = time.time()
+    if done.returncode != 0:
+        sys.exit(f"the tutorial failed:\n{done.stdout[-3000:]}")
+    marks = [float(m) for m in re.findall(rf"^{STEP} \d+ ([\d.]+)$", done.stdout, re.M)]
+    bounds = [*marks, ended]
+    steps = [(name, bounds[i + 1] - bounds[i]) for i, name in enumerate(headings(PAGE))]
+    return ended - started, steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", action="store_true", help="only with an empty uv cache")
+    parser.add_argument("--warm", action="store_true", help="only with this machine's cache")
+    args = parser.parse_args()
+    runs = []
+    if not args.warm:
+        runs.append(("cold cache", Path(tempfile.mkdtemp(prefix="uv-cache-"))))
+    if not args.cold:
+        default = os.environ.get("UV_CACHE_DIR") or str(Path.home() / ".cache" / "uv")
+        runs.append(("warm cache", Path(default)))
+    for label, cache in runs:
+        total, steps = timed(cache)
+        print(f"first tutorial, {label}: {total:.1f} s end to end")
+        for name, seconds in steps:
+            print(f"  {seconds:7.1f} s  {name}  ({seconds / total:.0%})")
+
+
+if __name__ == "__main__":
+    main()
