@@ -4,18 +4,16 @@ the runbook matches the project (its alerts, its artifact, its CI system)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from generator._process import project_env
 from generator._template import REPO_ROOT, render
 
 from .conftest import Render
-from generator._process import project_env
-
 from .docs_site import build_site, pages
 
 # What the TechDocs container builds with: mkdocs-techdocs-core, which pins its own
@@ -70,7 +68,9 @@ def test_techdocs_builds_the_project_s_docs(rendered: Render, tmp_path: Path, ki
     project = tmp_path / "project"
     shutil.copytree(rendered(project_kind=kind), project)
     # As techdocs-cli does before it builds: its plugin added to the project's config.
-    (project / "mkdocs.techdocs.yml").write_text("INHERIT: mkdocs.yml\nplugins:\n  - techdocs-core\n")
+    (project / "mkdocs.techdocs.yml").write_text(
+        "INHERIT: mkdocs.yml\nplugins:\n  - techdocs-core\n"
+    )
     done = subprocess.run(
         ["uvx", "--from", f"mkdocs-techdocs-core=={TECHDOCS_CORE}", "mkdocs", "build",
          "--strict", "--config-file", "mkdocs.techdocs.yml", "--site-dir", str(tmp_path / "site")],
