@@ -29,13 +29,13 @@ from tests.tutorials import DOCS, STEP, blocks, run_tutorial
 PAGE = DOCS / "tutorials" / "first-model.md"
 
 
-def headings(page: Path) -> list[str]:
-    """The tutorial section each running block belongs to, in order."""
+def labels(page: Path) -> list[str]:
+    """Each running block as `section: its first command`, in order."""
     text = page.read_text()
     found = []
     for block in (b for b in blocks(page) if b.runs):
-        before = text[: text.index(block.body)]
-        found.append(re.findall(r"^## (.+)$", before, re.MULTILINE)[-1])
+        section = re.findall(r"^## (.+)$", text[: text.index(block.body)], re.MULTILINE)[-1]
+        found.append(f"{section}: {block.body.strip().splitlines()[0]}")
     return found
 
 
@@ -49,7 +49,7 @@ def timed(cache: Path) -> tuple[float, list[tuple[str, float]]]:
         sys.exit(f"the tutorial failed:\n{done.stdout[-3000:]}")
     marks = [float(m) for m in re.findall(rf"^{STEP} \d+ ([\d.]+)$", done.stdout, re.M)]
     bounds = [*marks, ended]
-    steps = [(name, bounds[i + 1] - bounds[i]) for i, name in enumerate(headings(PAGE))]
+    steps = [(name, bounds[i + 1] - bounds[i]) for i, name in enumerate(labels(PAGE))]
     return ended - started, steps
 
 
