@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
+from starlette.types import Receive, Scope, Send
 
 from ..serving.asgi import Loaded, create_service, error, read_body, refused
 from ..serving.batching import MicroBatcher, Overloaded
@@ -111,6 +112,12 @@ def create_app(
     # scoring the row (the body is read and validated here anyway). Its OpenAPI operation
     # is the one the Flask variant serves, added to FastAPI's document below.
     app.router.add_route("/predict", predict, methods=["POST"])
+
+    async def predict_hot(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await predict(Request(scope, receive))
+        await response(scope, receive, send)
+
+    app.state.hot_routes[("POST", "/predict")] = predict_hot
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

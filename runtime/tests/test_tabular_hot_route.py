@@ -1,0 +1,82 @@
+"""`POST /predict` on the ASGI shell is answered by the observability layer directly, not
+through FastAPI's router and middleware layers (which cost more per request than scoring a
+row: issue #35's profile): the same answers, errors, request ids, metrics and OpenAPI
+document, with the router never entered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.routing import Router
+from tabular_models import SCHEMA, Version, fitted_pipeline, sample
+
+from goldpath_runtime.tabular import asgi_service, lean
+from goldpath_runtime.tabular.settings import TabularSettings
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    from tabular_service import load_predictor
+
+    lean.export(Version(fitted_pipeline()), tmp_path, SCHEMA, sample(200, 5, target=False))
+    settings = TabularSettings(model_dir=tmp_path, max_body_bytes=4096)
+    app = asgi_service.create_app(settings, load_predictor, SCHEMA, version="0.1.0")
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        assert test_client.get("/readyz").status_code in (200, 503)
+        for _ in range(100):
+            if test_client.get("/readyz").status_code == 200:
+                break
+        yield test_client
+
+
+@pytest.fixture
+def routed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths FastAPI's router was entered for."""
+    entered: list[str] = []
+    original = Router.__call__
+
+    async def counting(self: Router, scope: Any, receive: Any, send: Any) -> None:
+        entered.append(f"{scope.get('method')} {scope.get('path')}")
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(Router, "__call__", counting)
+    return entered
+
+
+def test_predict_never_enters_the_router(client: TestClient, routed: list[str]) -> None:
+    row = sample(1, 11, target=False).to_dict("records")[0]
+    answer = client.post("/predict", json=row, headers={"X-Request-ID": "rfq-42"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["prediction"] in (0, 1)
+    assert answer.headers["x-request-id"] == "rfq-42"
+    batch = client.post("/predict", json={"instances": [row, row]})
+    assert len(batch.json()["predictions"]) == 2
+    assert [p for p in routed if p.endswith("/predict")] == []
+    # Everything else still goes through FastAPI.
+    assert client.get("/readyz").status_code == 200
+    assert "GET /readyz" in routed
+
+
+def test_its_errors_keep_the_one_shape(client: TestClient) -> None:
+    not_json = client.post("/predict", content=b"{", headers={"content-type": "application/json"})
+    assert not_json.status_code == 400
+    assert not_json.json()["detail"][0]["field"] == "body"
+    too_large = client.post("/predict", json={"instances": [{"x": "y" * 5000}]})
+    assert too_large.status_code == 413
+    assert set(too_large.json()) == {"detail"}
+    # Other methods on the route are FastAPI's, in the same shape.
+    wrong_method = client.get("/predict")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["detail"][0]["field"] == "request"
+
+
+def test_it_is_counted_and_documented(client: TestClient) -> None:
+    row = sample(1, 12, target=False).to_dict("records")[0]
+    client.post("/predict", json=row)
+    metrics = client.get("/metrics").text
+    assert 'route="/predict"' in metrics
+    assert "/predict" in client.get("/openapi.json").json()["paths"]
