@@ -6,12 +6,7 @@
 "use strict";
 const model = require("@backstage/catalog-model");
 
-const policy = model.EntityPolicies.allOf([
-  new model.DefaultNamespaceEntityPolicy(),
-  new model.NoForeignRootFieldsEntityPolicy(),
-  new model.FieldFormatEntityPolicy(),
-  new model.SchemaValidEntityPolicy(),
-]);
+const policy = require("./policy");
 const kinds = [
   model.apiEntityV1alpha1Validator,
   model.componentEntityV1alpha1Validator,

@@ -3,15 +3,9 @@
 // published @backstage/plugin-scaffolder-common. Reads one entity (JSON) on stdin; prints
 // {"problems": [...]}.
 "use strict";
-const model = require("@backstage/catalog-model");
 const scaffolder = require("@backstage/plugin-scaffolder-common");
 
-const policy = model.EntityPolicies.allOf([
-  new model.DefaultNamespaceEntityPolicy(),
-  new model.NoForeignRootFieldsEntityPolicy(),
-  new model.FieldFormatEntityPolicy(),
-  new model.SchemaValidEntityPolicy(),
-]);
+const policy = require("./policy");
 
 let input = "";
 process.stdin.setEncoding("utf8");
