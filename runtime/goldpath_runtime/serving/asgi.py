@@ -10,7 +10,9 @@ FastAPI service of the fleet does the same way, so a kind adds only its routes.
   the kind's own `RequestError`s.
 - Every request gets a request id (the caller's X-Request-ID when it is safe), a JSON
   access line (batched: `goldpath_runtime.serving.access`) and the HTTP metrics, served at
-  `/metrics` summed over the workers.
+  `/metrics` summed over the workers (`goldpath_runtime.serving.observe`).
+- A kind's scoring route may be a hot route (`goldpath_runtime.serving.hotpath`): plain
+  ASGI, answered before FastAPI's layers, with the same promises.
 - Bodies are read with a size bound and a deadline (`read_body`): 413 before buffering
   what is too large, 408 for a body that stalls.
 """
@@ -20,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -31,10 +32,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..logs import configure_logging, request_id
+from . import hotpath
 from .access import AccessLog
+from .hotpath import HotRoute, read_headers
 from .loading import Slot, exit_load_failed
-from .metrics import LATENCY, REQUESTS, Routes, render, safe_request_id
-from .requests import RequestError, body_too_large, body_too_slow, one_error
+from .metrics import Routes, render
+from .observe import Observer
+from .requests import RequestError, one_error
 
 log = logging.getLogger(__name__)
 
@@ -43,26 +47,18 @@ OnFailure = Callable[[BaseException, int], "float | None"]
 
 
 class ObservabilityMiddleware:
-    """Request id, access line and HTTP metrics for every request. Plain ASGI rather than
-    BaseHTTPMiddleware: it adds no task or stream copy per request."""
+    """Request id, access line and HTTP metrics for every request FastAPI answers. Plain
+    ASGI rather than BaseHTTPMiddleware: it adds no task or stream copy per request."""
 
-    def __init__(
-        self, app: ASGIApp, access: AccessLog, routes: Routes, hot: dict[tuple[str, str], ASGIApp]
-    ) -> None:
+    def __init__(self, app: ASGIApp, observer: Observer) -> None:
         self.app = app
-        self.access = access
-        self.routes = routes
-        # A kind's scoring route, answered here rather than through FastAPI's router and
-        # middleware layers, which cost more per request than scoring a row.
-        self.hot = hot
+        self.observer = observer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = safe_request_id(incoming) or uuid.uuid4().hex
+        rid = self.observer.request_id(read_headers(scope)[2])
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -75,32 +71,35 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            handler = self.hot.get((scope["method"], scope["path"]), self.app)
-            await handler(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = self.routes.label(scope["path"])
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(route).observe(elapsed)
-            self.access.write(scope["method"], route, status, elapsed, rid)
+            self.observer.finish(scope["method"], scope["path"], status, elapsed, rid)
             request_id.reset(token)
+
+
+class ServiceApp(FastAPI):
+    """FastAPI, with a kind's hot routes answered before FastAPI's layers
+    (`goldpath_runtime.serving.hotpath`). Their router routes stay, for the OpenAPI
+    document and for the other methods' 405."""
+
+    hot_routes: dict[tuple[str, str], HotRoute]
+    observer: Observer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            route = self.hot_routes.get((scope["method"], scope["path"]))
+            if route is not None:
+                await hotpath.serve(route, self.observer, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     """The request body, at most `limit` bytes, received within `timeout` seconds."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise body_too_large(limit)
-    chunks = bytearray()
-    try:
-        async with asyncio.timeout(timeout):  # a stalled body must not hold the connection
-            async for chunk in request.stream():
-                chunks += chunk
-                if len(chunks) > limit:
-                    raise body_too_large(limit)
-    except TimeoutError:
-        raise body_too_slow(timeout) from None
-    return bytes(chunks)
+    length = int(declared) if declared is not None and declared.isdigit() else None
+    return await hotpath.read_body(request.receive, length, limit, timeout)
 
 
 def refused(exc: RequestError) -> JSONResponse:
@@ -146,7 +145,7 @@ def create_service(
     access_log_flush_s: float = 1.0,
     then: Callable[[T], Awaitable[None]] | None = None,
     stop: Callable[[T], Awaitable[None]] | None = None,
-) -> FastAPI:
+) -> ServiceApp:
     """A FastAPI app with the shell's probes, errors, metrics and logs; the kind adds its
     routes to it. `load` builds what is served (run once per worker, off the request
     path), `then` runs after it for as long as the worker lives (following an alias),
@@ -183,11 +182,10 @@ def create_service(
         # uvicorn's worker ends by re-raising SIGTERM, so atexit never runs: flush here.
         access.flush()
 
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
-    app.state.hot_routes = {}
-    app.add_middleware(
-        ObservabilityMiddleware, access=access, routes=Routes(routes), hot=app.state.hot_routes
-    )
+    app = ServiceApp(title=title, version=version, description=description, lifespan=lifespan)
+    app.observer = Observer(access, Routes(routes))
+    app.hot_routes = {}
+    app.add_middleware(ObservabilityMiddleware, observer=app.observer)
 
     @app.exception_handler(Exception)
     async def _server_error(_: Request, exc: Exception) -> JSONResponse:

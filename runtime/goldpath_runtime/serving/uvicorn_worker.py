@@ -29,6 +29,9 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     deadline: asyncio.TimerHandle | None = None
     header_bytes = 0
     in_headers = True
+    began = 0.0
+    # Read once: the environment lookup cost more than the rest of the bookkeeping.
+    timeout = client_timeout()
 
     def data_received(self, data: bytes) -> None:
         if self.in_headers:
@@ -40,10 +43,14 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
                 self.transport.close()
                 return
         super().data_received(data)
+        # Headers that arrived whole (nearly every request) never need a timer: it is set
+        # only when a read ends with a request's headers still incomplete.
+        if self.in_headers and self.deadline is None and not self.transport.is_closing():
+            self._arm()
 
     def _arm(self) -> None:
         self._disarm()
-        self.deadline = self.loop.call_later(client_timeout(), self._expire)
+        self.deadline = self.loop.call_at(self.began + self.timeout, self._expire)
 
     def _disarm(self) -> None:
         if self.deadline is not None:
@@ -57,12 +64,14 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.began = self.loop.time()
         self._arm()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.in_headers = True
-        self._arm()
+        self.began = self.loop.time()
+        self._disarm()
 
     def on_headers_complete(self) -> None:
         self._disarm()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -17,7 +16,8 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntity
 from ..logs import configure_logging, request_id
 from .access import AccessLog
 from .loading import Slot, exit_load_failed
-from .metrics import LATENCY, REQUESTS, Routes, render, safe_request_id
+from .metrics import Routes, render
+from .observe import Observer
 from .requests import RequestError, body_too_large, body_too_slow, one_error
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,7 @@ def create_service(
         loaded.fill(value, describe)
 
     threading.Thread(target=load_with_policy, name=f"{loaded.what}-load", daemon=True).start()
-    access = AccessLog(access_log_flush_s)
-    labels = Routes(routes)
+    observer = Observer(AccessLog(access_log_flush_s), Routes(routes))
 
     app = Flask(name)
     # Werkzeug enforces this while reading the body, so oversized requests are never buffered.
@@ -108,17 +107,16 @@ def create_service(
     @app.before_request
     def _start() -> None:
         g.started = time.perf_counter()
-        g.request_id = safe_request_id(request.headers.get("X-Request-ID")) or uuid.uuid4().hex
+        g.request_id = observer.request_id(request.headers.get("X-Request-ID"))
         g.token = request_id.set(g.request_id)
 
     @app.after_request
     def _finish(response: Response) -> Response:
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        route = labels.label(request.path)
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        LATENCY.labels(route).observe(elapsed)
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        access.write(request.method, route, response.status_code, elapsed, g.get("request_id", ""))
+        observer.finish(
+            request.method, request.path, response.status_code, elapsed, g.get("request_id", "")
+        )
         return response
 
     @app.teardown_request

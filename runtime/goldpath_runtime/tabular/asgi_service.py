@@ -11,14 +11,16 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.background import BackgroundTask
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Scope
 
-from ..serving.asgi import Loaded, create_service, error, read_body, refused
+from ..logs import request_id
+from ..serving.asgi import Loaded, create_service
 from ..serving.batching import MicroBatcher, Overloaded
+from ..serving.hotpath import Answer, Incoming, error, read_body, read_headers, refused
 from ..serving.loading import retry_delay
-from ..serving.model_metrics import MODEL_INFO, PREDICTIONS
+from ..serving.model_metrics import MODEL_INFO, PredictionCounter
 from ..serving.requests import RequestError
 from .features import FeatureSchema
 from .predictor import Predictor, predict_operation, readiness
@@ -39,6 +41,7 @@ def create_app(
     """The ASGI app; `loader` builds the Predictor (tests pass a slow one to see loading)."""
     loaded: Loaded[Predictor] = Loaded("model")
     batcher: MicroBatcher | None = None
+    predictions = PredictionCounter()
     shadow: Shadow | None = None
 
     async def load() -> Predictor:
@@ -80,16 +83,17 @@ def create_app(
         stop=stop,
     )
 
-    async def predict(request: Request) -> Response:
+    async def predict(scope: Scope, receive: Receive, incoming: Incoming) -> Answer:
         """Score one row (a JSON object of features) or a batch (`{"instances": [...]}`)."""
         predictor = await loaded.wait(settings.model_load_wait_s)
         if predictor is None:
             return error(503, "model", "still loading, retry shortly", retry_after=1)
         try:
-            rows, single = predictor.parse(
-                await read_body(request, settings.max_body_bytes, settings.client_timeout_s),
-                request.headers.get("content-type"),
-            )
+            body = await read_body(
+                receive, incoming.content_length, settings.max_body_bytes,
+                settings.client_timeout_s,
+            )  # fmt: skip
+            rows, single = predictor.parse(body, incoming.content_type)
         except RequestError as exc:
             return refused(exc)
         if batcher is not None and predictor.fast is not None:
@@ -99,25 +103,34 @@ def create_app(
                 return error(503, "server", "overloaded, retry shortly", retry_after=1)
         else:
             probability = predictor.score(rows)
-        PREDICTIONS.labels(predictor.model.version).inc(len(rows))
-        answer = predictor.respond(probability, single)
+        predictions.inc(predictor.model.version, len(rows))
+        answer = predictor.respond_json(probability, single)
         if shadow is not None and shadow.sampled():
-            # Starlette runs a background task once the response has been sent.
             labels = predictor.model.labels(probability)
-            task = BackgroundTask(shadow.offer, rows, probability, labels)
-            return JSONResponse(answer, background=task)
-        return JSONResponse(answer)
+            offer = shadow.offer
 
-    # A plain Starlette route: FastAPI's per-request dependency solving cost more than
-    # scoring the row (the body is read and validated here anyway). Its OpenAPI operation
-    # is the one the Flask variant serves, added to FastAPI's document below.
-    app.router.add_route("/predict", predict, methods=["POST"])
+            async def after() -> None:
+                offer(rows, probability, labels)
 
-    async def predict_hot(scope: Scope, receive: Receive, send: Send) -> None:
-        response = await predict(Request(scope, receive))
-        await response(scope, receive, send)
+            return Answer(200, answer, (), after)
+        return Answer(200, answer)
 
-    app.state.hot_routes[("POST", "/predict")] = predict_hot
+    # A hot route (goldpath_runtime.serving.hotpath): answered before FastAPI's layers.
+    app.hot_routes[("POST", "/predict")] = predict
+
+    async def predict_routed(request: Request) -> Response:
+        """The same route through FastAPI, for what reaches it there (not POST, or an app
+        mounted under another): its OpenAPI operation is the Flask variant's, added below."""
+        headers = read_headers(request.scope)
+        incoming = Incoming(headers[0], headers[1], request_id.get() or "")
+        answer = await predict(request.scope, request.receive, incoming)
+        task = None if answer.after is None else BackgroundTask(answer.after)
+        return Response(
+            answer.body, answer.status, headers={k.decode(): v.decode() for k, v in answer.headers},
+            media_type="application/json", background=task,
+        )  # fmt: skip
+
+    app.router.add_route("/predict", predict_routed, methods=["POST"])
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

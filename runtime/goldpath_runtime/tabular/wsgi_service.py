@@ -7,16 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 
 from ..serving.loading import retry_delay
-from ..serving.model_metrics import MODEL_INFO, PREDICTIONS
+from ..serving.model_metrics import MODEL_INFO, PredictionCounter
 from ..serving.wsgi import Loaded, create_service, error, read_body
 from .features import FeatureSchema
 from .predictor import Predictor, openapi_document, readiness
 from .settings import TabularSettings as Settings
 from .shadow import Shadow, start_shadow
 
+JSON = "application/json"
 AnySettings = TypeVar("AnySettings", bound=Settings)
 
 
@@ -31,6 +32,7 @@ def create_app(
     """The WSGI app; `loader` builds the Predictor (tests pass a slow one to see loading)."""
     loaded: Loaded[Predictor] = Loaded("model")
     shadow: Shadow | None = None
+    predictions = PredictionCounter()
 
     def load() -> Predictor:
         nonlocal shadow
@@ -65,8 +67,8 @@ def create_app(
             return error(503, "model", "still loading, retry shortly", retry_after=1)
         rows, single = predictor.parse(read_body(settings.client_timeout_s), request.content_type)
         probability = predictor.score(rows)
-        PREDICTIONS.labels(predictor.model.version).inc(len(rows))
-        response = jsonify(predictor.respond(probability, single))
+        predictions.inc(predictor.model.version, len(rows))
+        response = Response(predictor.respond_json(probability, single), 200, mimetype=JSON)
         if shadow is not None and shadow.sampled():
             # Called when the server closes the response, after its body has been sent.
             labels = predictor.model.labels(probability)
