@@ -207,3 +207,23 @@ def test_a_model_that_does_not_compile_is_baked_without_the_lean_artifact(
     assert said.endswith("MODEL_DIR serves the full MLflow model")
     assert (tmp_path / "model" / "MLmodel").is_file()
     assert not (tmp_path / "model" / lean.LEAN_FILE).exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, len(ROWS) - 20), st.integers(1, 20),
+    st.lists(st.tuples(st.integers(0, 19), st.sampled_from(SCHEMA.numeric)), max_size=6),
+)  # fmt: skip
+def test_every_way_through_the_trees_scores_as_the_pipeline(
+    start: int, size: int, missing: list[tuple[int, str]]
+) -> None:
+    """One or two rows take every node's branch at once, larger batches go level by
+    level, and a batch with a missing value takes each node's learned side for it."""
+    rows = ROWS.iloc[start : start + size].copy()
+    for row, column in missing:
+        if row < size:
+            rows.iloc[row, rows.columns.get_loc(column)] = np.nan
+    scorer = FastScorer(PIPELINE, SCHEMA)
+    got = scorer.predict_proba(scorer.encode(rows.to_dict("records")))
+    expected = PIPELINE.predict_proba(rows[list(SCHEMA.names)])[:, 1]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)

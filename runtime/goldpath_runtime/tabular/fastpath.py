@@ -93,22 +93,58 @@ class CompiledForest:
         self.flat_value = self.value.ravel()
         self.flat_left = (self.left + offsets).ravel()
         self.flat_right = (self.right + offsets).ravel()
+        # Both children of node n at 2n (left) and 2n+1 (right), so one `take` of
+        # 2 * node + went_right moves every tree down a level.
+        self.children = np.stack([self.flat_left, self.flat_right], axis=1).ravel()
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in FOREST_ARRAYS}
 
     def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
-        values = np.ascontiguousarray(matrix, dtype=np.float64).ravel()
+        """Per numpy call this costs microseconds whatever the size, so the fewer calls the
+        better: one or two rows (most requests) take every node's branch at once, then
+        one `take` per level; larger batches go level by level over the nodes they
+        reach."""
+        matrix = np.ascontiguousarray(matrix, dtype=np.float64)
+        if np.isnan(matrix).any():
+            leaves = self._leaves_with_missing(matrix)
+        elif len(matrix) <= 2:
+            leaves = self._leaves_all_nodes(matrix)
+        else:
+            leaves = self._leaves_by_level(matrix)
+        raw = self.baseline + self.flat_value.take(leaves).sum(axis=0)
+        probability: np.ndarray = 1.0 / (1.0 + np.exp(-raw))
+        return probability
+
+    def _leaves_all_nodes(self, matrix: np.ndarray) -> np.ndarray:
+        branch = matrix.take(self.flat_feature, axis=1) > self.flat_threshold  # (rows, nodes)
+        offsets = (np.arange(len(matrix)) * self.flat_feature.size)[None, :]
+        following = np.where(branch, self.flat_right, self.flat_left).ravel()
+        node = self.roots + offsets  # (trees, rows), into `following`
+        for _ in range(self.depth):
+            node = following.take(node) + offsets
+        return node - offsets
+
+    def _leaves_by_level(self, matrix: np.ndarray) -> np.ndarray:
+        values = matrix.ravel()
         row_start = np.arange(len(matrix))[None, :] * matrix.shape[1]
         node = np.repeat(self.roots, len(matrix), axis=1)  # (trees, rows), flat node indices
         for _ in range(self.depth):
             x = values.take(self.flat_feature.take(node) + row_start)
+            node = self.children.take(2 * node + (x > self.flat_threshold.take(node)))
+        return node
+
+    def _leaves_with_missing(self, matrix: np.ndarray) -> np.ndarray:
+        """As `_leaves_by_level`, a missing value taking each node's learned side."""
+        values = matrix.ravel()
+        row_start = np.arange(len(matrix))[None, :] * matrix.shape[1]
+        node = np.repeat(self.roots, len(matrix), axis=1)
+        for _ in range(self.depth):
+            x = values.take(self.flat_feature.take(node) + row_start)
             below = x <= self.flat_threshold.take(node)
             go_left = np.where(np.isnan(x), self.flat_missing_left.take(node), below)
-            node = np.where(go_left, self.flat_left.take(node), self.flat_right.take(node))
-        raw = self.baseline + self.flat_value.take(node).sum(axis=0)
-        probability: np.ndarray = 1.0 / (1.0 + np.exp(-raw))
-        return probability
+            node = self.children.take(2 * node + ~go_left)
+        return node
 
 
 class FastScorer:

@@ -230,10 +230,10 @@ class Predictor:
         """`respond` as JSON bytes; a single row's without building the dict (json.dumps
         writes a float as its repr, as here)."""
         if single:
-            label = int(self.model.labels(probability)[0])
             value = float(probability[0])
             if value != value or value in (_INF, -_INF):
                 raise ValueError(f"probability {value} is not a JSON number")
+            label = int(value >= self.model.threshold)  # as the model's `labels`
             return (
                 f'{{"model_version":{self.version_json},"prediction":{label},'
                 f'"probability":{value!r}}}'
