@@ -124,3 +124,66 @@ def test_the_openapi_document_describes_one_row_or_a_bounded_batch() -> None:
     assert set(row["properties"]) == set(SCHEMA.names)
     assert batch["properties"]["instances"]["maxItems"] == 7
     assert {"/healthz", "/readyz"} <= set(document["paths"])
+
+
+def reference(scoring: Predictor, body: bytes) -> tuple[Any, ...]:
+    try:
+        return scoring._parse_reference(body)
+    except RequestError as error:
+        return (error.status, error.errors)
+
+
+def near_rows(draw: st.DrawFn) -> Any:
+    """Rows a client might send: valid ones, and ones a field away from valid."""
+    row: dict[str, Any] = {
+        "amount": draw(st.floats(-10.0, 1e7) | st.integers(-5, 10**7) | st.booleans()),
+        "side": draw(st.sampled_from(["buy", "sell", "hold", "BUY", ""]) | st.integers(0, 1)),
+        "spread": draw(st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=4)),
+        "tier": draw(st.sampled_from(["gold", "silver", "platinum", None])),
+    }
+    for name in draw(st.sets(st.sampled_from(sorted(row)), max_size=1)):
+        del row[name]
+    if draw(st.booleans()):
+        row[draw(st.sampled_from(["extra", "instances", "amount"]))] = 1
+    return row
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> bytes:
+    rows = st.composite(lambda d: near_rows(d))()
+    payload = draw(rows | st.builds(lambda r: {"instances": r}, st.lists(rows, max_size=7)) | JSON)
+    text = json.dumps(payload, allow_nan=True)
+    # Python's parser and pydantic-core's differ at the edges: NaN, duplicate keys,
+    # whitespace and a byte-order mark.
+    text = draw(
+        st.sampled_from(
+            [text, f" {text}\n", "\ufeff" + text, text.replace("}", ', "side": "buy"}', 1)]
+        )
+    )
+    return text.encode(draw(st.sampled_from(["utf-8", "utf-16"])))
+
+
+@settings(max_examples=400, deadline=None)
+@given(body=bodies())
+def test_the_compiled_decoder_accepts_only_what_the_reference_accepts(body: bytes) -> None:
+    """Valid bodies are decoded and validated by pydantic-core in one pass; every other
+    body is answered by the reference parser. Whatever the body, the answer (rows, or
+    status and named fields) is the reference's."""
+    scoring = predictor()
+    try:
+        got: tuple[Any, ...] = scoring.parse(body)
+    except RequestError as error:
+        got = (error.status, error.errors)
+    assert got == reference(scoring, body)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=5), st.booleans())
+def test_the_answer_is_written_as_the_json_encoder_would(values: list[float], single: bool) -> None:
+    scoring = predictor()
+    probability = np.array(values[:1] if single else values)
+    written = scoring.respond_json(probability, single)
+    assert json.loads(written) == scoring.respond(probability, single)
+    assert (
+        written == json.dumps(scoring.respond(probability, single), separators=(",", ":")).encode()
+    )
