@@ -104,6 +104,14 @@ _AMOUNT = re.compile(r"^\(?\d{1,3}(?:[ ,.'\u2019]\d{3})*[ ,.'\u2019]000\)?$")
 
 
 def _phone_spans(text: str, regions: Sequence[str]) -> Iterable[tuple[int, int]]:
+    if sum(map(str.isdigit, text)) < 7:
+        # No match can hold the seven digits `_matched_phone_spans` asks of one: the
+        # matcher, once per region, was a fifth of the service's CPU per request.
+        return ()
+    return _matched_phone_spans(text, regions)
+
+
+def _matched_phone_spans(text: str, regions: Sequence[str]) -> Iterable[tuple[int, int]]:
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(
             text, region, leniency=phonenumbers.Leniency.POSSIBLE, max_tries=10_000
