@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from goldpath_runtime.bench.load import ensure_wrk, parse_wrk
+from goldpath_runtime.bench.load import ensure_wrk, parse_wrk, target
 from goldpath_runtime.bench.servers import (
     process_tree,
     rss_mib,
@@ -26,6 +27,7 @@ from goldpath_runtime.bench.servers import (
     time_to_ready,
     wait_until_up,
 )
+from goldpath_runtime.bench.startup import heaviest_imports, split
 from goldpath_runtime.bench.throughput import ceiling
 
 # wrk 4.1's report of a run with failures, as `--latency` prints it.
@@ -144,3 +146,43 @@ def test_memory_is_summed_over_the_whole_process_tree() -> None:
         for pid in reversed(process_tree(parent.pid)):
             subprocess.run(["kill", "-9", str(pid)], check=False)
         parent.wait()
+
+
+def test_a_target_line_says_whether_the_goal_is_met() -> None:
+    assert target("share of the ceiling", 41.2, 40, " %").endswith("(goal >= 40 %) met")
+    assert target("p99", 5.4, 5, " ms", at_least=False).endswith("(goal <= 5 ms) NOT MET")
+
+
+TOY_APP = """
+import time
+time.sleep(0.2)  # an import that costs what FastAPI's does
+import slow_dependency
+
+class Predictor:
+    def parse(self, body):
+        return [body], True
+    def score(self, rows):
+        return [0.5]
+    def respond_json(self, probability, single):
+        return b"{}"
+
+def load_settings():
+    return {}
+
+def load(settings):
+    time.sleep(0.1)
+    return Predictor()
+"""
+
+
+def test_a_cold_start_is_split_into_imports_artifact_and_first_request(tmp_path: Path) -> None:
+    (tmp_path / "toy_app.py").write_text(TOY_APP)
+    (tmp_path / "slow_dependency.py").write_text("import time\ntime.sleep(0.3)\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    phases = split(sys.executable, "toy_app", "toy_app:load", "{}", env, tmp_path, runs=1)
+    assert list(phases) == ["imports", "artifact load", "first request"]
+    assert phases["imports"] >= 0.5
+    assert 0.1 <= phases["artifact load"] < phases["imports"]
+    heaviest = dict(heaviest_imports(sys.executable, "toy_app", env, tmp_path))
+    assert heaviest["slow_dependency"] >= 0.3
+    assert heaviest["toy_app"] >= heaviest["slow_dependency"] + 0.2

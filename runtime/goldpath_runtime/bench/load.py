@@ -90,3 +90,14 @@ def print_table(results: dict[str, dict[str, float]], width: int = 32) -> None:
     for name, r in results.items():
         figures = f"{r['rps']:>11,.1f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>7.0f}"
         print(f"{name:<{width}} {figures}")
+
+
+def target(what: str, value: float, goal: float, unit: str = "", at_least: bool = True) -> str:
+    """One summary line: a measure, its goal (issue #35's targets) and whether it is met,
+    so a run can be read, or grepped, at a glance."""
+    met = value >= goal if at_least else value <= goal
+    sign = ">=" if at_least else "<="
+    verdict = "met" if met else "NOT MET"
+    line = f"target {what}: {value:,.3g}{unit} (goal {sign} {goal:g}{unit}) {verdict}"
+    print(line)
+    return line

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GovernanceError, ModelNotFoundError, ProjectError
 from . import models
-from .load import ensure_wrk, print_table
+from .load import ensure_wrk, print_table, target
 from .servers import free_port, server_env
 from .throughput import CEILING, Load, Peer, ceiling, measure
 
@@ -142,3 +142,7 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
         peer = results["MLServer (scikit-learn)"]
         print(f"throughput ratio vs MLServer: {ours['rps'] / peer['rps']:.1f}x "
               f"(p99 {ours['p99']:.2f} ms vs {peer['p99']:.2f} ms)")  # fmt: skip
+    print(f"\nload generator (wrk) and servers share this machine's {os.cpu_count()} CPUs")
+    target("share of the HTTP ceiling", 100 * ours["rps"] / top["rps"], 40, " %")
+    target(f"p99 at {args.connections} connections", ours["p99"], 5, " ms", at_least=False)
+    target("throughput vs mlflow models serve", ours["rps"] / baseline["rps"], 40, "x")
