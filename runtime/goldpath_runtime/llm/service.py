@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from ..serving import hotpath
 from ..serving.asgi import Loaded, create_service, error, read_body, refused
 from ..serving.loading import retry_unless_missing
 from ..serving.requests import RequestError, is_json, not_json
@@ -325,6 +326,10 @@ def create_app(
             },
         )
         return JSONResponse(body)
+
+    # A hot route (goldpath_runtime.serving.hotpath): FastAPI's layers cost a tenth of this
+    # route's CPU, and under a burst of requests that CPU is the tail's queue.
+    app.hot_routes[("POST", "/extract")] = hotpath.routed(extract)
 
     async def _traced(extractor: Extractor, message: str, root: Any) -> Outcome:
         attributes: dict[str, Any] = {"prompt.version": extractor.prompt.version}
