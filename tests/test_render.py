@@ -78,7 +78,7 @@ def test_files_follow_the_serving_answer(rendered: Render, answers: Combination)
     assert (",wsgi]" in pyproject) is (serving == "flask")
     gunicorn_conf = (project / "gunicorn.conf.py").read_text() if served else ""
     if serving == "fastapi":
-        assert "from fastapi import" in app
+        assert "from goldpath_runtime.tabular import asgi_service" in app
         assert 'worker_class = "goldpath_runtime.serving.uvicorn_worker.Worker"' in gunicorn_conf
         assert "project.serving.fastapi_app:create_app()" in makefile + dockerfile
     elif serving == "flask":

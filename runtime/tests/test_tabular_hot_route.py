@@ -56,9 +56,11 @@ def test_predict_never_enters_the_router(client: TestClient, routed: list[str]) 
     batch = client.post("/predict", json={"instances": [row, row]})
     assert len(batch.json()["predictions"]) == 2
     assert [p for p in routed if p.endswith("/predict")] == []
-    # Everything else still goes through FastAPI.
+    # The probes are hot routes too; the OpenAPI document goes through FastAPI.
     assert client.get("/readyz").status_code == 200
-    assert "GET /readyz" in routed
+    assert client.get("/openapi.json").status_code == 200
+    assert "GET /readyz" not in routed
+    assert "GET /openapi.json" in routed
 
 
 def test_its_errors_keep_the_one_shape(client: TestClient) -> None:
@@ -80,3 +82,85 @@ def test_it_is_counted_and_documented(client: TestClient) -> None:
     metrics = client.get("/metrics").text
     assert 'route="/predict"' in metrics
     assert "/predict" in client.get("/openapi.json").json()["paths"]
+
+
+WITHOUT_FASTAPI = """
+import asyncio, json, sys
+from pathlib import Path
+from tabular_models import SCHEMA, Version, fitted_pipeline, sample
+from goldpath_runtime.tabular import lean
+
+lean.export(Version(fitted_pipeline()), Path(sys.argv[1]), SCHEMA, sample(200, 5, target=False))
+for module in [m for m in sys.modules if m.split(".")[0] in ("fastapi", "starlette")]:
+    del sys.modules[module]  # what exporting the model brought in
+from goldpath_runtime.tabular import asgi_service
+from goldpath_runtime.tabular.settings import TabularSettings
+from tabular_service import load_predictor
+
+app = asgi_service.create_app(
+    TabularSettings(model_dir=Path(sys.argv[1])), load_predictor, SCHEMA, version="0.1.0"
+)
+row = json.dumps(sample(1, 11, target=False).to_dict("records")[0]).encode()
+
+
+async def call(method, path, body=b""):
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"content-type", b"application/json")]
+    scope = {"type": "http", "method": method, "path": path, "headers": headers,
+             "query_string": b"", "root_path": ""}
+    await app(scope, receive, send)
+    return sent[0]["status"]
+
+
+async def main():
+    queue = asyncio.Queue()
+    await queue.put({"type": "lifespan.startup"})
+    said = []
+
+    async def send(message):
+        said.append(message["type"])
+
+    lifespan = asyncio.create_task(app({"type": "lifespan"}, queue.get, send))
+    while await call("GET", "/readyz") != 200:
+        await asyncio.sleep(0.05)
+    statuses = [await call("POST", "/predict", row), await call("GET", "/healthz"),
+                await call("GET", "/metrics")]
+    before = sorted({m.split(".")[0] for m in sys.modules} & {"fastapi", "starlette"})
+    statuses.append(await call("GET", "/openapi.json"))
+    after = "fastapi" in sys.modules
+    await queue.put({"type": "lifespan.shutdown"})
+    await lifespan
+    print(json.dumps({"statuses": statuses, "before": before, "after": after, "said": said}))
+
+
+asyncio.run(main())
+"""
+
+
+def test_a_worker_that_only_scores_never_imports_fastapi(tmp_path: Path) -> None:
+    """Importing FastAPI was most of a cold start: the probes, metrics and /predict are
+    answered without it, and it is imported on the first request that needs it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    tests = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_FASTAPI, str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["statuses"] == [200, 200, 200, 200]
+    assert result["before"] == [], "FastAPI or Starlette imported by the hot path"
+    assert result["after"] is True
+    assert result["said"] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]

@@ -2,7 +2,7 @@
 probes, errors, metrics, logs, background load), run by gunicorn with the project's
 gunicorn.conf.py; the project's app module hands its parts over:
 
-    def create_app() -> FastAPI:
+    def create_app() -> ServiceApp:
         return service.create_app(PROJECT)
 
 Each worker loads the prompt in the background; `/extract` waits for it (up to
@@ -25,7 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..serving import hotpath
-from ..serving.asgi import Loaded, create_service, error, read_body, refused
+from ..serving.asgi import Loaded, ServiceApp, create_service, error, read_body, refused
 from ..serving.loading import retry_unless_missing
 from ..serving.requests import RequestError, is_json, not_json
 from .extractor import Extractor, Outcome
@@ -175,7 +175,7 @@ def create_app(
     project: ExtractionProject,
     settings: Settings | None = None,
     loader: Callable[[Settings], Prompt] = load_serving_prompt,
-) -> FastAPI:
+) -> ServiceApp:
     """The ASGI app; `loader` returns the prompt (tests pass a slow one to see loading)."""
     settings = settings or project.load_settings()
     tracer = Tracer(settings)
@@ -241,25 +241,6 @@ def create_app(
         stop=stop,
     )
 
-    @app.post(
-        "/extract",
-        tags=["extraction"],
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": request_schema(settings)}},
-            }
-        },
-        responses={
-            400: {"description": "Body is not JSON"},
-            413: {"description": "Body too large"},
-            415: {"description": "Body is not sent as JSON (Content-Type)"},
-            422: {"description": "A field is invalid"},
-            502: {"description": "The provider failed or answered outside the schema"},
-            503: {"description": "Prompt loading, or provider circuit open: retry after"},
-            504: {"description": "The provider did not answer in time"},
-        },
-    )
     async def extract(request: Request) -> Any:
         """Extract one message (`{"message": "..."}`) or several (`{"messages": [...]}`)."""
         try:
@@ -330,6 +311,29 @@ def create_app(
     # A hot route (goldpath_runtime.serving.hotpath): FastAPI's layers cost a tenth of this
     # route's CPU, and under a burst of requests that CPU is the tail's queue.
     app.hot_routes[("POST", "/extract")] = hotpath.routed(extract)
+
+    def add_routes(api: FastAPI) -> None:
+        """The route FastAPI documents, and answers for what reaches it (405)."""
+        api.add_api_route(
+            "/extract", extract, methods=["POST"], tags=["extraction"],
+            openapi_extra={
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": request_schema(settings)}},
+                }
+            },
+            responses={
+                400: {"description": "Body is not JSON"},
+                413: {"description": "Body too large"},
+                415: {"description": "Body is not sent as JSON (Content-Type)"},
+                422: {"description": "A field is invalid"},
+                502: {"description": "The provider failed or answered outside the schema"},
+                503: {"description": "Prompt loading, or provider circuit open: retry after"},
+                504: {"description": "The provider did not answer in time"},
+            },
+        )  # fmt: skip
+
+    app.extend(add_routes)
 
     async def _traced(extractor: Extractor, message: str, root: Any) -> Outcome:
         attributes: dict[str, Any] = {"prompt.version": extractor.prompt.version}

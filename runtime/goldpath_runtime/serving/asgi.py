@@ -11,8 +11,11 @@ FastAPI service of the fleet does the same way, so a kind adds only its routes.
 - Every request gets a request id (the caller's X-Request-ID when it is safe), a JSON
   access line (batched: `goldpath_runtime.serving.access`) and the HTTP metrics, served at
   `/metrics` summed over the workers (`goldpath_runtime.serving.observe`).
-- A kind's scoring route may be a hot route (`goldpath_runtime.serving.hotpath`): plain
-  ASGI, answered before FastAPI's layers, with the same promises.
+- The probes, `/metrics` and a kind's scoring route are hot routes
+  (`goldpath_runtime.serving.hotpath`): plain ASGI, answered before FastAPI, with the same
+  promises. FastAPI itself (`goldpath_runtime.serving.api`: the OpenAPI document and its
+  pages, a kind's other routes, 404 and 405) is imported on the first request it answers,
+  so a worker that only scores starts without it.
 - Bodies are read with a size bound and a deadline (`read_body`): 413 before buffering
   what is too large, 408 for a body that stalls.
 """
@@ -22,23 +25,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..logs import configure_logging, request_id
 from . import hotpath
 from .access import AccessLog
-from .hotpath import HotRoute, read_headers
+from .hotpath import Answer, HotRoute, Incoming, encode, read_headers
 from .loading import Slot, exit_load_failed
 from .metrics import Routes, render
 from .observe import Observer
 from .requests import RequestError, one_error
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +80,43 @@ class ObservabilityMiddleware:
             request_id.reset(token)
 
 
-class ServiceApp(FastAPI):
-    """FastAPI, with a kind's hot routes answered before FastAPI's layers
-    (`goldpath_runtime.serving.hotpath`). Their router routes stay, for the OpenAPI
-    document and for the other methods' 405."""
+class ServiceApp:
+    """The shell's ASGI app: its lifespan, the hot routes (probes, metrics, a kind's
+    scoring route) in plain ASGI, and everything else by FastAPI, built on the first
+    request that needs it (importing FastAPI was most of a worker's cold start).
 
-    hot_routes: dict[tuple[str, str], HotRoute]
-    observer: Observer
+    A kind adds FastAPI routes with `extend`, applied when FastAPI is built."""
+
+    def __init__(
+        self, *, title: str, version: str, description: str, observer: Observer,
+        value: Callable[[], Any], readiness: Callable[[Any], dict[str, Any]],
+        startup: Callable[[], Awaitable[None]], shutdown: Callable[[], Awaitable[None]],
+    ) -> None:  # fmt: skip
+        self.title, self.version, self.description = title, version, description
+        self.observer = observer
+        self.hot_routes: dict[tuple[str, str], HotRoute] = {}
+        self._value, self._readiness = value, readiness
+        self._startup, self._shutdown = startup, shutdown
+        self._extensions: list[Callable[[FastAPI], None]] = []
+        self._api: FastAPI | None = None
+
+    def extend(self, add_routes: Callable[[FastAPI], None]) -> None:
+        self._extensions.append(add_routes)
+
+    @property
+    def api(self) -> FastAPI:
+        if self._api is None:
+            from .api import build_api
+
+            self._api = build_api(
+                title=self.title, version=self.version, description=self.description,
+                observer=self.observer, value=self._value, readiness=self._readiness,
+                extensions=self._extensions,
+            )  # fmt: skip
+        return self._api
+
+    def openapi(self) -> dict[str, Any]:
+        return self.api.openapi()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -92,7 +124,24 @@ class ServiceApp(FastAPI):
             if route is not None:
                 await hotpath.serve(route, self.observer, scope, receive, send)
                 return
-        await super().__call__(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        await self.api(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        try:
+            await self._startup()
+        except Exception as exc:
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown: after the server finished in-flight requests
+        try:
+            await self._shutdown()
+        finally:
+            await send({"type": "lifespan.shutdown.complete"})
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
@@ -103,12 +152,16 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
 
 
 def refused(exc: RequestError) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     return JSONResponse(
         exc.body, status_code=exc.status, headers={"Connection": "close"} if exc.closes else None
     )
 
 
 def error(status: int, field: str, message: str, retry_after: int | None = None) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse(one_error(field, message), status_code=status, headers=headers)
 
@@ -130,6 +183,10 @@ class Loaded(Slot[T]):
         return self.value
 
 
+_HEALTHY = Answer(200, encode({"status": "ok"}))
+_LOADING = Answer(503, encode({"status": "loading"}), ((b"retry-after", b"1"),))
+
+
 def create_service(
     *,
     title: str,
@@ -146,10 +203,10 @@ def create_service(
     then: Callable[[T], Awaitable[None]] | None = None,
     stop: Callable[[T], Awaitable[None]] | None = None,
 ) -> ServiceApp:
-    """A FastAPI app with the shell's probes, errors, metrics and logs; the kind adds its
-    routes to it. `load` builds what is served (run once per worker, off the request
-    path), `then` runs after it for as long as the worker lives (following an alias),
-    `stop` at shutdown, after in-flight requests finished."""
+    """The shell's app, with its probes, errors, metrics and logs; the kind adds its
+    routes to it (`hot_routes`, `extend`). `load` builds what is served (run once per
+    worker, off the request path), `then` runs after it for as long as the worker lives
+    (following an alias), `stop` at shutdown, after in-flight requests finished."""
     configure_logging(log_level)
     access = AccessLog(access_log_flush_s)
 
@@ -170,56 +227,42 @@ def create_service(
         if then is not None:
             await then(value)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        loading = asyncio.create_task(load_with_policy(), name=f"{loaded.what}-load")
-        yield
-        # Shutdown runs after the server has finished its in-flight requests.
-        loading.cancel()
-        await asyncio.gather(loading, return_exceptions=True)
-        if stop is not None and loaded.value is not None:
-            await stop(loaded.value)
-        # uvicorn's worker ends by re-raising SIGTERM, so atexit never runs: flush here.
-        access.flush()
+    loading: list[asyncio.Task[None]] = []
 
-    app = ServiceApp(title=title, version=version, description=description, lifespan=lifespan)
-    app.observer = Observer(access, Routes(routes))
-    app.hot_routes = {}
-    app.add_middleware(ObservabilityMiddleware, observer=app.observer)
+    async def startup() -> None:
+        loading.append(asyncio.create_task(load_with_policy(), name=f"{loaded.what}-load"))
 
-    @app.exception_handler(Exception)
-    async def _server_error(_: Request, exc: Exception) -> JSONResponse:
-        # The traceback goes to the log (uvicorn logs the exception after this answer),
-        # with the request id the client got back.
-        return error(500, "server", "internal error; it is logged")
+    async def shutdown() -> None:
+        for task in loading:
+            task.cancel()
+        await asyncio.gather(*loading, return_exceptions=True)
+        try:
+            if stop is not None and loaded.value is not None:
+                await stop(loaded.value)
+        finally:
+            # uvicorn's worker ends by re-raising SIGTERM, so atexit never runs: flush here.
+            access.flush()
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # 404, 405 and friends in the same shape as every other error.
-        return JSONResponse(
-            one_error("request", str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+    app = ServiceApp(
+        title=title, version=version, description=description,
+        observer=Observer(access, Routes(routes)), value=lambda: loaded.value,
+        readiness=readiness, startup=startup, shutdown=shutdown,
+    )  # fmt: skip
 
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    async def healthz(_: Scope, __: Receive, ___: Incoming) -> Answer:
+        return _HEALTHY
 
-    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready"}})
-    def readyz() -> JSONResponse:
-        """Readiness: what the service serves is loaded."""
+    async def readyz(_: Scope, __: Receive, ___: Incoming) -> Answer:
         value = loaded.value
         if value is None:
-            return JSONResponse(
-                {"status": "loading"}, status_code=503, headers={"Retry-After": "1"}
-            )
-        return JSONResponse({"status": "ready", **readiness(value)})
+            return _LOADING
+        return Answer(200, encode({"status": "ready", **readiness(value)}))
 
-    @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    def metrics() -> Response:
+    async def metrics(_: Scope, __: Receive, ___: Incoming) -> Answer:
         payload, content_type = render()
-        return Response(payload, media_type=content_type)
+        return Answer(200, payload, media_type=content_type.encode())
 
+    app.hot_routes.update(
+        {("GET", "/healthz"): healthz, ("GET", "/readyz"): readyz, ("GET", "/metrics"): metrics}
+    )
     return app

@@ -18,11 +18,12 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.types import Receive, Scope, Send
 
 from ..logs import request_id
 from .deadlines import body_deadlines
@@ -47,9 +48,10 @@ class Answer(NamedTuple):
     body: bytes
     headers: Headers = ()
     after: Callable[[], Awaitable[None]] | None = None
+    media_type: bytes = b"application/json"
 
 
-HotRoute = Callable[[Scope, Receive, Incoming], Awaitable[Answer]]
+HotRoute: TypeAlias = "Callable[[Scope, Receive, Incoming], Awaitable[Answer]]"
 
 
 def encode(payload: Any) -> bytes:
@@ -134,7 +136,7 @@ async def serve(
                 "status": status,
                 "headers": [
                     (b"content-length", str(len(answer.body)).encode()),
-                    (b"content-type", b"application/json"),
+                    (b"content-type", answer.media_type),
                     *answer.headers,
                     (b"x-request-id", rid.encode()),
                 ],
@@ -155,12 +157,17 @@ def routed(handler: Callable[[Request], Awaitable[Response]]) -> HotRoute:
     """A handler written against Starlette's Request and Response, served as a hot route:
     FastAPI keeps its route for the OpenAPI document, the layers are skipped."""
 
+    from starlette.requests import Request
+
     async def route(scope: Scope, receive: Receive, incoming: Incoming) -> Answer:
         response = await handler(Request(scope, receive))
         headers = [
             (name, value) for name, value in response.raw_headers
             if name not in (b"content-length", b"content-type")
         ]  # fmt: skip
-        return Answer(response.status_code, bytes(response.body), headers, response.background)
+        media_type = dict(response.raw_headers).get(b"content-type", b"application/json")
+        return Answer(
+            response.status_code, bytes(response.body), headers, response.background, media_type
+        )
 
     return route

@@ -7,16 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from fastapi import FastAPI, Request
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import Response
-from starlette.background import BackgroundTask
-from starlette.types import Receive, Scope
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..logs import request_id
-from ..serving.asgi import Loaded, create_service
+from ..serving.asgi import Loaded, ServiceApp, create_service
 from ..serving.batching import MicroBatcher, Overloaded
 from ..serving.hotpath import Answer, Incoming, error, read_body, read_headers, refused
 from ..serving.loading import retry_delay
@@ -26,6 +20,11 @@ from .features import FeatureSchema
 from .predictor import Predictor, predict_operation, readiness
 from .settings import TabularSettings as Settings
 from .shadow import Shadow, start_shadow
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import Response
+    from starlette.types import Receive, Scope
 
 AnySettings = TypeVar("AnySettings", bound=Settings)
 
@@ -37,7 +36,7 @@ def create_app(
     *,
     version: str,
     description: str = "Scores requests with the registered champion model.",
-) -> FastAPI:
+) -> ServiceApp:
     """The ASGI app; `loader` builds the Predictor (tests pass a slow one to see loading)."""
     loaded: Loaded[Predictor] = Loaded("model")
     batcher: MicroBatcher | None = None
@@ -118,29 +117,38 @@ def create_app(
     # A hot route (goldpath_runtime.serving.hotpath): answered before FastAPI's layers.
     app.hot_routes[("POST", "/predict")] = predict
 
-    async def predict_routed(request: Request) -> Response:
-        """The same route through FastAPI, for what reaches it there (not POST, or an app
-        mounted under another): its OpenAPI operation is the Flask variant's, added below."""
-        headers = read_headers(request.scope)
-        incoming = Incoming(headers[0], headers[1], request_id.get() or "")
-        answer = await predict(request.scope, request.receive, incoming)
-        task = None if answer.after is None else BackgroundTask(answer.after)
-        return Response(
-            answer.body, answer.status, headers={k.decode(): v.decode() for k, v in answer.headers},
-            media_type="application/json", background=task,
-        )  # fmt: skip
+    def add_routes(api: FastAPI) -> None:
+        """The route through FastAPI, for the OpenAPI document (the Flask variant's
+        operation) and for what reaches FastAPI: other methods (405), or the app mounted
+        under another."""
+        from fastapi.openapi.utils import get_openapi
+        from fastapi.responses import Response
+        from starlette.background import BackgroundTask
 
-    app.router.add_route("/predict", predict_routed, methods=["POST"])
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title, version=app.version, description=app.description,
-                routes=app.routes,
+        async def predict_routed(request: Request) -> Response:
+            headers = read_headers(request.scope)
+            incoming = Incoming(headers[0], headers[1], request_id.get() or "")
+            answer = await predict(request.scope, request.receive, incoming)
+            task = None if answer.after is None else BackgroundTask(answer.after)
+            return Response(
+                answer.body, answer.status,
+                headers={k.decode(): v.decode() for k, v in answer.headers},
+                media_type="application/json", background=task,
             )  # fmt: skip
-            document["paths"]["/predict"] = predict_operation(schema, settings.max_batch_size)
-            app.openapi_schema = document
-        return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+        api.router.add_route("/predict", predict_routed, methods=["POST"])
+
+        def openapi() -> dict[str, Any]:
+            if api.openapi_schema is None:
+                document = get_openapi(
+                    title=api.title, version=api.version, description=api.description,
+                    routes=api.routes,
+                )  # fmt: skip
+                document["paths"]["/predict"] = predict_operation(schema, settings.max_batch_size)
+                api.openapi_schema = document
+            return api.openapi_schema
+
+        api.openapi = openapi  # type: ignore[method-assign]
+
+    app.extend(add_routes)
     return app

@@ -6,11 +6,11 @@ gunicorn (gunicorn.conf.py):
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from goldpath_runtime.llm import service
+from goldpath_runtime.serving.asgi import ServiceApp
 
 from ..project import PROJECT
 
 
-def create_app() -> FastAPI:
+def create_app() -> ServiceApp:
     return service.create_app(PROJECT)

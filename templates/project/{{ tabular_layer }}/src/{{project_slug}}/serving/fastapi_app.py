@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from goldpath_runtime.serving.asgi import ServiceApp
 from goldpath_runtime.tabular import asgi_service
 from goldpath_runtime.tabular.predictor import Predictor
 
@@ -20,7 +20,7 @@ from .core import load_predictor
 
 def create_app(
     settings: Settings | None = None, loader: Callable[[Settings], Predictor] = load_predictor
-) -> FastAPI:
+) -> ServiceApp:
     """The app; `loader` builds the Predictor (tests pass a slow one to see loading)."""
     return asgi_service.create_app(
         settings or load_settings(), loader, SCHEMA, version=__version__,
