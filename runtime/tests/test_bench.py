@@ -186,3 +186,35 @@ def test_a_cold_start_is_split_into_imports_artifact_and_first_request(tmp_path:
     heaviest = dict(heaviest_imports(sys.executable, "toy_app", env, tmp_path))
     assert heaviest["slow_dependency"] >= 0.3
     assert heaviest["toy_app"] >= heaviest["slow_dependency"] + 0.2
+
+
+LAUNCHER = """
+import subprocess, sys, time
+# As `uv tool run` starts MLServer: a child that ignores SIGTERM and outlives its parent.
+child = subprocess.Popen([sys.executable, "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"])
+print(child.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_stopping_a_server_stops_what_it_started(tmp_path: Path) -> None:
+    """A benchmark leaves no server behind: a child that ignores SIGTERM is killed with
+    its process group once the parent has gone."""
+    log = tmp_path / "launcher.log"
+    process = start([sys.executable, "-c", LAUNCHER], os.environ, log)
+    deadline = time.monotonic() + 30
+    while not log.read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(log.read_text().split()[0])
+    time.sleep(0.3)  # the child has set its SIGTERM handler
+    stop(process)
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        if Path(f"/proc/{child}/stat").read_text().split(")")[1].split()[0] == "Z":
+            return  # killed, waiting for its (re)parent to reap it
+        time.sleep(0.05)
+    raise AssertionError(f"the launcher's child {child} outlived stop()")

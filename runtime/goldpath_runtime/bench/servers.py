@@ -3,6 +3,7 @@ worker is ready, stopped with SIGTERM (SIGKILL after 30 s); their memory read fr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,19 +51,26 @@ def server_env(tracking_uri: str, workers: int, **extra: str) -> dict[str, str]:
 def start(
     command: list[str], env: Mapping[str, str], log: Path, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
+    # Its own process group, so `stop` reaches what it starts too: `uv tool run` leaves
+    # MLServer running when only uv is signalled.
     with log.open("wb") as handle:
         return subprocess.Popen(
-            command, cwd=cwd, env=dict(env), stdout=handle, stderr=subprocess.STDOUT
-        )
+            command, cwd=cwd, env=dict(env), stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
+    """SIGTERM to the server's process group, SIGKILL to what is left after 30 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # children that outlived their parent
 
 
 def _answers(url: str) -> bool:
