@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from goldpath_runtime.bench import alternatives
 from goldpath_runtime.bench.load import ensure_wrk, parse_wrk, target
 from goldpath_runtime.bench.servers import (
     process_tree,
@@ -218,3 +219,27 @@ def test_stopping_a_server_stops_what_it_started(tmp_path: Path) -> None:
             return  # killed, waiting for its (re)parent to reap it
         time.sleep(0.05)
     raise AssertionError(f"the launcher's child {child} outlived stop()")
+
+
+@pytest.mark.parametrize("server", sorted(alternatives.SERVERS))
+def test_each_alternative_server_serves_the_no_op_app(server: str, tmp_path: Path) -> None:
+    """make bench measures other servers against their own no-op ceiling: each starts
+    for real here, with the workers asked for, and answers."""
+    found = alternatives.peers("toy:create_app", {"x": 1}, 2, tmp_path)
+    noop = found[f"no-op app on {server}"]
+    workers = noop.command.index("--workers")
+    assert noop.command[workers + 1] == "2"
+    log = tmp_path / "noop.log"
+    process = start(noop.command, {**os.environ, **noop.env}, log, tmp_path)
+    try:
+        wait_until_up(noop.ready_url, process, log, timeout=120)
+        call = urllib.request.Request(  # noqa: S310 - loopback
+            noop.target_url, data=json.dumps(noop.body).encode()
+        )
+        with urllib.request.urlopen(call, timeout=5) as answer:  # noqa: S310 - loopback
+            assert json.loads(answer.read())["prediction"] == 1
+    finally:
+        stop(process)
+    service = found[f"this service on {server}"]
+    assert service.command[-2:] == ["--factory", "toy:create_app"]
+    assert service.ready_lines == 2

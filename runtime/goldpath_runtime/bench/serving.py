@@ -8,7 +8,9 @@ Each server gets the same worker count; wrk (installed by you: the benchmark nam
 command when it is missing) drives it with the same single-row request from CONNECTIONS
 concurrent clients, once every worker is ready. The named baseline is `mlflow models
 serve`, measured in the same run. MLServer runs in its own uv tool environment with this
-project's scikit-learn version (`--no-mlserver` skips it, e.g. offline).
+project's scikit-learn version (`--no-mlserver` skips it, e.g. offline). Then the same app
+and a no-op app on other servers, uvicorn alone and granian, each against its own ceiling
+(`goldpath_runtime.bench.alternatives`; `--no-alternatives` skips them).
 
 A project's `benchmarks/serving.py` hands over its parts: `main(PROJECT, root, app, label)`.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GovernanceError, ModelNotFoundError, ProjectError
-from . import models
+from . import alternatives, models
 from .load import ensure_wrk, print_table, target
 from .servers import free_port, server_env
 from .throughput import CEILING, Load, Peer, ceiling, measure
@@ -97,6 +99,10 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-mlserver", action="store_true", help="skip the MLServer peer")
     parser.add_argument(
+        "--no-alternatives", action="store_true",
+        help="skip this service and a no-op app on other servers (uvicorn alone, granian)",
+    )  # fmt: skip
+    parser.add_argument(
         "--shadow-rate", type=float, default=0.1,
         help="share of requests a @challenger scores in the shadow, measured as a run of its "
         "own beside the unshadowed one (0 skips it)",
@@ -125,11 +131,21 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
     # The ceiling runs on the same server and settings (gunicorn.conf.py) as this service.
     peers[CEILING] = ceiling(gunicorn, logs, row)
     env = server_env(settings.mlflow_tracking_uri, args.workers)
-    results = measure(peers, env, Load(wrk, args.connections, args.duration), logs, root)
+    load = Load(wrk, args.connections, args.duration)
+    results = measure(peers, env, load, logs, root)
+    if not args.no_alternatives:
+        (logs / "alternatives").mkdir()
+        others = alternatives.peers(
+            app.removesuffix("()"), row, args.workers, logs / "alternatives"
+        )
+        try:
+            results.update(measure(others, env, load, logs / "alternatives", root))
+        except SystemExit as exc:  # e.g. offline: granian cannot be fetched
+            print(f"other servers not measured: {exc}", flush=True)
 
     print(f"\nmodel v{model.version}, {args.workers} workers, {args.connections} connections, "
           f"{args.duration}s each, single-row requests\n")  # fmt: skip
-    print_table(results, width=28)
+    print_table(results, width=40)
     ours, baseline, top = results[label], results["mlflow models serve"], results[CEILING]
     print(f"\nfraction of the HTTP ceiling reached: {100 * ours['rps'] / top['rps']:.0f}%")
     print(f"throughput ratio vs mlflow models serve: {ours['rps'] / baseline['rps']:.1f}x")
@@ -142,6 +158,13 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
         peer = results["MLServer (scikit-learn)"]
         print(f"throughput ratio vs MLServer: {ours['rps'] / peer['rps']:.1f}x "
               f"(p99 {ours['p99']:.2f} ms vs {peer['p99']:.2f} ms)")  # fmt: skip
+    print("\nshare of each server's own no-op ceiling:")
+    print(f"  gunicorn + uvicorn worker (the default): {100 * ours['rps'] / top['rps']:.0f}%")
+    for name in alternatives.SERVERS:
+        served, noop = results.get(f"this service on {name}"), results.get(f"no-op app on {name}")
+        if served and noop:
+            print(f"  {name}: {100 * served['rps'] / noop['rps']:.0f}% "
+                  f"({served['rps']:,.0f} of {noop['rps']:,.0f} requests/s)")  # fmt: skip
     print(f"\nload generator (wrk) and servers share this machine's {os.cpu_count()} CPUs")
     target("share of the HTTP ceiling", 100 * ours["rps"] / top["rps"], 40, " %")
     target(f"p99 at {args.connections} connections", ours["p99"], 5, " ms", at_least=False)
