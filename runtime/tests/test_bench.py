@@ -29,7 +29,7 @@ from goldpath_runtime.bench.servers import (
     wait_until_up,
 )
 from goldpath_runtime.bench.startup import heaviest_imports, split
-from goldpath_runtime.bench.throughput import ceiling
+from goldpath_runtime.bench.throughput import Peer, ceiling
 
 # wrk 4.1's report of a run with failures, as `--latency` prints it.
 WRK_REPORT = """\
@@ -81,9 +81,18 @@ def test_the_ceiling_app_is_served_by_a_real_gunicorn(tmp_path: Path) -> None:
     gunicorn = [sys.executable, "-m", "gunicorn", "--worker-class",
                 "uvicorn_worker.UvicornWorker", "--workers", "1"]  # fmt: skip
     peer = ceiling(gunicorn, tmp_path, {"x": 1})
-    process = start(peer.command, {"PATH": "/usr/bin:/bin"}, tmp_path / "ceiling.log")
+    process = serves_the_no_op_answer(peer, {"PATH": "/usr/bin:/bin"}, tmp_path)
+    assert process.returncode is not None
+
+
+def serves_the_no_op_answer(
+    peer: Peer, env: dict[str, str], tmp_path: Path, timeout: float = 60
+) -> subprocess.Popen[bytes]:
+    """Starts `peer`, checks it answers the ceiling app's prediction, stops it."""
+    log = tmp_path / "server.log"
+    process = start(peer.command, env, log, tmp_path)
     try:
-        wait_until_up(peer.ready_url, process, tmp_path / "ceiling.log", timeout=60)
+        wait_until_up(peer.ready_url, process, log, timeout=timeout)
         call = urllib.request.Request(  # noqa: S310 - loopback
             peer.target_url, data=json.dumps(peer.body).encode()
         )
@@ -91,7 +100,7 @@ def test_the_ceiling_app_is_served_by_a_real_gunicorn(tmp_path: Path) -> None:
             assert json.loads(answer.read())["prediction"] == 1
     finally:
         stop(process)
-    assert process.returncode is not None
+    return process
 
 
 def test_a_server_that_exits_is_one_line_not_a_wait(tmp_path: Path) -> None:
@@ -229,17 +238,7 @@ def test_each_alternative_server_serves_the_no_op_app(server: str, tmp_path: Pat
     noop = found[f"no-op app on {server}"]
     workers = noop.command.index("--workers")
     assert noop.command[workers + 1] == "2"
-    log = tmp_path / "noop.log"
-    process = start(noop.command, {**os.environ, **noop.env}, log, tmp_path)
-    try:
-        wait_until_up(noop.ready_url, process, log, timeout=120)
-        call = urllib.request.Request(  # noqa: S310 - loopback
-            noop.target_url, data=json.dumps(noop.body).encode()
-        )
-        with urllib.request.urlopen(call, timeout=5) as answer:  # noqa: S310 - loopback
-            assert json.loads(answer.read())["prediction"] == 1
-    finally:
-        stop(process)
+    serves_the_no_op_answer(noop, {**os.environ, **noop.env}, tmp_path, timeout=120)
     service = found[f"this service on {server}"]
     assert service.command[-2:] == ["--factory", "toy:create_app"]
     assert service.ready_lines == 2
