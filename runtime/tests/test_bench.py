@@ -242,3 +242,27 @@ def test_each_alternative_server_serves_the_no_op_app(server: str, tmp_path: Pat
     service = found[f"this service on {server}"]
     assert service.command[-2:] == ["--factory", "toy:create_app"]
     assert service.ready_lines == 2
+
+
+def test_rounds_are_interleaved_and_their_medians_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared machine's speed drifts within minutes: a service and its ceiling are
+    measured side by side, round after round, and each figure is its rounds' median."""
+    from goldpath_runtime.bench import throughput
+
+    gunicorn = [sys.executable, "-m", "gunicorn", "--worker-class",
+                "uvicorn_worker.UvicornWorker", "--workers", "1"]  # fmt: skip
+    peers = {"a": ceiling(gunicorn, tmp_path, {"x": 1}), "b": ceiling(gunicorn, tmp_path, {})}
+    order: list[str] = []
+    speeds = iter([100.0, 10.0, 300.0, 30.0, 200.0, 20.0])  # the machine speeds up and slows
+
+    def fake_wrk(wrk: str, url: str, body: object, *args: object) -> dict[str, float]:
+        order.append("a" if body else "b")
+        return {"rps": next(speeds), "p99": 1.0}
+
+    monkeypatch.setattr(throughput, "run_wrk", fake_wrk)
+    load = throughput.Load("wrk", 1, 1)
+    results = throughput.measure(peers, {"PATH": "/usr/bin:/bin"}, load, tmp_path, rounds=3)
+    assert order == ["a", "b"] * 3
+    assert results == {"a": {"rps": 200.0, "p99": 1.0}, "b": {"rps": 20.0, "p99": 1.0}}

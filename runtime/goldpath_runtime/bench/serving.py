@@ -99,6 +99,11 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-mlserver", action="store_true", help="skip the MLServer peer")
     parser.add_argument(
+        "--rounds", type=int, default=3,
+        help="rounds of this service beside its ceiling (and of each other server beside its "
+        "own), interleaved; medians are reported",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-alternatives", action="store_true",
         help="skip this service and a no-op app on other servers (uvicorn alone, granian)",
     )  # fmt: skip
@@ -128,23 +133,31 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
         peers["MLServer (scikit-learn)"] = models.mlserver(
             model.pipeline, model.version, row, logs, args.workers
         )
-    # The ceiling runs on the same server and settings (gunicorn.conf.py) as this service.
-    peers[CEILING] = ceiling(gunicorn, logs, row)
+    # The ceiling runs on the same server and settings (gunicorn.conf.py) as this service,
+    # measured beside it round after round: their ratio is the figure that matters.
+    ceiling_peer = ceiling(gunicorn, logs, row)
     env = server_env(settings.mlflow_tracking_uri, args.workers)
     load = Load(wrk, args.connections, args.duration)
-    results = measure(peers, env, load, logs, root)
+    (logs / "pair").mkdir()
+    pair = {label: peers.pop(label), CEILING: ceiling_peer}
+    results = measure(pair, env, load, logs / "pair", root, rounds=args.rounds)
+    results.update(measure(peers, env, load, logs, root))
+    results = {name: results[name] for name in [label, *peers, CEILING]}
     if not args.no_alternatives:
         (logs / "alternatives").mkdir()
         others = alternatives.peers(
             app.removesuffix("()"), row, args.workers, logs / "alternatives"
         )
         try:
-            results.update(measure(others, env, load, logs / "alternatives", root))
+            results.update(
+                measure(others, env, load, logs / "alternatives", root, rounds=args.rounds)
+            )
         except SystemExit as exc:  # e.g. offline: granian cannot be fetched
             print(f"other servers not measured: {exc}", flush=True)
 
     print(f"\nmodel v{model.version}, {args.workers} workers, {args.connections} connections, "
-          f"{args.duration}s each, single-row requests\n")  # fmt: skip
+          f"{args.duration}s each, single-row requests; this service and the ceiling: "
+          f"median of {args.rounds} interleaved rounds\n")  # fmt: skip
     print_table(results, width=40)
     ours, baseline, top = results[label], results["mlflow models serve"], results[CEILING]
     print(f"\nfraction of the HTTP ceiling reached: {100 * ours['rps'] / top['rps']:.0f}%")

@@ -3,6 +3,7 @@ other on the same machine, each measured once every worker is ready."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,19 +45,25 @@ def ceiling(gunicorn: list[str], workdir: Path, body: object) -> Peer:
 
 def measure(
     peers: Mapping[str, Peer], env: Mapping[str, str], load: Load, logs: Path,
-    cwd: Path | None = None,
+    cwd: Path | None = None, rounds: int = 1,
 ) -> dict[str, dict[str, float]]:  # fmt: skip
-    """Each peer in turn: started, waited for, loaded with wrk, stopped."""
-    results: dict[str, dict[str, float]] = {}
-    for number, (name, peer) in enumerate(peers.items()):
-        log = logs / f"server-{number}.log"
-        process = start(peer.command, {**env, **peer.env}, log, cwd)
-        try:
-            wait_until_up(peer.ready_url, process, log, peer.ready_lines)
-            results[name] = run_wrk(
-                load.wrk, peer.target_url, peer.body, load.duration, load.connections,
-                load.warm_up,
-            )  # fmt: skip
-        finally:
-            stop(process)
-    return results
+    """Each peer in turn: started, waited for, loaded with wrk, stopped; `rounds` times
+    over, interleaved, each figure the median of its rounds (a shared machine's speed
+    drifts by a quarter within minutes: peers measured side by side drift together)."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in peers}
+    for round_ in range(rounds):
+        for number, (name, peer) in enumerate(peers.items()):
+            log = logs / f"server-{number}-{round_}.log"
+            process = start(peer.command, {**env, **peer.env}, log, cwd)
+            try:
+                wait_until_up(peer.ready_url, process, log, peer.ready_lines)
+                runs[name].append(run_wrk(
+                    load.wrk, peer.target_url, peer.body, load.duration, load.connections,
+                    load.warm_up,
+                ))  # fmt: skip
+            finally:
+                stop(process)
+    return {
+        name: {key: statistics.median(r[key] for r in results) for key in results[0]}
+        for name, results in runs.items()
+    }
