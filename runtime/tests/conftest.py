@@ -256,3 +256,19 @@ def served_settings(
     with deciding():
         promote(settings)
     return settings
+
+
+@pytest.fixture
+def routed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths FastAPI's router was entered for (a hot route never enters it)."""
+    from starlette.routing import Router
+
+    entered: list[str] = []
+    original = Router.__call__
+
+    async def counting(self: Router, scope: object, receive: object, send: object) -> None:
+        entered.append(f"{scope.get('method')} {scope.get('path')}")
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(Router, "__call__", counting)
+    return entered

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.routing import Router
 from tabular_models import SCHEMA, Version, fitted_pipeline, sample
 
 from goldpath_runtime.tabular import asgi_service, lean
@@ -31,20 +29,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
             if test_client.get("/readyz").status_code == 200:
                 break
         yield test_client
-
-
-@pytest.fixture
-def routed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths FastAPI's router was entered for."""
-    entered: list[str] = []
-    original = Router.__call__
-
-    async def counting(self: Router, scope: Any, receive: Any, send: Any) -> None:
-        entered.append(f"{scope.get('method')} {scope.get('path')}")
-        await original(self, scope, receive, send)
-
-    monkeypatch.setattr(Router, "__call__", counting)
-    return entered
 
 
 def test_predict_never_enters_the_router(client: TestClient, routed: list[str]) -> None:
