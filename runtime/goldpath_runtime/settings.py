@@ -26,7 +26,10 @@ class ProjectSettings(BaseSettings):
     (git-ignored); MLFLOW_TRACKING_URI names a tracking server, `databricks` or
     `azureml://...` for a shared one."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # defer_build: only the class a project reads builds its validator, not each base too.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, defer_build=True
+    )
 
     mlflow_tracking_uri: str = Field(
         default_factory=lambda: f"sqlite:///{_local_store() / 'mlflow.db'}",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from toy_servers import Server, kill_all, read_all, start, status_of_oversized_headers
+from toy_servers import HERE, Server, kill_all, read_all, start, status_of_oversized_headers
 
 from goldpath_runtime.serving.gunicorn import cpu_limit
 from goldpath_runtime.serving.loading import LOAD_FAILED_EXIT_CODE
@@ -57,6 +57,36 @@ def test_serves_and_stops_cleanly(shell: str, tmp_path: Path) -> None:
     assert "Error while closing socket" not in text
     assert "Traceback" not in text
     assert [e["request_id"] for e in _access(server)] == [response.getheader("x-request-id")]
+
+
+# An app that says whether the collector ran while it was imported, whether it runs while
+# the app serves, and whether what was imported is frozen out of its reach.
+GC_PROBE = """
+import gc, json, sys
+IMPORTED_WITH_GC = gc.isenabled()
+print('"model loaded"', file=sys.stderr, flush=True)
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = json.dumps({"status": "ready", "imported": IMPORTED_WITH_GC, "serving": gc.isenabled(),
+                       "frozen": gc.get_freeze_count() > 0})
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body.encode()})
+"""
+
+
+def test_the_app_is_imported_with_the_collector_off_then_frozen_out_of_its_reach(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "gc_probe.py").write_text(GC_PROBE)
+    env = {"PYTHONPATH": f"{HERE}{os.pathsep}{tmp_path}"}
+    server = start("asgi", tmp_path, workers=1, env=env, app="gc_probe:app")
+    try:
+        answer = server.wait_ready()
+        assert answer == {"status": "ready", "imported": False, "serving": True, "frozen": True}
+    finally:
+        assert server.stop() == 0
 
 
 def test_metrics_and_access_lines_add_up_across_workers(shell: str, tmp_path: Path) -> None:

@@ -12,13 +12,17 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-# Run in the serving environment: times each phase in one fresh process and prints them
-# as JSON. The app and loader are named by the project; the request is its example.
+# Run in the serving environment: times each phase in one fresh process, the way a worker
+# goes through them, and prints them as JSON. The app and loader are named by the project;
+# the request is its example.
 PROBE = """
-import asyncio, json, sys, time
+import asyncio, gc, json, sys, time
 started = time.perf_counter()
 module, loader_module, loader_name, body = sys.argv[1:5]
+gc.disable()  # as the serving worker imports the app (goldpath_runtime.serving.uvicorn_worker)
 app_module = __import__(module, fromlist=["create_app"])
+gc.freeze()
+gc.enable()
 imported = time.perf_counter()
 loader = getattr(__import__(loader_module, fromlist=[loader_name]), loader_name)
 settings = app_module.load_settings()

@@ -4,6 +4,7 @@ deadline and a size bound for request headers, which uvicorn itself does not hav
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -85,6 +86,19 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
 class Worker(UvicornWorker):
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "auto", "http": HeaderDeadlineProtocol}
+
+    def load_wsgi(self) -> None:
+        # Importing the app (numpy, pydantic, the service) allocates objects that live as
+        # long as the worker: the collections they set off found no garbage and cost an
+        # eighth of the import. Frozen, they are out of every later collection's reach, so
+        # settle_heap's once the model is loaded walks only what loading made (0.07 ms
+        # against 11 ms for the whole heap of the tabular service).
+        gc.disable()
+        try:
+            super().load_wsgi()
+            gc.freeze()
+        finally:
+            gc.enable()
 
     async def _serve(self) -> None:
         # uvloop takes over a listening socket.socket (and closes it itself), but not

@@ -19,12 +19,13 @@ from ..serving.requests import RequestError
 from .features import FeatureSchema
 from .predictor import Predictor, predict_operation, readiness
 from .settings import TabularSettings as Settings
-from .shadow import Shadow, start_shadow
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
     from fastapi.responses import Response
     from starlette.types import Receive, Scope
+
+    from .shadow import Shadow
 
 AnySettings = TypeVar("AnySettings", bound=Settings)
 
@@ -46,8 +47,12 @@ def create_app(
     async def load() -> Predictor:
         nonlocal batcher, shadow
         predictor = await asyncio.to_thread(loader, settings)
-        # Before the worker says it serves: a benchmark's ready worker is a shadowed one.
-        shadow = await asyncio.to_thread(start_shadow, settings, loader, predictor, schema)
+        if settings.shadow_sample_rate > 0:
+            # Imported here: an unshadowed worker (most are) starts without it. Before the
+            # worker says it serves: a benchmark's ready worker is a shadowed one.
+            from .shadow import start_shadow
+
+            shadow = await asyncio.to_thread(start_shadow, settings, loader, predictor, schema)
         if predictor.fast is not None:
             batcher = MicroBatcher(
                 predictor.fast.predict_proba, max_batch_rows=settings.max_batch_size

@@ -5,7 +5,7 @@ micro-batcher (a gevent worker scores each request as it comes)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import Flask, Response, request
 
@@ -15,7 +15,9 @@ from ..serving.wsgi import Loaded, create_service, error, read_body
 from .features import FeatureSchema
 from .predictor import Predictor, openapi_document, readiness
 from .settings import TabularSettings as Settings
-from .shadow import Shadow, start_shadow
+
+if TYPE_CHECKING:
+    from .shadow import Shadow
 
 JSON = "application/json"
 AnySettings = TypeVar("AnySettings", bound=Settings)
@@ -37,7 +39,10 @@ def create_app(
     def load() -> Predictor:
         nonlocal shadow
         predictor = loader(settings)
-        shadow = start_shadow(settings, loader, predictor, schema)
+        if settings.shadow_sample_rate > 0:
+            from .shadow import start_shadow  # an unshadowed worker starts without it
+
+            shadow = start_shadow(settings, loader, predictor, schema)
         MODEL_INFO.labels(predictor.model.name, predictor.model.version).set(1)
         return predictor
 
