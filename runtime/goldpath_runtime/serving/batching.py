@@ -1,12 +1,15 @@
 """Adaptive micro-batching of concurrent requests into one predict call.
 
-Requests queue their encoded rows; one task takes everything waiting (up to
-`max_batch_rows`), scores it with a single estimator call and resolves each request's
-future with its slice. At low load a request is scored alone at once; under load, the
-rows that arrive while a batch is scored form the next batch, so throughput rises with
+Requests leave their encoded rows and wait; two loop turns later everything waiting (up
+to `max_batch_rows`) is scored with a single estimator call and each request resolved
+with its slice. At low load a request is scored alone at once; under load, the requests
+that reached the server in the same turn form one batch, so throughput rises with
 concurrency while latency stays near one predict call. `max_wait_s` may add a short wait
-to fill batches further; the queue is bounded, and a full queue answers 503 at once
-rather than letting latency grow without limit.
+to fill batches further; what waits is bounded, and beyond `max_queue` a request is
+answered 503 at once rather than letting latency grow without limit.
+
+The batch is scored by a callback of the event loop rather than a task reading a queue:
+no queue and no task to wake, which cost more per request than scoring four rows did.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ log = logging.getLogger(__name__)
 
 
 class Overloaded(Exception):
-    """The queue is full: the caller should get 503 and retry later."""
+    """Too many requests wait: the caller should get 503 and retry later."""
+
+
+Waiting = tuple["np.ndarray", "asyncio.Future[np.ndarray]"]
 
 
 class MicroBatcher:
@@ -38,72 +44,70 @@ class MicroBatcher:
         self._predict = predict
         self.max_batch_rows = max_batch_rows
         self.max_wait_s = max_wait_s
-        self._queue: asyncio.Queue[tuple[np.ndarray, asyncio.Future[np.ndarray]]] = asyncio.Queue(
-            max_queue
-        )
-        self._task: asyncio.Task[None] | None = None
+        self.max_queue = max_queue
+        self._waiting: list[Waiting] = []
+        self._scheduled = False
         self.batches = 0
         self.rows = 0
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="micro-batcher")
-
     async def stop(self) -> None:
-        """Score what is queued, then stop (graceful shutdown drains in-flight requests)."""
-        while not self._queue.empty():
+        """Returns once what waits is scored (graceful shutdown drains in-flight requests)."""
+        while self._waiting:
             await asyncio.sleep(0.001)
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     async def predict(self, matrix: np.ndarray) -> np.ndarray:
-        future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
-        try:
-            self._queue.put_nowait((matrix, future))
-        except asyncio.QueueFull:
-            raise Overloaded from None
+        if len(self._waiting) >= self.max_queue:
+            raise Overloaded
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[np.ndarray] = loop.create_future()
+        self._waiting.append((matrix, future))
+        if not self._scheduled:
+            self._scheduled = True
+            if self.max_wait_s > 0:
+                loop.call_later(self.max_wait_s, self._score_batch)
+            else:
+                # A turn later, not at once: the requests read in this turn as well get to
+                # join (as many again per batch at 16 connections, measured).
+                loop.call_soon(loop.call_soon, self._score_batch)
         return await future
 
-    async def _collect(self) -> list[tuple[np.ndarray, asyncio.Future[np.ndarray]]]:
-        items = [await self._queue.get()]
-        rows = len(items[0][0])
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.max_wait_s
-        while rows < self.max_batch_rows:
-            if self._queue.empty():
-                # Let requests already accepted by the server reach the queue.
-                await asyncio.sleep(0)
-                if self._queue.empty() and loop.time() >= deadline:
-                    break
-                if self._queue.empty():
-                    await asyncio.sleep(min(0.0005, max(0.0, deadline - loop.time())))
-                    continue
-            item = self._queue.get_nowait()
-            items.append(item)
-            rows += len(item[0])
-        return items
+    def _take_batch(self) -> list[Waiting]:
+        batch, rows, taken = [], 0, 0
+        for matrix, future in self._waiting:
+            if rows and rows + len(matrix) > self.max_batch_rows:
+                break
+            taken += 1
+            if not future.done():  # a caller that went away is not scored
+                batch.append((matrix, future))
+                rows += len(matrix)
+        del self._waiting[:taken]
+        return batch
 
-    async def _run(self) -> None:
-        while True:
-            items = await self._collect()
-            matrices = [matrix for matrix, _ in items]
-            try:
-                stacked = matrices[0] if len(matrices) == 1 else _stack(matrices)
-                probabilities = self._predict(stacked)
-            except Exception as exc:  # every waiting request gets the failure, none hangs
-                log.exception("batch prediction failed")
-                for _, future in items:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            self.batches += 1
-            self.rows += len(stacked)
-            start = 0
-            for matrix, future in items:
-                end = start + len(matrix)
+    def _score_batch(self) -> None:
+        batch = self._take_batch()
+        if self._waiting:  # more than one batch's rows: the rest in the next turn
+            asyncio.get_running_loop().call_soon(self._score_batch)
+        else:
+            self._scheduled = False
+        if not batch:
+            return
+        try:
+            stacked = batch[0][0] if len(batch) == 1 else _stack([m for m, _ in batch])
+            probabilities = self._predict(stacked)
+        except Exception as exc:  # every waiting request gets the failure, none hangs
+            log.exception("batch prediction failed")
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(probabilities[start:end])
-                start = end
+                    future.set_exception(exc)
+            return
+        self.batches += 1
+        self.rows += len(stacked)
+        start = 0
+        for matrix, future in batch:
+            end = start + len(matrix)
+            if not future.done():
+                future.set_result(probabilities[start:end])
+            start = end
 
 
 def _stack(matrices: list[np.ndarray]) -> np.ndarray:

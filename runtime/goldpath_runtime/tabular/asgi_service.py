@@ -57,7 +57,6 @@ def create_app(
             batcher = MicroBatcher(
                 predictor.fast.predict_proba, max_batch_rows=settings.max_batch_size
             )
-            batcher.start()
         MODEL_INFO.labels(predictor.model.name, predictor.model.version).set(1)
         return predictor
 

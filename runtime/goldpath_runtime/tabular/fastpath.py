@@ -15,10 +15,13 @@ the service falls back to the full pipeline if it ever differs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+_SUM = np.add.reduce  # without np.sum's Python wrapper: microseconds per call here
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,67 +87,82 @@ class CompiledForest:
     def _flatten(self) -> None:
         """Every tree's nodes end to end in 1-D arrays, children as flat indices: `take` on
         those costs less than 2-D fancy indexing per step (measured on this model: 142 ->
-        78-91 us for one row, 2.0 -> 0.9-1.0 ms for 50 rows)."""
+        78-91 us for one row, 2.0 -> 0.9-1.0 ms for 50 rows).
+
+        Each node is kept as 2n, the slot of its left child in `children2` (the right one
+        at 2n + 1; children stored as 2n too), so a level adds the branch taken to the
+        node: one numpy call fewer per level than multiplying by two first."""
         offsets = (np.arange(len(self.feature)) * self.feature.shape[1])[:, None]
         self.roots = offsets
-        self.flat_feature = self.feature.ravel()
-        self.flat_threshold = self.threshold.ravel()
-        self.flat_missing_left = self.missing_left.ravel()
-        self.flat_value = self.value.ravel()
-        self.flat_left = (self.left + offsets).ravel()
-        self.flat_right = (self.right + offsets).ravel()
-        # Both children of node n at 2n (left) and 2n+1 (right), so one `take` of
-        # 2 * node + went_right moves every tree down a level.
-        self.children = np.stack([self.flat_left, self.flat_right], axis=1).ravel()
+        left, right = (self.left + offsets).ravel(), (self.right + offsets).ravel()
+        self.children2 = 2 * np.stack([left, right], axis=1).ravel()
+        self.feature2 = np.repeat(self.feature.ravel(), 2)
+        self.threshold2 = np.repeat(self.threshold.ravel(), 2)
+        self.missing_left2 = np.repeat(self.missing_left.ravel(), 2)
+        # Leaf values negated, and exp(-baseline): the sigmoid 1 / (1 + exp(-baseline) *
+        # exp(-sum)) is then four in-place calls on the per-row sums.
+        self.negative_value2 = np.repeat(-self.value.ravel(), 2)
+        self.baseline_odds = math.exp(-self.baseline)
+        self._starts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in FOREST_ARRAYS}
 
     def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
         """Per numpy call this costs microseconds whatever the size, so the fewer calls the
-        better: one or two rows (most requests) take every node's branch at once, then
-        one `take` per level; larger batches go level by level over the nodes they
-        reach."""
+        better: every tree moves one level per few calls, whatever the batch, over the
+        nodes its rows reach (this beat taking every node's branch at once, even for one
+        row: 21 against 24 us on the example project's 200 trees)."""
         matrix = np.ascontiguousarray(matrix, dtype=np.float64)
-        if np.isnan(matrix).any():
+        # One reduction tells whether any value is missing: NaN anywhere makes the sum NaN
+        # (so do +inf and -inf together, which the missing-aware walk scores right too).
+        if math.isnan(_SUM(matrix, axis=None)):
             leaves = self._leaves_with_missing(matrix)
-        elif len(matrix) <= 2:
-            leaves = self._leaves_all_nodes(matrix)
         else:
-            leaves = self._leaves_by_level(matrix)
-        raw = self.baseline + self.flat_value.take(leaves).sum(axis=0)
-        probability: np.ndarray = 1.0 / (1.0 + np.exp(-raw))
-        return probability
+            leaves = self._leaves(matrix)
+        odds: np.ndarray = _SUM(self.negative_value2.take(leaves), axis=0)
+        np.exp(odds, out=odds)
+        odds *= self.baseline_odds
+        odds += 1.0
+        np.reciprocal(odds, out=odds)
+        return odds
 
-    def _leaves_all_nodes(self, matrix: np.ndarray) -> np.ndarray:
-        branch = matrix.take(self.flat_feature, axis=1) > self.flat_threshold  # (rows, nodes)
-        offsets = (np.arange(len(matrix)) * self.flat_feature.size)[None, :]
-        following = np.where(branch, self.flat_right, self.flat_left).ravel()
-        node = self.roots + offsets  # (trees, rows), into `following`
-        for _ in range(self.depth):
-            node = following.take(node) + offsets
-        return node - offsets
-
-    def _leaves_by_level(self, matrix: np.ndarray) -> np.ndarray:
+    def _leaves(self, matrix: np.ndarray) -> np.ndarray:
+        """Each tree's leaf for each row, as 2n (trees, rows)."""
         values = matrix.ravel()
-        row_start = np.arange(len(matrix))[None, :] * matrix.shape[1]
-        node = np.repeat(self.roots, len(matrix), axis=1)  # (trees, rows), flat node indices
+        row_start, node = self._start(*matrix.shape)
+        feature, threshold, children = self.feature2, self.threshold2, self.children2
         for _ in range(self.depth):
-            x = values.take(self.flat_feature.take(node) + row_start)
-            node = self.children.take(2 * node + (x > self.flat_threshold.take(node)))
+            at = feature.take(node)
+            at += row_start
+            node = children.take(node + (values.take(at) > threshold.take(node)))
         return node
 
     def _leaves_with_missing(self, matrix: np.ndarray) -> np.ndarray:
-        """As `_leaves_by_level`, a missing value taking each node's learned side."""
+        """As `_leaves`, a missing value taking each node's learned side."""
         values = matrix.ravel()
-        row_start = np.arange(len(matrix))[None, :] * matrix.shape[1]
-        node = np.repeat(self.roots, len(matrix), axis=1)
+        row_start, node = self._start(*matrix.shape)
         for _ in range(self.depth):
-            x = values.take(self.flat_feature.take(node) + row_start)
-            below = x <= self.flat_threshold.take(node)
-            go_left = np.where(np.isnan(x), self.flat_missing_left.take(node), below)
-            node = self.children.take(2 * node + ~go_left)
+            at = self.feature2.take(node)
+            at += row_start
+            x = values.take(at)
+            below = x <= self.threshold2.take(node)
+            go_left = np.where(np.isnan(x), self.missing_left2.take(node), below)
+            node = self.children2.take(node + ~go_left)
         return node
+
+    def _start(self, rows: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where each row's values begin in the flattened matrix, and every tree's root
+        (as 2n) for each row: the same for every batch of this shape, so built once
+        (batches up to 64 rows) and read-only."""
+        start = self._starts.get((rows, width))
+        if start is None:
+            start = (np.arange(rows)[None, :] * width, np.repeat(2 * self.roots, rows, axis=1))
+            for array in start:
+                array.flags.writeable = False
+            if rows <= 64:
+                self._starts[rows, width] = start
+        return start
 
 
 class FastScorer:
