@@ -1,6 +1,7 @@
 """What the projects' benchmarks share: wrk's report read into numbers, a missing wrk named
-in one line, servers started, waited for and stopped, the no-op ceiling app served by a
-real gunicorn, and a server's memory summed over its process tree."""
+in one line, servers started, waited for and stopped, the no-op ceiling app and the LLM
+benchmark's relay served by a real gunicorn, and a server's memory summed over its process
+tree."""
 
 from __future__ import annotations
 
@@ -266,3 +267,35 @@ def test_rounds_are_interleaved_and_their_medians_reported(
     results = throughput.measure(peers, {"PATH": "/usr/bin:/bin"}, load, tmp_path, rounds=3)
     assert order == ["a", "b"] * 3
     assert results == {"a": {"rps": 200.0, "p99": 1.0}, "b": {"rps": 20.0, "p99": 1.0}}
+
+
+def test_the_relay_floor_passes_the_chat_to_the_provider_and_its_answer_back(
+    tmp_path: Path,
+) -> None:
+    from local_ports import free_port
+
+    from goldpath_runtime.bench.extraction import RELAY_APP
+    from goldpath_runtime.llm.fake_provider import FakeProvider, running
+
+    (tmp_path / "relay_app.py").write_text(RELAY_APP)
+    chat = {"model": "m", "messages": [{"role": "user", "content": "bid 25mm EUR 5y"}]}
+    (tmp_path / "chat.json").write_text(json.dumps(chat))
+    with running(FakeProvider(lambda system, user: f"answer to {user}"), free_port()) as fake:
+        port = free_port()
+        command = [sys.executable, "-m", "gunicorn", "--worker-class",
+                   "uvicorn_worker.UvicornWorker", "--workers", "1", "--bind",
+                   f"127.0.0.1:{port}", "--chdir", str(tmp_path), "relay_app:app"]  # fmt: skip
+        env = {**os.environ, "RELAY_URL": fake.url + "/chat/completions",
+               "RELAY_CHAT": str(tmp_path / "chat.json")}  # fmt: skip
+        process = start(command, env, tmp_path / "relay.log", tmp_path)
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/readyz", process, tmp_path / "relay.log")
+            call = urllib.request.Request(
+                f"http://127.0.0.1:{port}/extract", data=b'{"message": "ignored"}'
+            )
+            with urllib.request.urlopen(call, timeout=10) as answer:  # noqa: S310 - loopback
+                completion = json.loads(answer.read())
+        finally:
+            stop(process)
+        assert completion["choices"][0]["message"]["content"] == "answer to bid 25mm EUR 5y"
+        assert list(fake.received) == ["bid 25mm EUR 5y"]

@@ -15,6 +15,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from local_ports import free_port
 
 from goldpath_runtime.llm.fake_provider import FakeProvider, running
@@ -344,6 +347,36 @@ def test_usage_the_provider_omits_or_garbles_is_estimated_never_zero(
     assert completion.tokens_in >= len(MESSAGES[1]["content"])
     assert 0 < completion.tokens_out <= 1_000_000
     assert completion.model == "fake-trade-extractor"  # the configured deployment
+
+
+@given(st.text(st.characters(codec=None, exclude_categories=()), max_size=200))
+@example("\ud800 bid 25mm \u20ac")  # a lone surrogate, as JSON's "\ud800" decodes
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_message_reaches_the_provider_as_written_and_is_counted_once(
+    fake: FakeProvider, text: str
+) -> None:
+    """The chat is encoded once, as UTF-8 (escaped when it holds a lone surrogate, which
+    UTF-8 cannot carry): what the provider reads is the message, and an answer without
+    usage is counted from those very bytes."""
+    fake.scripted.append((200, _answer(usage=None), []))
+    messages = [MESSAGES[0], {"role": "user", "content": text}]
+    provider = client(fake.url)
+
+    async def run() -> Any:
+        try:
+            return await provider.complete(messages)
+        finally:
+            await provider.aclose()
+
+    completion = asyncio.run(run())
+    assert fake.received[-1] == text
+    try:
+        sent = json.dumps(messages, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        sent = json.dumps(messages).encode()
+    assert completion.tokens_in == len(sent)
 
 
 def test_believable_usage_is_taken_as_reported(fake: FakeProvider) -> None:

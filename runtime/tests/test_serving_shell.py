@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import toy_service
 
-from goldpath_runtime.serving.metrics import Routes, safe_request_id
+from goldpath_runtime.serving.metrics import Routes, child, safe_request_id
 
 
 @dataclass
@@ -181,3 +181,23 @@ def test_unknown_paths_share_one_metric_label(shell: str) -> None:
 )  # fmt: skip
 def test_safe_request_ids(candidate: str | None, kept: bool) -> None:
     assert (safe_request_id(candidate) == candidate) is kept or (candidate is None and not kept)
+
+
+def test_a_metric_child_is_looked_up_once_per_label_set() -> None:
+    from prometheus_client import CollectorRegistry, Counter
+
+    counter = Counter("lookups_total", "test", ["outcome"], registry=CollectorRegistry())
+    calls: list[tuple[str, ...]] = []
+    labels = counter.labels
+
+    def counted(*values: str) -> Any:
+        calls.append(values)
+        return labels(*values)
+
+    counter.labels = counted  # type: ignore[method-assign]
+    for _ in range(3):
+        child(counter, "ok").inc()
+    child(counter, "refused").inc()
+    assert calls == [("ok",), ("refused",)]
+    assert labels("ok")._value.get() == 3
+    assert labels("refused")._value.get() == 1

@@ -8,6 +8,12 @@ fake provider directly; the service's added latency is its percentile minus the
 baseline's. Targets: >= 97 % of the bound, p99 <= 1.02x the provider's alone (1.05x
 with 5 % traced), each printed as a `target` line.
 
+The floor, in the same run: a relay that does nothing but pass each request to the
+provider and its answer back (RELAY_APP: the same gunicorn config and workers, the same
+aiohttp client). Every request crosses HTTP twice more than the provider alone, on the
+same two cores as the load and the provider, so no service built this way does better
+than the relay; the service's p99 is also reported against it.
+
 A project's `benchmarks/extraction.py` hands over its parts: `main(PROJECT, root, app)`.
 """
 
@@ -27,6 +33,37 @@ from .servers import free_port, ready_everywhere, start, stop
 
 if TYPE_CHECKING:
     from ..llm.project import ExtractionProject
+
+# Passes each request's chat (RELAY_CHAT, the one the service would send) to the provider
+# (RELAY_URL) and its answer back: no validation, no guardrails, no logging, no metrics.
+RELAY_APP = """
+import os
+import aiohttp
+
+URL, CHAT = os.environ["RELAY_URL"], open(os.environ["RELAY_CHAT"], "rb").read()
+HEADERS = {"content-type": "application/json", "authorization": "Bearer relay"}
+session = None
+
+
+async def app(scope, receive, send):
+    global session
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    body = b'{"status": "ready"}'
+    if scope["path"] != "/readyz":
+        if session is None:
+            session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        async with session.post(URL, data=CHAT, headers=HEADERS) as answer:
+            body = await answer.read()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+"""
+
+
+FLOOR = "relay to the provider (floor)"
 
 
 def main(project: ExtractionProject, root: Path, app: str) -> None:
@@ -99,6 +136,23 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
         results["fake provider alone (baseline)"] = run_wrk(
             wrk, provider_url + "/chat/completions", chat, args.duration, args.clients
         )
+        (logs / "relay_app.py").write_text(RELAY_APP)
+        (logs / "chat.json").write_text(json.dumps(chat))
+        relay_env = {**env, "RELAY_URL": provider_url + "/chat/completions",
+                     "RELAY_CHAT": str(logs / "chat.json")}  # fmt: skip
+        relay = start(
+            [python, "-m", "gunicorn", "--config", str(root / "gunicorn.conf.py"),
+             "--chdir", str(logs), "relay_app:app"],
+            relay_env, logs / "relay.log", root,
+        )  # fmt: skip
+        try:
+            ready_everywhere(f"http://127.0.0.1:{port}/readyz", relay)
+            results[FLOOR] = run_wrk(
+                wrk, f"http://127.0.0.1:{port}/extract", {"message": message}, args.duration,
+                args.clients,
+            )  # fmt: skip
+        finally:
+            stop(relay)
         # The service twice: as the goal is measured (tracing off), then with a share of
         # requests traced into the local SQLite store, to show what tracing costs.
         for label, ratio in (
@@ -146,6 +200,11 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
         f"p99: {ours['p99'] - base['p99']:.2f} ms"
     )
     print(f"service p99 / provider-alone p99: {ours['p99'] / base['p99']:.3f}")
+    floor = results[FLOOR]
+    print(
+        f"the relay's p99 / provider-alone p99: {floor['p99'] / base['p99']:.3f} (the floor "
+        f"of any service here); service p99 / the relay's: {ours['p99'] / floor['p99']:.3f}"
+    )
     traced = results[f"... with {args.trace_sample_ratio:.0%} traced"]
     print(
         f"\nload generator (wrk), provider and service share this machine's {os.cpu_count()} CPUs"

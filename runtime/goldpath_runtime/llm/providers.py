@@ -370,23 +370,24 @@ class ChatCompletionsClient:
         return completion
 
     async def _with_retries(self, messages: list[dict[str, str]]) -> Completion:
-        payload = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": 0,
-            "max_tokens": self.max_tokens,
-        }
+        # Encoded once: the messages' size is counted from the same bytes.
+        encoded = _encode(messages)
+        payload = b'{"model": %b, "messages": %b, "temperature": 0, "max_tokens": %d}' % (
+            json.dumps(self.model).encode(), encoded, self.max_tokens,
+        )  # fmt: skip
         attempt = 0
         while True:
             started = time.perf_counter()
             token = await self.auth.token()
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
             retry_after = None
             try:
-                async with self._client().post(self.url, json=payload, headers=headers) as response:
+                async with self._client().post(self.url, data=payload, headers=headers) as response:
                     if response.status == 200:
                         body = await _bounded_body(response)
-                        sent = len(json.dumps(messages, ensure_ascii=False).encode("utf-8"))
+                        sent = len(encoded)
                         latency = time.perf_counter() - started
                         return _completion(body, self.model, latency, sent_bytes=sent)
                     retry_after = response.headers.get("retry-after")
@@ -401,6 +402,15 @@ class ChatCompletionsClient:
                 raise error
             await asyncio.sleep(self._delay(attempt, retry_after))
             attempt += 1
+
+
+def _encode(messages: list[dict[str, str]]) -> bytes:
+    """As UTF-8; a lone surrogate (what JSON's "\\ud800" decodes to) has no UTF-8 form,
+    so a chat holding one is sent escaped."""
+    try:
+        return json.dumps(messages, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(messages).encode("ascii")
 
 
 def _status_error(status: int) -> ProviderError:

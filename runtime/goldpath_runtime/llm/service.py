@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from ..serving import hotpath
 from ..serving.asgi import Loaded, ServiceApp, create_service, error, read_body, refused
 from ..serving.loading import retry_unless_missing
+from ..serving.metrics import child
 from ..serving.requests import RequestError, is_json, not_json
 from .extractor import Extractor, Outcome
 from .metrics import (
@@ -140,14 +141,14 @@ def _observe(outcome: Outcome, prompt: Prompt, settings: Settings) -> float:
     """Metrics for one extracted message; returns its estimated cost in USD."""
     version = prompt.version
     for kind, count in outcome.pii_found.items():
-        GUARDRAILS.labels(f"pii_{kind.lower()}").inc(count)
+        child(GUARDRAILS, f"pii_{kind.lower()}").inc(count)
     if outcome.injection_screened:
-        GUARDRAILS.labels("injection").inc()
+        child(GUARDRAILS, "injection").inc()
     if outcome.repaired:
-        GUARDRAILS.labels("output_repaired").inc()
+        child(GUARDRAILS, "output_repaired").inc()
     request = outcome.request
     state = "refused" if request.refused else "needs_review" if request.needs_review else "ok"
-    MESSAGES.labels(version, state).inc()
+    child(MESSAGES, version, state).inc()
     return _count_tokens(outcome, prompt, settings)
 
 
@@ -155,19 +156,19 @@ def _count_tokens(outcome: Outcome, prompt: Prompt, settings: Settings) -> float
     """The tokens, time and cost of one message's provider calls; returns the cost."""
     version = prompt.version
     if outcome.tokens_in or outcome.tokens_out:
-        TOKENS.labels(outcome.model, version, "in").inc(outcome.tokens_in)
-        TOKENS.labels(outcome.model, version, "out").inc(outcome.tokens_out)
-        PROVIDER_LATENCY.labels(outcome.model).observe(outcome.provider_latency_s)
+        child(TOKENS, outcome.model, version, "in").inc(outcome.tokens_in)
+        child(TOKENS, outcome.model, version, "out").inc(outcome.tokens_out)
+        child(PROVIDER_LATENCY, outcome.model).observe(outcome.provider_latency_s)
         gen_ai = ("chat", GEN_AI_PROVIDERS[settings.provider], settings.provider_model)
-        GEN_AI_TOKENS.labels(*gen_ai, "input").observe(outcome.tokens_in)
-        GEN_AI_TOKENS.labels(*gen_ai, "output").observe(outcome.tokens_out)
-        GEN_AI_DURATION.labels(*gen_ai).observe(outcome.provider_latency_s)
+        child(GEN_AI_TOKENS, *gen_ai, "input").observe(outcome.tokens_in)
+        child(GEN_AI_TOKENS, *gen_ai, "output").observe(outcome.tokens_out)
+        child(GEN_AI_DURATION, *gen_ai).observe(outcome.provider_latency_s)
     # The configured model's price (checked at start-up: an unpriced model cannot start).
     key = price_key(settings.provider_model, settings.prices)
     price_in, price_out = settings.prices[key] if key else (0.0, 0.0)
     cost = (outcome.tokens_in * price_in + outcome.tokens_out * price_out) / 1_000_000
     if cost:
-        COST.labels(outcome.model, version).inc(cost)
+        child(COST, outcome.model, version).inc(cost)
     return cost
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -42,6 +43,21 @@ class Routes:
 
     def label(self, path: str) -> str:
         return path if path in self.known else "other"
+
+
+_CHILDREN: dict[tuple[Any, tuple[Any, ...]], Any] = {}
+
+
+def child(metric: Any, *labels: Any) -> Any:
+    """`metric.labels(*labels)`, looked up once per label set: prometheus_client's
+    `labels()` costs more than the increment. For labels the service sets (versions,
+    models, outcomes), never what a client sends; prometheus_client keeps every child
+    anyway, so the cache holds nothing it would not."""
+    key = (metric, labels)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*labels)
+    return found
 
 
 def safe_request_id(candidate: str | None) -> str | None:
