@@ -8,6 +8,8 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from goldpath_runtime.logs import configure_logging
 from goldpath_runtime.serving.access import MAX_LINES, AccessLog
@@ -65,3 +67,16 @@ def test_above_info_there_is_no_access_log(capsys: pytest.CaptureFixture[str]) -
     access.flush()
     assert capsys.readouterr().out == ""
     assert not logging.getLogger("access").isEnabledFor(logging.INFO)
+
+
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=100))
+@settings(max_examples=30, deadline=None)
+def test_any_method_is_written_as_a_json_string(methods: list[str]) -> None:
+    """Methods are quoted once each and remembered (at most 64 of them): every line, the
+    first and the repeated, the remembered and the rest, still reads back as written."""
+    access = AccessLog(flush_s=0, stream="stderr")
+    written: list[str] = []
+    access._emit = written.extend  # type: ignore[method-assign]
+    for method in methods * 2:
+        access.write(method, "/predict", 200, 0.001, "abc")
+    assert [json.loads(line)["method"] for line in written] == methods * 2

@@ -20,6 +20,7 @@ import threading
 import time
 
 LOGGER = "access"
+_QUOTED: dict[str, str] = {}  # methods as JSON strings
 MAX_LINES = 256
 LINE = (
     '{"ts": "%s", "level": "INFO", "logger": "access", "message": "request", '
@@ -54,8 +55,13 @@ class AccessLog:
             return
         # path is a known route or "other" and request_id passed safe_request_id: only the
         # method needs quoting.
+        quoted = _QUOTED.get(method)
+        if quoted is None:
+            quoted = json.dumps(method)
+            if len(_QUOTED) < 64:  # the usual methods; anything else is quoted each time
+                _QUOTED[method] = quoted
         stamp = self._timestamp(time.time())
-        line = LINE % (stamp, request_id, json.dumps(method), path, status, duration_s * 1000)
+        line = LINE % (stamp, request_id, quoted, path, status, duration_s * 1000)
         if self.flush_s <= 0:
             self._emit([line])
             return

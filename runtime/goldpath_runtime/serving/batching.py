@@ -1,6 +1,7 @@
 """Adaptive micro-batching of concurrent requests into one predict call.
 
-Requests leave their encoded rows and wait; two loop turns later everything waiting (up
+Requests leave their encoded rows (arrays, or lists of values that the batch makes one
+array of) and wait; two loop turns later everything waiting (up
 to `max_batch_rows`) is scored with a single estimator call and each request resolved
 with its slice. At low load a request is scored alone at once; under load, the requests
 that reached the server in the same turn form one batch, so throughput rises with
@@ -16,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:  # numpy is the caller's: the shell itself does not need it
     import numpy as np
@@ -29,7 +30,8 @@ class Overloaded(Exception):
     """Too many requests wait: the caller should get 503 and retry later."""
 
 
-Waiting = tuple["np.ndarray", "asyncio.Future[np.ndarray]"]
+Rows = Union["np.ndarray", "Sequence[Sequence[Any]]"]
+Waiting = tuple[Rows, "asyncio.Future[np.ndarray]"]
 
 
 class MicroBatcher:
@@ -55,7 +57,7 @@ class MicroBatcher:
         while self._waiting:
             await asyncio.sleep(0.001)
 
-    async def predict(self, matrix: np.ndarray) -> np.ndarray:
+    async def predict(self, matrix: Rows) -> np.ndarray:
         if len(self._waiting) >= self.max_queue:
             raise Overloaded
         loop = asyncio.get_running_loop()
@@ -92,7 +94,7 @@ class MicroBatcher:
         if not batch:
             return
         try:
-            stacked = batch[0][0] if len(batch) == 1 else _stack([m for m, _ in batch])
+            stacked = _stack([m for m, _ in batch])
             probabilities = self._predict(stacked)
         except Exception as exc:  # every waiting request gets the failure, none hangs
             log.exception("batch prediction failed")
@@ -110,7 +112,9 @@ class MicroBatcher:
             start = end
 
 
-def _stack(matrices: list[np.ndarray]) -> np.ndarray:
+def _stack(matrices: list[Rows]) -> np.ndarray:
     import numpy
 
-    return numpy.vstack(matrices)
+    if len(matrices) == 1:
+        return numpy.asarray(matrices[0], dtype=numpy.float64)
+    return numpy.array([row for matrix in matrices for row in matrix], dtype=numpy.float64)

@@ -101,7 +101,7 @@ def create_app(
             return refused(exc)
         if batcher is not None and predictor.fast is not None:
             try:
-                probability = await batcher.predict(predictor.fast.encode(rows))
+                probability = await batcher.predict([predictor.fast.encode_row(r) for r in rows])
             except Overloaded:
                 return error(503, "server", "overloaded, retry shortly", retry_after=1)
         else:

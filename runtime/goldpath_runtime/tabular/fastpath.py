@@ -212,15 +212,21 @@ class FastScorer:
         return scorer
 
     def encode(self, rows: Sequence[Mapping[Any, Any]]) -> np.ndarray:
-        matrix = np.zeros((len(rows), self.width), dtype=np.float64)
-        for r, row in enumerate(rows):
-            for lookup, name in zip(self.lookups, self.categorical, strict=True):
-                index = lookup.get(row[name])
-                if index is not None:  # unknown categories encode as all zeros, as trained
-                    matrix[r, index] = 1.0
-            for c, name in enumerate(self.numeric):
-                matrix[r, self.numeric_offset + c] = row[name]
-        return matrix
+        matrix = np.array([self.encode_row(row) for row in rows], dtype=np.float64)
+        return matrix.reshape(len(rows), self.width)
+
+    def encode_row(self, row: Mapping[Any, Any]) -> list[Any]:
+        """One row of the pipeline's matrix as a list (None for a missing value, NaN once
+        in an array): the micro-batcher makes one array of a whole batch's rows."""
+        values: list[Any] = [0.0] * self.width
+        for lookup, name in zip(self.lookups, self.categorical, strict=True):
+            index = lookup.get(row[name])
+            if index is not None:  # unknown categories encode as all zeros, as trained
+                values[index] = 1.0
+        offset = self.numeric_offset
+        for c, name in enumerate(self.numeric):
+            values[offset + c] = row[name]
+        return values
 
     def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
         if self.forest is not None:
