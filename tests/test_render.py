@@ -89,6 +89,10 @@ def test_files_follow_the_serving_answer(rendered: Render, answers: Combination)
     if served:
         assert "gunicorn --config gunicorn.conf.py" in makefile
         assert '"gunicorn", "--config", "/app/gunicorn.conf.py"' in dockerfile
+        # The benchmark's ceiling is an app of the same interface: gevent workers cannot
+        # serve the ASGI one (make bench never got ready on the Flask variant).
+        bench = (project / "benchmarks" / "serving.py").read_text()
+        assert ("wsgi=True" in bench) is (serving == "flask")
     else:
         assert "serve:" not in makefile
         assert "HEALTHCHECK NONE" in dockerfile

@@ -299,3 +299,13 @@ def test_the_relay_floor_passes_the_chat_to_the_provider_and_its_answer_back(
             stop(process)
         assert completion["choices"][0]["message"]["content"] == "answer to bid 25mm EUR 5y"
         assert list(fake.received) == ["bid 25mm EUR 5y"]
+
+
+def test_the_wsgi_ceiling_app_is_served_by_a_real_gunicorn_with_gevent_workers(
+    tmp_path: Path,
+) -> None:
+    """The Flask variant's ceiling: its gevent workers cannot serve the ASGI one."""
+    gunicorn = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1"]
+    peer = ceiling(gunicorn, tmp_path, {"x": 1}, wsgi=True)
+    process = serves_the_no_op_answer(peer, {"PATH": "/usr/bin:/bin"}, tmp_path)
+    assert process.returncode is not None

@@ -26,6 +26,13 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body",
                 "body": b'{"model_version": "0", "prediction": 1, "probability": 0.5}'})
 """
+# The same for a WSGI service (the Flask variant's gevent workers).
+WSGI_CEILING_APP = """
+def app(environ, start_response):
+    environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b'{"model_version": "0", "prediction": 1, "probability": 0.5}']
+"""
 # What a worker of the serving shell logs once it serves (goldpath_runtime.serving).
 READY_LINE = "model loaded"
 

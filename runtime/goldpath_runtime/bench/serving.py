@@ -89,9 +89,10 @@ def this_service(
     return Peer(command, f"{base}/readyz", f"{base}/predict", row, workers, env or {})
 
 
-def main(project: TabularProject, root: Path, app: str, label: str) -> None:
+def main(project: TabularProject, root: Path, app: str, label: str, wsgi: bool = False) -> None:
     """`root`: the project's checkout; `app`: its gunicorn app; `label`: how the table
-    names it ("this service (FastAPI)")."""
+    names it ("this service (FastAPI)"); `wsgi`: the app is WSGI (the Flask variant's
+    gevent workers), so is its ceiling, and the other servers, all ASGI, are skipped."""
     gunicorn = [sys.executable, "-m", "gunicorn", "--config", str(root / "gunicorn.conf.py")]
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
@@ -135,7 +136,7 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
         )
     # The ceiling runs on the same server and settings (gunicorn.conf.py) as this service,
     # measured beside it round after round: their ratio is the figure that matters.
-    ceiling_peer = ceiling(gunicorn, logs, row)
+    ceiling_peer = ceiling(gunicorn, logs, row, wsgi)
     env = server_env(settings.mlflow_tracking_uri, args.workers)
     load = Load(wrk, args.connections, args.duration)
     (logs / "pair").mkdir()
@@ -143,7 +144,9 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
     results = measure(pair, env, load, logs / "pair", root, rounds=args.rounds)
     results.update(measure(peers, env, load, logs, root))
     results = {name: results[name] for name in [label, *peers, CEILING]}
-    if not args.no_alternatives:
+    if wsgi and not args.no_alternatives:
+        print("other servers not measured: they are ASGI servers and this app is WSGI")
+    elif not args.no_alternatives:
         (logs / "alternatives").mkdir()
         others = alternatives.peers(
             app.removesuffix("()"), row, args.workers, logs / "alternatives"
@@ -172,7 +175,8 @@ def main(project: TabularProject, root: Path, app: str, label: str) -> None:
         print(f"throughput ratio vs MLServer: {ours['rps'] / peer['rps']:.1f}x "
               f"(p99 {ours['p99']:.2f} ms vs {peer['p99']:.2f} ms)")  # fmt: skip
     print("\nshare of each server's own no-op ceiling:")
-    print(f"  gunicorn + uvicorn worker (the default): {100 * ours['rps'] / top['rps']:.0f}%")
+    worker = "gevent" if wsgi else "uvicorn"
+    print(f"  gunicorn + {worker} worker (the default): {100 * ours['rps'] / top['rps']:.0f}%")
     for name in alternatives.SERVERS:
         served, noop = results.get(f"this service on {name}"), results.get(f"no-op app on {name}")
         if served and noop:

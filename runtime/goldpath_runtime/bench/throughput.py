@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .load import run_wrk
-from .servers import CEILING_APP, free_port, start, stop, wait_until_up
+from .servers import CEILING_APP, WSGI_CEILING_APP, free_port, start, stop, wait_until_up
 
 CEILING = "HTTP ceiling (no-op app)"
 
@@ -34,9 +34,10 @@ class Load:
     warm_up: int = 2
 
 
-def ceiling(gunicorn: list[str], workdir: Path, body: object) -> Peer:
-    """A no-op app on the same server command and settings: the HTTP stack's own ceiling."""
-    (workdir / "ceiling_app.py").write_text(CEILING_APP)
+def ceiling(gunicorn: list[str], workdir: Path, body: object, wsgi: bool = False) -> Peer:
+    """A no-op app on the same server command and settings: the HTTP stack's own ceiling
+    (`wsgi`: a WSGI app, for a server whose workers run one)."""
+    (workdir / "ceiling_app.py").write_text(WSGI_CEILING_APP if wsgi else CEILING_APP)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     command = [*gunicorn, "--chdir", str(workdir), "--bind", f"127.0.0.1:{port}", "ceiling_app:app"]
