@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator._catalog import read_catalog
@@ -104,6 +104,7 @@ owners = st.from_regex(r"[a-z][a-z0-9-]{1,62}", fullmatch=True)
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(slug=names, owner=owners, description=st.text(max_size=300))
+@example(slug="p0", owner="j0222pbx6voxy-th92h800000000000000000000", description="")
 def test_any_valid_answers_give_names_the_catalog_accepts(
     tmp_path_factory: pytest.TempPathFactory, slug: str, owner: str, description: str
 ) -> None:
@@ -111,6 +112,8 @@ def test_any_valid_answers_give_names_the_catalog_accepts(
     description as written."""
     destination = tmp_path_factory.mktemp("any") / "p"
     answers = {"project_slug": slug, "owner": owner, "description": description}
+    if len(owner) > 39:  # a GitHub org's longest name: the repository is then answered
+        answers["github_repository"] = f"{owner[:39]}/{slug}"
     project = render(destination, template=str(REPO_ROOT), vcs_ref="HEAD", data=answers)
     found = entities(project)
     problems = check_entities(resolve_text(found, project))
