@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic_settings import BaseSettings
-
 from .errors import ProjectError
 from .governance import find_record
 from .logs import configure_logging
-from .settings import load
+from .settings import ProjectSettings, load
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,7 @@ class Project:
     package: str
     package_dir: Path
     version: str
-    settings: type[BaseSettings]
+    settings: type[ProjectSettings]
 
     def load_settings(self, **overrides: object) -> Any:
         """Settings from the environment; a bad variable is one line (ProjectError)."""

@@ -62,7 +62,7 @@ def test_serves_and_stops_cleanly(shell: str, tmp_path: Path) -> None:
 # An app that says whether the collector ran while it was imported, whether it runs while
 # the app serves, and whether what was imported is frozen out of its reach.
 GC_PROBE = """
-import gc, json, sys
+import gc, json, os, sys
 IMPORTED_WITH_GC = gc.isenabled()
 print('"model loaded"', file=sys.stderr, flush=True)
 
@@ -70,7 +70,8 @@ async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     body = json.dumps({"status": "ready", "imported": IMPORTED_WITH_GC, "serving": gc.isenabled(),
-                       "frozen": gc.get_freeze_count() > 0})
+                       "frozen": gc.get_freeze_count() > 0,
+                       "pydantic plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS")})
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": body.encode()})
 """
@@ -79,12 +80,16 @@ async def app(scope, receive, send):
 def test_the_app_is_imported_with_the_collector_off_then_frozen_out_of_its_reach(
     tmp_path: Path,
 ) -> None:
+    """And with pydantic's plugin discovery off (a scan of every installed package)."""
     (tmp_path / "gc_probe.py").write_text(GC_PROBE)
     env = {"PYTHONPATH": f"{HERE}{os.pathsep}{tmp_path}"}
     server = start("asgi", tmp_path, workers=1, env=env, app="gc_probe:app")
     try:
         answer = server.wait_ready()
-        assert answer == {"status": "ready", "imported": False, "serving": True, "frozen": True}
+        assert answer == {
+            "status": "ready", "imported": False, "serving": True, "frozen": True,
+            "pydantic plugins": "__all__",
+        }  # fmt: skip
     finally:
         assert server.stop() == 0
 

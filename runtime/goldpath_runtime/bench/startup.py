@@ -16,9 +16,10 @@ from pathlib import Path
 # goes through them, and prints them as JSON. The app and loader are named by the project;
 # the request is its example.
 PROBE = """
-import asyncio, gc, json, sys, time
+import asyncio, gc, json, os, sys, time
 started = time.perf_counter()
 module, loader_module, loader_name, body = sys.argv[1:5]
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # as goldpath's gunicorn settings
 gc.disable()  # as the serving worker imports the app (goldpath_runtime.serving.uvicorn_worker)
 app_module = __import__(module, fromlist=["create_app"])
 gc.freeze()
