@@ -269,6 +269,27 @@ def test_rounds_are_interleaved_and_their_medians_reported(
     assert results == {"a": {"rps": 200.0, "p99": 1.0}, "b": {"rps": 20.0, "p99": 1.0}}
 
 
+def test_every_server_takes_every_place_in_the_order_once() -> None:
+    """The extraction bench rotates its servers: the one right after the relay measured
+    10-20 ms more p99, whichever it was, so each takes that place in one round of three."""
+    from goldpath_runtime.bench.extraction import rotated
+
+    servers = ["relay", "service", "traced"]
+    orders = [rotated(servers, round_) for round_ in range(3)]
+    assert all(sorted(order) == sorted(servers) for order in orders)
+    for place in range(3):
+        assert sorted(order[place] for order in orders) == sorted(servers)
+
+
+def test_medians_of_rounds_keep_every_error() -> None:
+    from goldpath_runtime.bench.load import medians
+
+    runs = {"a": [{"rps": 10.0, "p99": 5.0, "errors": 0.0},
+                  {"rps": 30.0, "p99": 1.0, "errors": 3.0},
+                  {"rps": 20.0, "p99": 9.0, "errors": 0.0}]}  # fmt: skip
+    assert medians(runs) == {"a": {"rps": 20.0, "p99": 5.0, "errors": 3.0}}
+
+
 def test_the_relay_floor_passes_the_chat_to_the_provider_and_its_answer_back(
     tmp_path: Path,
 ) -> None:

@@ -85,6 +85,24 @@ def test_a_configured_collector_is_spoken_to_in_otlp_http_and_mlflow_keeps_its_c
     assert os.environ["MLFLOW_TRACE_ENABLE_OTLP_DUAL_EXPORT"] == "true"
 
 
+def test_a_sqlite_store_is_written_by_one_export_thread(
+    store: StoreConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite serialises writers: more export threads only hold the GIL while they wait for
+    its lock. A value the operator set is kept."""
+    settings = SimpleNamespace(
+        trace_sample_ratio=1.0, trace_content=False, experiment_name="rfq_traces"
+    )
+    connect_traces(store)
+    monkeypatch.delenv("MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS", raising=False)
+    assert mlflow.get_tracking_uri().startswith("sqlite:")
+    Tracer(settings).start()
+    assert os.environ["MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS"] == "1"
+    monkeypatch.setenv("MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS", "4")
+    Tracer(settings).start()
+    assert os.environ["MLFLOW_ASYNC_TRACE_LOGGING_MAX_WORKERS"] == "4"
+
+
 def test_a_traced_llm_call_never_fetches_a_price_catalog_from_a_third_party(
     store: StoreConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,10 @@ aiohttp client). Every request crosses HTTP twice more than the provider alone, 
 same two cores as the load and the provider, so no service built this way does better
 than the relay; the service's p99 is also reported against it.
 
+Every figure is the median of `--rounds` rounds, each server in a different place in
+the order each round (`rotated`): in one fixed order, whichever service ran right after
+the relay answered its p99 10-20 ms later than the one after it, whatever its settings.
+
 A project's `benchmarks/extraction.py` hands over its parts: `main(PROJECT, root, app)`.
 """
 
@@ -24,11 +28,12 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import ProjectError
-from .load import ensure_wrk, print_table, run_wrk, target
+from .load import ensure_wrk, medians, print_table, run_wrk, target
 from .servers import free_port, ready_everywhere, start, stop
 
 if TYPE_CHECKING:
@@ -64,6 +69,16 @@ async def app(scope, receive, send):
 
 
 FLOOR = "relay to the provider (floor)"
+BASELINE = "fake provider alone (baseline)"
+SERVICE = "this service -> fake provider"
+
+T = TypeVar("T")
+
+
+def rotated(servers: Sequence[T], round_: int) -> list[T]:
+    """The order of a round: over len(servers) rounds each server takes every place once."""
+    shift = round_ % len(servers)
+    return [*servers[shift:], *servers[:shift]]
 
 
 def main(project: ExtractionProject, root: Path, app: str) -> None:
@@ -76,6 +91,10 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--latency-ms", type=float, default=200, help="the fake provider's")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--rounds", type=int, default=3,
+        help="rounds of every server, in a different order each round (figures are medians)",
+    )  # fmt: skip
     parser.add_argument(
         "--trace-sample-ratio",
         type=float,
@@ -130,69 +149,60 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
         "model": project.stand_in_name,
         "messages": [{"role": "system", "content": prompt}, {"role": "user", "content": message}],
     }
-    results: dict[str, dict[str, float]] = {}
+    (logs / "relay_app.py").write_text(RELAY_APP)
+    (logs / "chat.json").write_text(json.dumps(chat))
+    relay_env = {**env, "RELAY_URL": provider_url + "/chat/completions",
+                 "RELAY_CHAT": str(logs / "chat.json")}  # fmt: skip
+    gunicorn = [python, "-m", "gunicorn", "--config", str(root / "gunicorn.conf.py")]
+    traced_label = f"... with {args.trace_sample_ratio:.0%} traced"
+    # The service as the goal is measured (tracing off), and with a share of requests
+    # traced into the local SQLite store, to show what tracing costs.
+    servers = [
+        (FLOOR, [*gunicorn, "--chdir", str(logs), "relay_app:app"], relay_env),
+        (SERVICE, [*gunicorn, app], {**env, "TRACE_SAMPLE_RATIO": "0.0"}),
+        (traced_label, [*gunicorn, app],
+         {**env, "TRACE_SAMPLE_RATIO": str(args.trace_sample_ratio)}),
+    ]  # fmt: skip
+    runs: dict[str, list[dict[str, float]]] = {BASELINE: [], **{s[0]: [] for s in servers}}
     try:
         ready_everywhere(f"http://127.0.0.1:{fake_port}/healthz", fake)
-        results["fake provider alone (baseline)"] = run_wrk(
-            wrk, provider_url + "/chat/completions", chat, args.duration, args.clients
-        )
-        (logs / "relay_app.py").write_text(RELAY_APP)
-        (logs / "chat.json").write_text(json.dumps(chat))
-        relay_env = {**env, "RELAY_URL": provider_url + "/chat/completions",
-                     "RELAY_CHAT": str(logs / "chat.json")}  # fmt: skip
-        relay = start(
-            [python, "-m", "gunicorn", "--config", str(root / "gunicorn.conf.py"),
-             "--chdir", str(logs), "relay_app:app"],
-            relay_env, logs / "relay.log", root,
-        )  # fmt: skip
-        try:
-            ready_everywhere(f"http://127.0.0.1:{port}/readyz", relay)
-            results[FLOOR] = run_wrk(
-                wrk, f"http://127.0.0.1:{port}/extract", {"message": message}, args.duration,
-                args.clients,
-            )  # fmt: skip
-        finally:
-            stop(relay)
-        # The service twice: as the goal is measured (tracing off), then with a share of
-        # requests traced into the local SQLite store, to show what tracing costs.
-        for label, ratio in (
-            ("this service -> fake provider", 0.0),
-            (f"... with {args.trace_sample_ratio:.0%} traced", args.trace_sample_ratio),
-        ):
-            service = start(
-                [
-                    python,
-                    "-m",
-                    "gunicorn",
-                    "--config",
-                    str(root / "gunicorn.conf.py"),
-                    app,
-                ],
-                {**env, "TRACE_SAMPLE_RATIO": str(ratio)},
-                logs / f"service-{ratio}.log",
-                root,
-            )
-            try:
-                ready_everywhere(f"http://127.0.0.1:{port}/readyz", service)
-                results[label] = run_wrk(
-                    wrk,
-                    f"http://127.0.0.1:{port}/extract",
-                    {"message": message},
-                    args.duration,
-                    args.clients,
-                )
-            finally:
-                stop(service)
+        for round_ in range(args.rounds):
+            runs[BASELINE].append(run_wrk(
+                wrk, provider_url + "/chat/completions", chat, args.duration, args.clients
+            ))  # fmt: skip
+            for number, (label, command, server_env) in enumerate(rotated(servers, round_)):
+                server = start(command, server_env, logs / f"server-{round_}-{number}.log", root)
+                try:
+                    ready_everywhere(f"http://127.0.0.1:{port}/readyz", server)
+                    runs[label].append(run_wrk(
+                        wrk, f"http://127.0.0.1:{port}/extract", {"message": message},
+                        args.duration, args.clients,
+                    ))  # fmt: skip
+                finally:
+                    stop(server)
     finally:
         stop(fake)
+    results = medians(runs)
 
     bound = args.clients / (args.latency_ms / 1000)
     print(
         f"\n{args.clients} clients, provider latency {args.latency_ms:g} ms, "
-        f"{args.workers} workers, {args.duration}s each\n"
+        f"{args.workers} workers, {args.duration}s each, median of {args.rounds} rounds "
+        "(each server in a different place in the order each round)\n"
     )
     print_table(results)
-    ours, base = results["this service -> fake provider"], results["fake provider alone (baseline)"]
+    print("\np99 ms by round (place in that round's order):")
+    places = {label: [0] * args.rounds for label in runs}
+    for round_ in range(args.rounds):
+        for place, server in enumerate(rotated(servers, round_), start=1):
+            places[server[0]][round_] = place
+    for label, values in runs.items():
+        each = ", ".join(
+            f"{r['p99']:.1f}" + (f" ({places[label][i]})" if places[label][i] else "")
+            for i, r in enumerate(values)
+        )
+        print(f"  {label:<32} {each}")
+    ours, base = results[SERVICE], results[BASELINE]
     print(f"\nLittle's-law bound: {bound:,.0f} requests/s")
     print(f"throughput / bound: {100 * ours['rps'] / bound:.1f}%")
     print(
@@ -205,7 +215,7 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
         f"the relay's p99 / provider-alone p99: {floor['p99'] / base['p99']:.3f} (the floor "
         f"of any service here); service p99 / the relay's: {ours['p99'] / floor['p99']:.3f}"
     )
-    traced = results[f"... with {args.trace_sample_ratio:.0%} traced"]
+    traced = results[traced_label]
     print(
         f"\nload generator (wrk), provider and service share this machine's {os.cpu_count()} CPUs"
     )

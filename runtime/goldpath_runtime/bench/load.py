@@ -7,9 +7,11 @@ import json
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -83,6 +85,19 @@ def run_wrk(
     finally:
         script.unlink(missing_ok=True)
     return parse_wrk(out)
+
+
+def medians(runs: Mapping[str, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Each server's figures over its rounds: the median of each, but every error counted
+    (a median would hide a round that failed)."""
+    return {
+        name: {
+            key: sum(r[key] for r in results) if key == "errors"
+            else statistics.median(r[key] for r in results)
+            for key in results[0]
+        }
+        for name, results in runs.items()
+    }  # fmt: skip
 
 
 def print_table(results: dict[str, dict[str, float]], width: int = 32) -> None:

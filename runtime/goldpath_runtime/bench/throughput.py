@@ -3,12 +3,11 @@ other on the same machine, each measured once every worker is ready."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .load import run_wrk
+from .load import medians, run_wrk
 from .servers import CEILING_APP, WSGI_CEILING_APP, free_port, start, stop, wait_until_up
 
 CEILING = "HTTP ceiling (no-op app)"
@@ -64,7 +63,4 @@ def measure(
                 ))  # fmt: skip
             finally:
                 stop(process)
-    return {
-        name: {key: statistics.median(r[key] for r in results) for key in results[0]}
-        for name, results in runs.items()
-    }
+    return medians(runs)
