@@ -194,8 +194,8 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
     print("\np99 ms by round (place in that round's order):")
     places = {label: [0] * args.rounds for label in runs}
     for round_ in range(args.rounds):
-        for place, server in enumerate(rotated(servers, round_), start=1):
-            places[server[0]][round_] = place
+        for place, entry in enumerate(rotated(servers, round_), start=1):
+            places[entry[0]][round_] = place
     for label, values in runs.items():
         each = ", ".join(
             f"{r['p99']:.1f}" + (f" ({places[label][i]})" if places[label][i] else "")
