@@ -45,7 +45,13 @@ def _env_file_values(path: Path) -> dict[str, str | None]:
         return {}
     from dotenv import dotenv_values  # only where a .env exists: images have none
 
-    return dotenv_values(path)
+    try:
+        return dotenv_values(path, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise ProjectError(
+            f"invalid setting(s): {path} cannot be read ({reason}): fix or remove it"
+        ) from None
 
 
 def environment_values(

@@ -79,6 +79,13 @@ def test_unknown_names_in_dot_env_are_ignored(tmp_path: Path) -> None:
     assert load(Example).model_name == "quoted"
 
 
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00MODEL_NAME=x\n", bytes(range(256))])
+def test_a_dot_env_that_is_not_text_is_one_line(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / ".env").write_bytes(content)
+    with pytest.raises(ProjectError, match=r"^invalid setting\(s\): \.env cannot be read "):
+        load(Example)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     text=st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00")),
