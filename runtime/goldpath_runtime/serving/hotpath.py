@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
-    from starlette.responses import Response
     from starlette.types import Receive, Scope, Send
 
 from ..logs import request_id
@@ -151,23 +149,3 @@ async def serve(
     finally:
         observer.finish(scope["method"], scope["path"], status, time.perf_counter() - started, rid)
         request_id.reset(token)
-
-
-def routed(handler: Callable[[Request], Awaitable[Response]]) -> HotRoute:
-    """A handler written against Starlette's Request and Response, served as a hot route:
-    FastAPI keeps its route for the OpenAPI document, the layers are skipped."""
-
-    from starlette.requests import Request
-
-    async def route(scope: Scope, receive: Receive, incoming: Incoming) -> Answer:
-        response = await handler(Request(scope, receive))
-        headers = [
-            (name, value) for name, value in response.raw_headers
-            if name not in (b"content-length", b"content-type")
-        ]  # fmt: skip
-        media_type = dict(response.raw_headers).get(b"content-type", b"application/json")
-        return Answer(
-            response.status_code, bytes(response.body), headers, response.background, media_type
-        )
-
-    return route
