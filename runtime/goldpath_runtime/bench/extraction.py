@@ -164,6 +164,7 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
          {**env, "TRACE_SAMPLE_RATIO": str(args.trace_sample_ratio)}),
     ]  # fmt: skip
     runs: dict[str, list[dict[str, float]]] = {BASELINE: [], **{s[0]: [] for s in servers}}
+    places: dict[str, list[int]] = {label: [] for label in runs}  # in each round's order
     try:
         ready_everywhere(f"http://127.0.0.1:{fake_port}/healthz", fake)
         for round_ in range(args.rounds):
@@ -171,6 +172,7 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
                 wrk, provider_url + "/chat/completions", chat, args.duration, args.clients
             ))  # fmt: skip
             for number, (label, command, server_env) in enumerate(rotated(servers, round_)):
+                places[label].append(number + 1)
                 server = start(command, server_env, logs / f"server-{round_}-{number}.log", root)
                 try:
                     ready_everywhere(f"http://127.0.0.1:{port}/readyz", server)
@@ -192,13 +194,9 @@ def main(project: ExtractionProject, root: Path, app: str) -> None:
     )
     print_table(results)
     print("\np99 ms by round (place in that round's order):")
-    places = {label: [0] * args.rounds for label in runs}
-    for round_ in range(args.rounds):
-        for place, entry in enumerate(rotated(servers, round_), start=1):
-            places[entry[0]][round_] = place
     for label, values in runs.items():
         each = ", ".join(
-            f"{r['p99']:.1f}" + (f" ({places[label][i]})" if places[label][i] else "")
+            f"{r['p99']:.1f}" + (f" ({places[label][i]})" if places[label] else "")
             for i, r in enumerate(values)
         )
         print(f"  {label:<32} {each}")

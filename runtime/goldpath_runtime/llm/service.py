@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 
-from ..logs import request_id
 from ..serving import hotpath
 from ..serving.asgi import Loaded, ServiceApp, create_service
-from ..serving.hotpath import Answer, Incoming, read_headers
+from ..serving.hotpath import Answer, Incoming
 from ..serving.loading import retry_unless_missing
 from ..serving.metrics import child
 from ..serving.requests import RequestError, is_json, not_json
@@ -322,18 +321,10 @@ def create_app(
 
     def add_routes(api: FastAPI) -> None:
         """The route FastAPI documents, and answers for what reaches it (405)."""
-        from fastapi.responses import Response
 
         async def extract(request: Request) -> Any:  # a Response (FastAPI reads no model)
             """Extract one message (`{"message": "..."}`) or several (`{"messages": [...]}`)."""
-            content_type, length, _ = read_headers(request.scope)
-            incoming = Incoming(content_type, length, request_id.get() or "")
-            answer = await extract_answer(request.scope, request.receive, incoming)
-            return Response(
-                answer.body, answer.status,
-                headers={k.decode(): v.decode() for k, v in answer.headers},
-                media_type="application/json",
-            )  # fmt: skip
+            return await hotpath.through_fastapi(extract_answer, request)
 
         api.add_api_route(
             "/extract", extract, methods=["POST"], tags=["extraction"],

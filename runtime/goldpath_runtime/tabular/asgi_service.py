@@ -9,10 +9,9 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..logs import request_id
 from ..serving.asgi import Loaded, ServiceApp, create_service
 from ..serving.batching import MicroBatcher, Overloaded
-from ..serving.hotpath import Answer, Incoming, error, read_body, read_headers, refused
+from ..serving.hotpath import Answer, Incoming, error, read_body, refused, through_fastapi
 from ..serving.loading import retry_delay
 from ..serving.model_metrics import MODEL_INFO, PredictionCounter
 from ..serving.requests import RequestError
@@ -126,19 +125,9 @@ def create_app(
         operation) and for what reaches FastAPI: other methods (405), or the app mounted
         under another."""
         from fastapi.openapi.utils import get_openapi
-        from fastapi.responses import Response
-        from starlette.background import BackgroundTask
 
         async def predict_routed(request: Request) -> Response:
-            headers = read_headers(request.scope)
-            incoming = Incoming(headers[0], headers[1], request_id.get() or "")
-            answer = await predict(request.scope, request.receive, incoming)
-            task = None if answer.after is None else BackgroundTask(answer.after)
-            return Response(
-                answer.body, answer.status,
-                headers={k.decode(): v.decode() for k, v in answer.headers},
-                media_type="application/json", background=task,
-            )  # fmt: skip
+            return await through_fastapi(predict, request)
 
         api.router.add_route("/predict", predict_routed, methods=["POST"])
 
