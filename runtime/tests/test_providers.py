@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -432,3 +433,40 @@ def test_a_token_file_that_cannot_be_read_is_an_auth_error(tmp_path: Path) -> No
     with pytest.raises(ProviderError, match="PROVIDER_TOKEN_FILE") as caught:
         asyncio.run(provider.auth.token())
     assert caught.value.kind == "auth"
+
+
+@pytest.fixture(scope="module")
+def guarded_fake() -> Iterator[FakeProvider]:
+    with running(FakeProvider(stand_in, require_token="set-per-case"), free_port()) as guarded:  # noqa: S106
+        yield guarded
+
+
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(written=st.text(st.characters(blacklist_categories=["Cs"]), max_size=60))
+@example("abc\nX-Injected: 1")
+@example("t\x00ken")
+@example("tök3n")
+@example("two words")
+@example("eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl_-")
+@example("ya29.a0AfB_byC+/x==")
+def test_a_token_file_is_sent_as_its_bearer_or_refused_in_one_line_without_quoting_it(
+    guarded_fake: FakeProvider, tmp_path: Path, written: str
+) -> None:
+    """Whatever the token file holds: sent as written when it is a bearer token (the
+    provider checks the header), otherwise an auth error that neither sends nor quotes it
+    (a line break in a header would start another: header injection)."""
+    path = tmp_path / "token"
+    path.write_text(written, encoding="utf-8")
+    token = path.read_text().strip()  # what the platform's file reads as
+    guarded_fake.require_token = token or None
+    calls = guarded_fake.calls
+    if not token or re.fullmatch(r"[A-Za-z0-9\-._~+/]+=*", token):  # RFC 6750's b64token
+        assert complete(client(guarded_fake.url, retries=0, auth=FileToken(path))).tokens_out > 0
+        return
+    with pytest.raises(ProviderError) as refused:
+        complete(client(guarded_fake.url, retries=0, auth=FileToken(path)))
+    assert refused.value.kind == "auth"
+    assert str(refused.value) == "auth: the credential is not a bearer token (RFC 6750's b64token)"
+    assert guarded_fake.calls == calls  # refused before sending: a 401 names HTTP 401

@@ -21,6 +21,7 @@ import calendar
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -297,6 +298,8 @@ class DatabricksToken:
         return value.removeprefix("Bearer ")
 
 
+# RFC 6750's b64token: all a bearer credential may hold (JWTs, OAuth and PATs do).
+BEARER = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
@@ -381,6 +384,11 @@ class ChatCompletionsClient:
             token = await self.auth.token()
             headers = {"Content-Type": "application/json"}
             if token:
+                if not BEARER.fullmatch(token):
+                    # Never sent, never quoted: a line break in it would end the header.
+                    raise ProviderError(
+                        "auth", "the credential is not a bearer token (RFC 6750's b64token)"
+                    )
                 headers["Authorization"] = f"Bearer {token}"
             retry_after = None
             try:
