@@ -109,6 +109,26 @@ def first_make_test_is_green(tmp_path: Path, variant: str) -> None:
         assert status.returncode == 0, status.stderr[-2000:]
         assert "INFO" not in status.stderr, status.stderr
         assert "@champion" in status.stdout
+        # `make bench`, briefly (issue #35's figures come from it at its defaults): this
+        # service, `mlflow models serve` and the no-op ceiling each answer every request,
+        # and every goal gets its summary line. .ci/run installs wrk.
+        benched = subprocess.run(
+            ["uv", "run", "python", "benchmarks/serving.py", "--duration", "1", "--rounds",
+             "1", "--connections", "4", "--no-mlserver", "--no-alternatives",
+             "--shadow-rate", "0"], cwd=project,
+            env={**project_env(), "APPROVER": "ci-bench", "REASON": "benchmark smoke"},
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert benched.returncode == 0, (benched.stdout + benched.stderr)[-3000:]
+        rows = re.findall(r"^(.+?) +([\d,.]+) +[\d.]+ +[\d.]+ +(\d+)$", benched.stdout, re.M)
+        assert [row[0] for row in rows] == [
+            "this service (FastAPI)", "mlflow models serve", "HTTP ceiling (no-op app)"
+        ]  # fmt: skip
+        assert all(float(rps.replace(",", "")) > 0 and errors == "0" for _, rps, errors in rows)
+        goals = re.findall(r"^target (.+?): .+ (met|NOT MET)$", benched.stdout, re.M)
+        assert [goal for goal, _ in goals] == [
+            "share of the HTTP ceiling", "p99 at 4 connections", "throughput vs mlflow models serve"
+        ]  # fmt: skip
     summary = result.stdout.splitlines()[-1]  # pytest's last line (uv writes to stderr)
     assert " passed" in summary
     assert "failed" not in summary
