@@ -119,16 +119,12 @@ def first_make_test_is_green(tmp_path: Path, variant: str) -> None:
             env={**project_env(), "APPROVER": "ci-bench", "REASON": "benchmark smoke"},
             capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
-        assert benched.returncode == 0, (benched.stdout + benched.stderr)[-3000:]
-        rows = re.findall(r"^(.+?) +([\d,.]+) +[\d.]+ +[\d.]+ +(\d+)$", benched.stdout, re.M)
-        assert [row[0] for row in rows] == [
-            "this service (FastAPI)", "mlflow models serve", "HTTP ceiling (no-op app)"
-        ]  # fmt: skip
-        assert all(float(rps.replace(",", "")) > 0 and errors == "0" for _, rps, errors in rows)
-        goals = re.findall(r"^target (.+?): .+ (met|NOT MET)$", benched.stdout, re.M)
-        assert [goal for goal, _ in goals] == [
-            "share of the HTTP ceiling", "p99 at 4 connections", "throughput vs mlflow models serve"
-        ]  # fmt: skip
+        bench_answered_everything(
+            benched,
+            ["this service (FastAPI)", "mlflow models serve", "HTTP ceiling (no-op app)"],
+            ["share of the HTTP ceiling", "p99 at 4 connections",
+             "throughput vs mlflow models serve"],
+        )  # fmt: skip
     summary = result.stdout.splitlines()[-1]  # pytest's last line (uv writes to stderr)
     assert " passed" in summary
     assert "failed" not in summary
@@ -143,3 +139,16 @@ def first_make_test_is_green(tmp_path: Path, variant: str) -> None:
     if variant == "llm-azure-databricks":
         assert re.search(r"tests/test_spark_extraction\.py \.{3}\s", output), output[-3000:]
         assert "tests/test_batch_extraction.py ." in output
+
+
+def bench_answered_everything(
+    benched: subprocess.CompletedProcess[str], servers: list[str], goals: list[str]
+) -> None:
+    """A brief `make bench` run: every server's row, each with requests answered and no
+    error, and every goal's `target` line (figures on a busy CI machine mean nothing)."""
+    assert benched.returncode == 0, (benched.stdout + benched.stderr)[-3000:]
+    rows = re.findall(r"^(.+?) +([\d,.]+) +[\d.]+ +[\d.]+ +(\d+)$", benched.stdout, re.M)
+    assert [row[0] for row in rows] == servers
+    assert all(float(rps.replace(",", "")) > 0 and errors == "0" for _, rps, errors in rows)
+    targets = re.findall(r"^target (.+?): .+ (met|NOT MET)$", benched.stdout, re.M)
+    assert [goal for goal, _ in targets] == goals
