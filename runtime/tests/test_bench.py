@@ -29,7 +29,7 @@ from goldpath_runtime.bench.servers import (
     time_to_ready,
     wait_until_up,
 )
-from goldpath_runtime.bench.startup import heaviest_imports, split
+from goldpath_runtime.bench.startup import heaviest_imports, report, split
 from goldpath_runtime.bench.throughput import Peer, ceiling
 
 # wrk 4.1's report of a run with failures, as `--latency` prints it.
@@ -207,6 +207,17 @@ child = subprocess.Popen([sys.executable, "-c",
 print(child.pid, flush=True)
 time.sleep(300)
 """
+
+
+def test_start_up_is_reported_as_medians_with_their_range_and_ratio(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    times = {"no-op app": [0.2, 0.1, 0.15], "service": [0.3, 0.5, 0.28, 0.31]}
+    ratios = report(times, "no-op app")
+    assert ratios == {"no-op app": 1.0, "service": pytest.approx(0.305 / 0.15)}
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == [["no-op", "app", "0.15", "0.10", "0.20", "1.00"],
+                    ["service", "0.30", "0.28", "0.50", "2.03"]]  # fmt: skip
 
 
 def test_stopping_a_server_stops_what_it_started(tmp_path: Path) -> None:

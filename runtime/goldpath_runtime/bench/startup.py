@@ -9,7 +9,7 @@ import json
 import re
 import statistics
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 # Run in the serving environment: times each phase in one fresh process, the way a worker
@@ -70,3 +70,21 @@ def heaviest_imports(
         if match:  # a top-level package's own import, with everything it imported
             totals[match.group(2)] = int(match.group(1)) / 1e6
     return sorted(totals.items(), key=lambda item: -item[1])[:top]
+
+
+def report(times: Mapping[str, Sequence[float]], baseline: str) -> dict[str, float]:
+    """Print each server's median seconds to ready, the fastest and slowest start, and the
+    median's ratio to `baseline`'s; return the ratios. The range is printed because a
+    gunicorn start varies by up to 0.1 s (a random wait after spawning each worker), half
+    a no-op app's start: a reader sees how far one run's ratio can move."""
+    base = statistics.median(times[baseline])
+    ratios = {}
+    print(f"{'server':<30} {'ready s':>8} {'fastest':>8} {'slowest':>8} {'x no-op':>8}")
+    for name, values in times.items():
+        median = statistics.median(values)
+        ratios[name] = median / base
+        print(
+            f"{name:<30} {median:>8.2f} {min(values):>8.2f} {max(values):>8.2f} "
+            f"{ratios[name]:>8.2f}"
+        )
+    return ratios
